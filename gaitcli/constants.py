@@ -1,0 +1,80 @@
+"""The one place for gaitcli's constants: joint order, skeleton edges and sizes.
+
+Everything in gaitcli speaks the seed project's 16 joints, in the seed's order.
+"""
+
+from __future__ import annotations
+
+# --- joints ---------------------------------------------------------------
+
+JOINT_NAMES: tuple[str, ...] = (
+    "right_ankle",
+    "right_knee",
+    "right_hip",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "pelvis",
+    "thorax",
+    "upper_neck",
+    "head_top",
+    "right_wrist",
+    "right_elbow",
+    "right_shoulder",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+)
+NUM_JOINTS = len(JOINT_NAMES)  # 16
+JOINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(JOINT_NAMES)}
+
+R_ANKLE, R_KNEE, R_HIP, L_HIP, L_KNEE, L_ANKLE = range(6)
+PELVIS, THORAX, UPPER_NECK, HEAD_TOP = range(6, 10)
+R_WRIST, R_ELBOW, R_SHOULDER, L_SHOULDER, L_ELBOW, L_WRIST = range(10, 16)
+
+#: Index of each joint's mirror partner (left <-> right); centre joints map to themselves.
+MIRROR_JOINTS: tuple[int, ...] = (5, 4, 3, 2, 1, 0, 6, 7, 8, 9, 15, 14, 13, 12, 11, 10)
+
+#: Bones of the 16-joint skeleton (parent, child).  15 bones make the tree; the
+#: 16th (right hip - left hip) closes the pelvis so limb maps come to 16 channels.
+SKELETON_EDGES: tuple[tuple[int, int], ...] = (
+    (R_HIP, R_KNEE),
+    (R_KNEE, R_ANKLE),
+    (L_HIP, L_KNEE),
+    (L_KNEE, L_ANKLE),
+    (PELVIS, R_HIP),
+    (PELVIS, L_HIP),
+    (PELVIS, THORAX),
+    (THORAX, UPPER_NECK),
+    (UPPER_NECK, HEAD_TOP),
+    (THORAX, R_SHOULDER),
+    (R_SHOULDER, R_ELBOW),
+    (R_ELBOW, R_WRIST),
+    (THORAX, L_SHOULDER),
+    (L_SHOULDER, L_ELBOW),
+    (L_ELBOW, L_WRIST),
+    (R_HIP, L_HIP),
+)
+NUM_LIMBS = len(SKELETON_EDGES)  # 16
+
+# --- spatial features -------------------------------------------------------
+
+#: The seed's per-frame spatial features: 17 x 17 x 32.
+FEATURE_SIZE = 17
+FEATURE_CHANNELS = 32
+FEATURE_SHAPE: tuple[int, int, int] = (FEATURE_SIZE, FEATURE_SIZE, FEATURE_CHANNELS)
+
+# --- seed pose network (HumanPoseIRNetwork) ---------------------------------------
+
+IR_INPUT_SIZE = 299  # the seed's input resolution
+IR_HEATMAP_SIZE = 289  # 17 * 17 after the stride-17 transposed conv
+
+# --- gait ------------------------------------------------------------------------
+
+IDENTIFICATION_SIZE = 512  # the seed's identification vector width
+MIN_GAIT_FRAMES = 20  # fewer usable frames than this cannot hold a gait cycle
+
+# --- input limits ----------------------------------------------------------------
+
+#: Images above this many pixels are refused instead of exhausting memory (~100 MP).
+MAX_IMAGE_PIXELS = 100_000_000

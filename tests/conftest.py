@@ -1,0 +1,23 @@
+"""Shared fixtures: the real data in ../shared/data (skipped cleanly where absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder ../shared/data beside the project; skips the test where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present (real test data lives beside the project)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
