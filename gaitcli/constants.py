@@ -72,7 +72,11 @@ IR_HEATMAP_SIZE = 289  # 17 * 17 after the stride-17 transposed conv
 # --- gait ------------------------------------------------------------------------
 
 IDENTIFICATION_SIZE = 512  # the seed's identification vector width
-MIN_GAIT_FRAMES = 20  # fewer usable frames than this cannot hold a gait cycle
+
+#: Spatial-feature spaces: a pose engine names the one it produces (``feature_space``), a gait
+#: checkpoint the one it was trained on; mixing them is refused.
+FEATURE_SPACE_SEED_IR = "seed-ir-v1"  # the seed HumanPoseIRNetwork's learned Scoring_layer maps
+FEATURE_SPACE_JOINT_MAPS = "joint-maps-v1"  # gaitcli.features.joint_maps
 
 # --- input limits ----------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Reading the seed's TensorFlow-1 checkpoints by variable name.
 
 Both generations load: V1 single-file ``.ckpt`` and V2 ``.index``/``.data-*`` (pass the prefix,
-e.g. ``MPII+LSP.ckpt``). TensorFlow is imported only when a checkpoint is opened.
+e.g. ``MPII+LSP.ckpt``, or any of its files). TensorFlow is imported only when a checkpoint is
+opened.
 """
 
 from __future__ import annotations
@@ -13,11 +14,22 @@ import numpy as np
 from gaitcli.errors import InputError, ModelError
 
 
+def checkpoint_prefix(path: str) -> str:
+    """The checkpoint prefix of a path given as one of a V2 checkpoint's files (.index, .data-*, .meta)."""
+    for suffix in (".index", ".meta"):
+        if path.endswith(suffix) and not Path(path).is_dir():
+            return path[: -len(suffix)]
+    head, sep, tail = path.rpartition(".data-")
+    if sep and "-of-" in tail:
+        return head
+    return path
+
+
 class TF1Checkpoint:
     """Variables of a TF-1 checkpoint, looked up by name with clear errors."""
 
     def __init__(self, path: str | Path):
-        self.path = str(path)
+        self.path = checkpoint_prefix(str(path))
         p = Path(self.path)
         if not (p.exists() or Path(self.path + ".index").exists()):
             raise InputError(f"checkpoint not found: {self.path} (give the .ckpt file or the V2 prefix without .index)")

@@ -39,7 +39,24 @@ def _root(
 def _register() -> None:
     # One module per command or command group (the order is the data's walk).
     # Each command module adds its import and registration line here.
-    pass
+    from gaitcli.cli import models, pose
+
+    pose.register(app)
+    models.register(app)
+    from gaitcli.cli import evaluate
+
+    evaluate.register(app)
+    from gaitcli.cli import enroll, gallery, identify
+
+    enroll.register(app)
+    identify.register(app)
+    gallery.register(app)
+    from gaitcli.cli import convert
+
+    convert.register(app)
+    from gaitcli.cli import train as train_cli
+
+    app.add_typer(train_cli.app, name="train")
 
 
 _register()

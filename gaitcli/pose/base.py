@@ -43,3 +43,10 @@ class PoseEstimator(Protocol):
     def feed_forward_features(self, frames: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
         """(B, 17, 17, 32) per-frame spatial features for the gait network."""
         ...
+
+    def poses(self, image: np.ndarray, max_people: int | None = 1) -> list[Pose]:
+        """People in one image, most prominent first; all of them when ``max_people`` is None.
+
+        An empty list means no person was found.
+        """
+        ...

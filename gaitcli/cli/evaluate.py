@@ -1,0 +1,95 @@
+"""`gaitcli evaluate`: rank-1/rank-5, mAP and EER of gait recognition on a labelled set of walks."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gaitcli.cli.output import console, err_console, print_json, progress
+
+
+class PresetName(str, Enum):
+    casia_b = "casia-b"
+    tum_gaid = "tum-gaid"
+
+
+def evaluate(
+    dataset: Path = typer.Argument(..., help="Folder with one sub-folder per subject holding its walks."),
+    preset: Optional[PresetName] = typer.Option(
+        None,
+        "--preset",
+        case_sensitive=False,
+        help="Published protocol: casia-b (gallery nm-01..04; probes nm-05/06, bg, cl; cross-view) or "
+        "tum-gaid (gallery n01..04; probes n05/06, b, s). Default: the one the walk names follow.",
+    ),
+    gallery_patterns: list[str] = typer.Option(
+        [], "--gallery-pattern", help="Glob on walk names selecting the gallery (repeatable), e.g. 'nm-0[1-4]*'."
+    ),
+    probe_patterns: list[str] = typer.Option(
+        [], "--probe-pattern", help="Glob on walk names selecting probes (repeatable; each is a condition)."
+    ),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Folder for the report, plots and embedding cache (default: ./evaluation-<DATASET name>)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Measure identification (rank-1, rank-5, mAP) and verification (EER) on DATASET/<subject>/<walk>.
+
+    Walks are videos, frame folders, keypoint files or .npy vectors from `gaitcli embed --out`.
+
+    Writes <protocol>-report.json, <protocol>-cmc.png and <protocol>-roc.png into --out and caches the embeddings there, so a rerun with another protocol does not embed again.
+    """
+    from gaitcli.evaluation import evaluate_dataset
+
+    with progress() as bar:
+        task = bar.add_task("embedding walks", total=None)
+
+        def on_plan(split) -> None:
+            err_console.print(
+                f"{split.protocol}: {len(split.gallery)} gallery and {len(split.probes)} probe walks"
+                + (f" ({len(split.unused)} unused)" if split.unused else "")
+            )
+            bar.update(task, total=len(split.walks))
+
+        def on_walk(walk, status: str) -> None:
+            if status.startswith("failed"):
+                bar.console.print(f"[yellow]skipped[/] {walk.label}: {status[len('failed: '):]}", highlight=False)
+            bar.advance(task)
+
+        evaluation = evaluate_dataset(
+            dataset,
+            preset=preset.value if preset is not None else None,
+            gallery_patterns=gallery_patterns,
+            probe_patterns=probe_patterns,
+            out=out,
+            on_plan=on_plan,
+            on_walk=on_walk,
+        )
+
+    report = evaluation.report
+    if evaluation.ignored:
+        examples = ", ".join(p.name for p in evaluation.ignored[:3])
+        err_console.print(f"[yellow]ignored[/] {len(evaluation.ignored)} entries that are not walks (e.g. {examples})")
+    if evaluation.embeddings.failed:
+        err_console.print(f"[yellow]{len(evaluation.embeddings.failed)} walk(s) could not be embedded and are left out[/]")
+    if as_json:
+        print_json(report)
+        return
+    from gaitcli.evaluation.report import tables
+
+    for table in tables(report):
+        console.print(table)
+    counts = report["counts"]
+    err_console.print(
+        f"{counts['embedded']} walks embedded, {counts['cached']} from the cache, {counts['loaded']} .npy; "
+        f"wrote {', '.join(report['files'].values())}",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `evaluate` command to the app."""
+    app.command("evaluate")(evaluate)

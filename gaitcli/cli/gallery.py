@@ -1,0 +1,109 @@
+"""`gaitcli gallery list|info|remove`: look into a gallery and remove people from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from gaitcli.cli.enroll import TRUST_HELP
+from gaitcli.cli.output import console, print_json
+
+app = typer.Typer(help="Inspect a gallery or remove people from it.", no_args_is_help=True)
+
+GALLERY_OPTION = typer.Option(..., "--gallery", "-g", help="Gallery file made by `gaitcli enroll`.", show_default=False)
+
+
+@app.command("list")
+def list_people(
+    gallery: Path = GALLERY_OPTION,
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the people as JSON on stdout."),
+) -> None:
+    """List the enrolled people with their number of walks and enrolment times."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from gaitcli.gallery.store import load_gallery
+
+    people = load_gallery(gallery, trust=trust).people()
+    if as_json:
+        print_json(people)
+        return
+    table = Table(title=f"{gallery}: {len(people)} people, {sum(p['walks'] for p in people)} walks", title_justify="left")
+    for column in ("name", "walks", "first enrolled", "last enrolled"):
+        table.add_column(column, justify="right" if column == "walks" else "left")
+    for person in people:
+        table.add_row(Text(person["name"]), str(person["walks"]), person["first_enrolled"], person["last_enrolled"])
+    console.print(table)
+
+
+@app.command("info")
+def info(
+    gallery: Path = GALLERY_OPTION,
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+) -> None:
+    """Summarise a gallery: gait model, people, walks, dates, classifier and threshold."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from gaitcli.gallery.store import GALLERY_VERSION, load_gallery
+
+    target = load_gallery(gallery, trust=trust)
+    summary = {
+        "gallery": str(gallery),
+        "format_version": GALLERY_VERSION,
+        "signed": target.signed,
+        "model_fingerprint": target.model_fingerprint,
+        "feature_space": target.feature_space,
+        "dim": target.dim,
+        "people": len(target.names),
+        "walks": target.n_walks,
+        "created": target.created,
+        "updated": target.updated,
+        "classifier": target.model.mode,
+        "threshold": round(target.model.threshold, 6),
+        "calibration": target.model.calibration,
+    }
+    if as_json:
+        print_json(summary)
+        return
+    table = Table(show_header=False, title=str(gallery), title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in summary.items():
+        if key == "calibration":
+            value = ", ".join(f"{k} {round(v, 4) if isinstance(v, float) else v}" for k, v in value.items())
+        elif key == "signed":
+            value = "yes (by your key)" if value else "no (loaded with --trust)"
+        table.add_row(key.replace("_", " "), Text(str(value)))
+    console.print(table)
+
+
+@app.command("remove")
+def remove(
+    names: list[str] = typer.Argument(..., help="People to remove (all their walks).", show_default=False),
+    gallery: Path = GALLERY_OPTION,
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+) -> None:
+    """Remove people and all their walks, then refit the gallery."""
+    from gaitcli.gallery.store import editing
+
+    with editing(gallery, trust=trust) as target:
+        removed = target.remove(names)
+        people, total = len(target.names), target.n_walks
+    if as_json:
+        print_json({"gallery": str(gallery), "removed": list(dict.fromkeys(names)), "removed_walks": removed,
+                    "people": people, "walks": total})
+        return
+    console.print(
+        f"removed {', '.join(dict.fromkeys(names))} ({removed} walks); {gallery} has {people} people, {total} walks",
+        markup=False, highlight=False, soft_wrap=True,
+    )
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `gaitcli gallery` group to the CLI."""
+    root.add_typer(app, name="gallery")

@@ -1,0 +1,87 @@
+"""`gaitcli models`: the BlazePose model files -- download them, see where they are."""
+
+from __future__ import annotations
+
+import typer
+
+from gaitcli.cli.output import console, err_console, print_json
+
+models_app = typer.Typer(
+    help="The pose model files (BlazePose from the mediapipe wheel): download, info, path.",
+    no_args_is_help=True,
+)
+
+
+@models_app.command("download")
+def download(force: bool = typer.Option(False, "--force", help="Download again even if verified files are present.")) -> None:
+    """Fetch mediapipe's wheel from the package index, verify it and cache the two model files."""
+    from gaitcli.pose import assets
+
+    if not force:
+        found = {name: assets.locate(name) for name in assets.MODEL_FILES}
+        if all(found.values()):
+            for f in found.values():
+                err_console.print(f"{f.name}: {f.path} (verified, from {f.source})", soft_wrap=True, highlight=False)
+            return
+    from gaitcli.cli.output import progress
+
+    with progress(disable=not err_console.is_terminal) as bar:  # rich leaves a blank line otherwise
+        task = bar.add_task(f"downloading {assets.WHEEL_NAME}", total=None)
+        files = assets.download_models(progress=lambda done, total: bar.update(task, completed=done, total=total or None))
+    for f in files.values():
+        err_console.print(f"{f.name}: {f.path} (verified)", soft_wrap=True, highlight=False)
+
+
+@models_app.command("info")
+def info(as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout.")) -> None:
+    """Where each model file is found (installed mediapipe or the cache) and whether it verifies."""
+    from gaitcli.pose import assets
+
+    installed = assets.installed_mediapipe_dir()
+    models = {}
+    for name, (inner, sha) in assets.MODEL_FILES.items():
+        found = assets.locate(name)
+        models[name] = {
+            "file": inner.rsplit("/", 1)[-1],
+            "sha256": sha,
+            "present": found is not None,
+            "source": found.source if found else None,
+            "path": str(found.path) if found else None,
+        }
+    report = {
+        "wheel": assets.WHEEL_NAME,
+        "cache_dir": str(assets.models_dir()),
+        "cache_env": assets.CACHE_ENV,
+        "installed_mediapipe": str(installed) if installed else None,
+        "models": models,
+    }
+    if as_json:
+        print_json(report)
+        return
+    from rich.table import Table
+
+    console.print(f"BlazePose models from {assets.WHEEL_NAME}", soft_wrap=True, highlight=False)
+    table = Table()
+    for column in ("model", "status"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("path", overflow="fold")
+    for name, m in models.items():
+        status = f"verified ({m['source']})" if m["present"] else "[red]missing[/]"
+        table.add_row(name, status, m["path"] or "-")
+    console.print(table)
+    console.print(f"cache folder: {report['cache_dir']} (set {assets.CACHE_ENV} to move it)", soft_wrap=True, highlight=False)
+    if not all(m["present"] for m in models.values()):
+        console.print("run `gaitcli models download` to fetch the missing files", soft_wrap=True, highlight=False)
+
+
+@models_app.command("path")
+def path() -> None:
+    """Print the cache folder that `gaitcli models download` fills."""
+    from gaitcli.pose import assets
+
+    typer.echo(str(assets.models_dir()))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `models` command group to the app."""
+    app.add_typer(models_app, name="models")

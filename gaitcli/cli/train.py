@@ -1,0 +1,116 @@
+"""`gaitcli train`: train gaitcli's networks, one command per network (`pose`, ...).
+
+Each command imports its training module (and so TensorFlow) only when it runs.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gaitcli.cli.output import err_console, print_json, progress
+
+app = typer.Typer(
+    help="Train the networks on your own annotated data.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class PoseLoss(str, Enum):
+    sce = "sce"
+    mse = "mse"
+
+
+@app.command("pose")
+def pose(
+    annotations: Path = typer.Argument(
+        ...,
+        help='JSON list of {"image": path (relative to the JSON file), "joints": 16 (x, y) pixel pairs, '
+        '"visible": 16 of 0/1}, joints in the seed order.',
+        show_default=False,
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for checkpoints (pose.weights.h5, state.json)."),
+    epochs: int = typer.Option(10, "--epochs", min=1, help="Train until this many epochs in total are done."),
+    batch_size: int = typer.Option(8, "--batch-size", min=1, help="Images per step."),
+    learning_rate: float = typer.Option(1e-4, "--learning-rate", help="RMSProp learning rate (> 0)."),
+    loss: Optional[PoseLoss] = typer.Option(
+        None,
+        "--loss",
+        help="sce: sigmoid cross-entropy vs binary disks (default); mse: squared error vs Gaussians. "
+        "Resuming keeps the checkpoint's loss.",
+        show_default=False,
+    ),
+    init: Optional[Path] = typer.Option(
+        None,
+        "--init",
+        help="Start from these weights: a seed TF-1 checkpoint (e.g. MPII+LSP.ckpt), a .weights.h5, "
+        "or slim's ImageNet Inception-ResNet-v2 checkpoint (trunk only).",
+    ),
+    resume: bool = typer.Option(False, "--resume", help="Continue the training saved in --out."),
+    freeze_batch_norm: bool = typer.Option(
+        False, "--freeze-batch-norm", help="Keep batch-norm statistics fixed (better for small batches when fine-tuning)."
+    ),
+    save_every: int = typer.Option(500, "--save-every", min=1, help="Steps between checkpoints (besides each epoch's end)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (initial weights, sample order, dropout)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout when done."),
+) -> None:
+    """Train the seed's pose network (HumanPoseIRNetwork) on images with annotated joints.
+
+    The seed's recipe: heat-map targets at 289x289, RMSProp, gradients clipped to norm 2.0.
+    The progress bar shows the epoch's mean loss and mean joint distance (pixels of the
+    299x299 network input). Ctrl-C saves a checkpoint; --resume continues it.
+    """
+    from gaitcli.training.pose import PoseTrainingConfig, train_pose
+
+    config = PoseTrainingConfig(
+        annotations=annotations,
+        out=out,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        loss=loss.value if loss is not None else None,
+        init=str(init) if init is not None else None,
+        resume=resume,
+        freeze_batch_norm=freeze_batch_norm,
+        save_every=save_every,
+        seed=seed,
+    )
+    with progress() as bar:
+        task = bar.add_task("preparing", total=None)
+
+        def on_step(s) -> None:
+            remaining = (s.epochs - s.epoch) * s.batches + s.batches - s.batch
+            bar.update(
+                task,
+                total=s.step + remaining,
+                completed=s.step,
+                description=f"epoch {s.epoch}/{s.epochs}  loss {s.loss:.4g}  joint dist {s.distance:.1f} px",
+            )
+
+        def on_save(s, path: Path) -> None:
+            err_console.print(
+                f"epoch {s.epoch}/{s.epochs}, step {s.step}: loss {s.loss:.4g}, mean joint distance "
+                f"{s.distance:.1f} px; saved {path}",
+                soft_wrap=True,
+                highlight=False,
+            )
+
+        status = train_pose(config, on_step=on_step, on_save=on_save)
+    weights = out / "pose.weights.h5"
+    if as_json:
+        print_json(
+            {
+                "checkpoint": str(weights),
+                "step": status.step,
+                "epoch": status.epoch,
+                "loss": status.loss,
+                "mean_joint_distance_px": status.distance,
+                "history": status.history,
+            }
+        )
+    else:
+        err_console.print(f"done: {status.step} steps; use it with: gaitcli pose --engine ir --checkpoint {weights} IMAGE", soft_wrap=True, highlight=False)

@@ -1,0 +1,170 @@
+"""From a walk's joints to the gait network's input: one code path for training and inference.
+
+A walk arrives as per-frame joints ``(coords_y, coords_x, probabilities)`` shaped (T, 16), in
+image pixels, from any source (a pose engine on a video, a keypoint file, the synthetic
+generator). :func:`prepare_walk` turns it into spatial-feature segments:
+
+1. **Usable frames**: a frame is usable when its pelvis and thorax have probability
+   >= ``MIN_TORSO_PROBABILITY`` and its six leg joints average >= ``MIN_LEG_PROBABILITY``.
+   Other frames are skipped (and counted).
+2. **Segments**: gaps of up to ``MAX_GAP_SECONDS`` are bridged by linear interpolation of the
+   joints (their probabilities too); longer gaps split the walk. Segments shorter than
+   ``MIN_SEGMENT_SECONDS`` are dropped.
+3. **Time**: every segment is resampled to ``CANONICAL_FPS`` so the network sees the same
+   time scale whatever the camera's frame rate.
+4. **Direction**: a walk whose pelvis moves leftwards in the image (by more than half a torso
+   length) is mirrored so that every walk goes left-to-right.
+5. **Features**: :func:`gaitcli.features.joint_maps` per frame, with the reference centre
+   smoothed per segment and one median scale (:func:`smooth_references`), rendered on demand
+   by :meth:`PreparedWalk.render`.
+
+:func:`windows` then cuts segments into the fixed-length windows the gait network was trained
+on; the identification vector is the mean over windows (see :mod:`gaitcli.gait`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gaitcli.constants import L_ANKLE, L_HIP, L_KNEE, NUM_JOINTS, PELVIS, R_ANKLE, R_HIP, R_KNEE, THORAX
+from gaitcli.features.joint_maps import joint_maps, person_reference, smooth_references
+
+CANONICAL_FPS = 15.0  # the frame rate the gait network sees (gait cycle ~1.1 s = ~16 frames)
+MIN_TORSO_PROBABILITY = 0.3
+MIN_LEG_PROBABILITY = 0.3
+MAX_GAP_SECONDS = 0.2  # shorter runs of unusable frames are interpolated
+MIN_SEGMENT_SECONDS = 0.5  # shorter usable runs are dropped
+MIRROR_MIN_TRAVEL = 0.5  # torso lengths of leftward travel before a walk is mirrored
+WINDOW_FRAMES = 24  # frames per gait window at CANONICAL_FPS (1.6 s: more than one gait cycle)
+WINDOW_STRIDE = 12
+MIN_WALK_SECONDS = 1.0  # less usable walk than this cannot hold a gait cycle
+
+_LEGS = [R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE]
+
+
+class TooFewFramesError(ValueError):
+    """The walk has too few usable frames to hold a gait cycle."""
+
+
+@dataclass
+class PreparedWalk:
+    """A walk ready for the gait network: resampled joint segments and their references.
+
+    Features are rendered on demand (:meth:`render`), so a long walk or a training set of
+    thousands of walks holds only joints in memory.
+    """
+
+    joints: list[np.ndarray]  # each (T_k, 16, 3): y, x, probability at CANONICAL_FPS
+    references: list[np.ndarray]  # each (T_k, 3): smoothed (cy, cx, scale)
+    mirrored: bool  # the walk went right-to-left and is mirrored
+    frames_total: int  # frames given
+    frames_used: int  # usable frames that went into the segments
+
+    @property
+    def frames_skipped(self) -> int:
+        return self.frames_total - self.frames_used
+
+    @property
+    def lengths(self) -> list[int]:
+        return [len(j) for j in self.joints]
+
+    def render(self, k: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Spatial features (stop - start, 17, 17, 32) of frames [start, stop) of segment ``k``."""
+        j, ref = self.joints[k][start:stop], self.references[k][start:stop]
+        return joint_maps(j[..., 0], j[..., 1], j[..., 2], reference=ref, mirror=self.mirrored)
+
+    @property
+    def segments(self) -> list[np.ndarray]:
+        """Every segment's spatial features, each (T_k, 17, 17, 32) float32."""
+        return [self.render(k) for k in range(len(self.joints))]
+
+
+def usable_frames(probabilities: np.ndarray) -> np.ndarray:
+    """Boolean (T,) mask of frames with a confident torso and legs."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    torso = (p[:, PELVIS] >= MIN_TORSO_PROBABILITY) & (p[:, THORAX] >= MIN_TORSO_PROBABILITY)
+    legs = p[:, _LEGS].mean(axis=1) >= MIN_LEG_PROBABILITY
+    return torso & legs
+
+
+def _runs(mask: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
+    """[start, stop) runs of True in ``mask``, bridging False gaps of at most ``max_gap``."""
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0:
+        return []
+    runs, start, prev = [], idx[0], idx[0]
+    for i in idx[1:]:
+        if i - prev - 1 > max_gap:
+            runs.append((int(start), int(prev) + 1))
+            start = i
+        prev = i
+    runs.append((int(start), int(prev) + 1))
+    return runs
+
+
+def _resample(values: np.ndarray, valid: np.ndarray, fps: float) -> np.ndarray:
+    """Interpolate (T, ...) ``values`` over invalid frames and resample to CANONICAL_FPS."""
+    t = np.arange(len(values)) / fps
+    n_out = max(1, int(round((len(values) - 1) * CANONICAL_FPS / fps)) + 1)
+    t_out = np.arange(n_out) / CANONICAL_FPS
+    t_out = t_out[t_out <= t[-1] + 1e-9]
+    flat = values.reshape(len(values), -1)
+    out = np.empty((len(t_out), flat.shape[1]))
+    for k in range(flat.shape[1]):
+        out[:, k] = np.interp(t_out, t[valid], flat[valid, k])
+    return out.reshape(len(t_out), *values.shape[1:])
+
+
+def prepare_walk(coords_y, coords_x, probabilities, fps: float, *, min_seconds: float = MIN_WALK_SECONDS) -> PreparedWalk:
+    """Turn a walk's per-frame joints into spatial-feature segments (see the module docstring).
+
+    Raises :class:`TooFewFramesError` when less than ``min_seconds`` of usable walk remains.
+    """
+    ys = np.asarray(coords_y, dtype=np.float64)
+    xs = np.asarray(coords_x, dtype=np.float64)
+    ps = np.clip(np.nan_to_num(np.asarray(probabilities, dtype=np.float64)), 0.0, 1.0)
+    if ys.ndim != 2 or ys.shape[1] != NUM_JOINTS or ys.shape != xs.shape or ys.shape != ps.shape:
+        raise ValueError(f"joints must be shaped (T, {NUM_JOINTS}); got {ys.shape}, {xs.shape}, {ps.shape}")
+    if not fps or fps <= 0 or not np.isfinite(fps):
+        raise ValueError(f"fps must be positive, not {fps!r}")
+    finite = np.isfinite(ys).all(axis=1) & np.isfinite(xs).all(axis=1)
+    mask = usable_frames(ps) & finite
+    runs = [
+        (a, b)
+        for a, b in _runs(mask, max_gap=int(round(MAX_GAP_SECONDS * fps)))
+        if (b - a) / fps >= MIN_SEGMENT_SECONDS
+    ]
+    used = np.zeros(len(ys), bool)
+    for a, b in runs:
+        used[a:b] = mask[a:b]
+    resampled = []
+    for a, b in runs:
+        joints = np.stack([ys[a:b], xs[a:b], ps[a:b]], axis=-1)  # (t, 16, 3)
+        resampled.append(_resample(joints, mask[a:b], fps))
+    if sum(len(r) for r in resampled) < min_seconds * CANONICAL_FPS:
+        raise TooFewFramesError(
+            f"only {int(mask.sum())} of {len(ys)} frames have a confident pose ({int(used.sum())} in runs of at "
+            f"least {MIN_SEGMENT_SECONDS:g} s); a gait cycle needs at least {min_seconds:g} s "
+            f"({int(np.ceil(min_seconds * fps))} frames at {fps:g} fps)"
+        )
+    references = [smooth_references(person_reference(r[..., 0], r[..., 1], r[..., 2])) for r in resampled]
+    travel = sum(ref[-1, 1] - ref[0, 1] for ref in references)
+    scale = float(np.median(np.concatenate([ref[:, 2] for ref in references])))
+    mirrored = bool(travel < -MIRROR_MIN_TRAVEL * scale)
+    return PreparedWalk(resampled, references, mirrored, len(ys), int(used.sum()))
+
+
+def windows(segments: list[np.ndarray], length: int = WINDOW_FRAMES, stride: int = WINDOW_STRIDE) -> list[np.ndarray]:
+    """Fixed-length windows over the segments (a shorter segment is one window of its own)."""
+    out = []
+    for seg in segments:
+        if len(seg) <= length:
+            out.append(seg)
+            continue
+        starts = list(range(0, len(seg) - length + 1, stride))
+        if starts[-1] != len(seg) - length:
+            starts.append(len(seg) - length)  # cover the tail
+        out.extend(seg[s : s + length] for s in starts)
+    return out

@@ -1,0 +1,334 @@
+"""The gallery's classifier: one-vs-rest linear SVMs over identification vectors, refit on every change.
+
+**Model.** Every enrolled person ``c`` has a binary linear SVM ``(w_c, b_c)`` (scikit-learn
+``LinearSVC``: squared hinge, ``C = SVM_C``, every walk weighted 1) separating their walks
+from everybody else's. Vectors are L2-normalised first.
+
+**Scores** are cosine-normalised decision values, ``(w_c . x + b_c) / |w_c|`` for a unit
+probe ``x``: the signed distance from the probe to person ``c``'s hyperplane in the embedding
+space (positive: on ``c``'s side). They share one unit for every person and every probe, so
+they can be ranked and thresholded. A gallery of one person has no second class: its score
+is the cosine similarity of the probe to that person's nearest walk.
+
+**Exact refits that scale.** Each per-person problem is convex with a unique optimum whose
+loss is a sum over walks with fixed weights (nothing depends on how many walks there are). A
+negative walk with margin ``w_c . x + b_c <= -1`` contributes neither loss nor gradient, so:
+
+* a person's SVM is solved on a *working set* (their walks plus the hardest negatives) and
+  then checked against every other walk in the gallery; violators join the working set and
+  it is solved again until none is left — the result is the SVM of the whole gallery;
+* adding or removing walks leaves person ``c``'s optimum unchanged unless a changed walk has
+  margin ``> -1`` under ``c``'s current SVM; only those people (and the person enrolled or
+  removed) are refit. Galleries with ``people x walks <= FULL_REFIT_MAX`` simply refit everyone.
+
+**Open-set threshold** (calibrated on every change, on the gallery itself): for up to
+``CALIBRATION_PEOPLE`` people (all of them in smaller galleries; a fixed-seed sample
+otherwise), *genuine* scores come from leaving one walk out (the person's SVM refit without
+it, then scored on it; up to ``CALIBRATION_WALKS`` walks each) and *impostor* scores from
+leaving the whole person out (the best score of each of their walks among everybody else,
+with the ``IMPOSTOR_REFITS`` best-scoring SVMs that their walks supported refit without
+them; the SVMs they did not support are exactly unchanged). The threshold minimises
+``FAR + FRR`` (impostors accepted + genuines rejected, as fractions) over the midpoints
+between the sorted scores; a tie picks the middle of the best range. With fewer than three
+people (or no person with two walks) there is nothing to calibrate on and the default is
+used: 0 (the hyperplane) for the SVM, cosine 0.5 for a one-person gallery.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+SVM_C = 10.0  # soft-margin penalty of every per-person SVM (near hard margin: few support vectors)
+MARGIN_TOL = 1e-3  # slack on the margin tests (the solver's own tolerance is ~1e-4)
+INITIAL_NEGATIVES = 256  # hardest negatives a working set starts with
+FULL_REFIT_MAX = 200_000  # people x walks up to which every change refits every person
+CALIBRATION_PEOPLE = 40  # people left out (one walk, then whole) to calibrate the threshold
+CALIBRATION_WALKS = 3  # walks per person left out for genuine scores
+IMPOSTOR_REFITS = 3  # SVMs refit per person left out (the ones scoring their walks highest)
+CALIBRATION_SEED = 0
+DEFAULT_SVM_THRESHOLD = 0.0
+DEFAULT_COSINE_THRESHOLD = 0.5
+CLASSIFIER_VERSION = 1
+_BLOCK_FLOATS = 1 << 23  # margins computed per block (32 MB of float32)
+
+
+@dataclass
+class Model:
+    """A fitted gallery classifier.
+
+    ``mode`` is ``"svm"`` (two or more people), ``"cosine"`` (one person) or ``"empty"``.
+    ``coef`` (C, D) and ``intercept`` (C,) hold the per-person SVMs in ``"svm"`` mode (empty
+    otherwise). ``calibration`` says how ``threshold`` was chosen.
+    """
+
+    mode: str
+    coef: np.ndarray
+    intercept: np.ndarray
+    threshold: float
+    calibration: dict = field(default_factory=dict)
+    version: int = CLASSIFIER_VERSION
+
+    def to_dict(self) -> dict:
+        """Plain types and arrays for the gallery file."""
+        return {
+            "mode": self.mode,
+            "coef": self.coef,
+            "intercept": self.intercept,
+            "threshold": float(self.threshold),
+            "calibration": dict(self.calibration),
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Model":
+        """Inverse of :meth:`to_dict`; raises ``ValueError`` on a malformed record."""
+        mode = data["mode"]
+        coef = np.asarray(data["coef"], dtype=np.float32)
+        intercept = np.asarray(data["intercept"], dtype=np.float32)
+        if mode not in ("svm", "cosine", "empty") or coef.ndim != 2 or intercept.shape != (coef.shape[0],):
+            raise ValueError("malformed classifier record")
+        return cls(mode, coef, intercept, float(data["threshold"]), dict(data["calibration"]), int(data["version"]))
+
+    def reindexed(self, old_of_new: Sequence[int]) -> "Model":
+        """The SVMs re-ordered to a new list of people; ``-1`` marks a new person (zero row)."""
+        old = np.asarray(old_of_new, dtype=np.int64)
+        coef = np.zeros((len(old), self.coef.shape[1]), dtype=np.float32)
+        intercept = np.zeros(len(old), dtype=np.float32)
+        if self.mode == "svm":
+            kept = old >= 0
+            coef[kept] = self.coef[old[kept]]
+            intercept[kept] = self.intercept[old[kept]]
+        return Model(self.mode, coef, intercept, self.threshold, self.calibration, self.version)
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (float32); a zero row raises ``ValueError``."""
+    array = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    if np.any(norms <= 1e-12):
+        raise ValueError("an identification vector is all zeros")
+    return array / norms
+
+
+def fit(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    *,
+    previous: Model | None = None,
+    changed: Sequence[int] = (),
+    touched: np.ndarray | None = None,
+) -> Model:
+    """Fit (or update) the classifier of a gallery and calibrate its threshold.
+
+    ``vectors`` (N, D) and ``labels`` (N,) in ``0..n_classes-1`` are the whole gallery after
+    the change. For an incremental update pass ``previous`` (already :meth:`Model.reindexed`
+    to the new people), the people whose own walks changed (``changed``) and the walks added
+    or removed (``touched``, (M, D)); everything else is left to the exactness rule above.
+    """
+    X = normalise(vectors) if len(vectors) else np.zeros((0, vectors.shape[1]), np.float32)
+    labels = np.asarray(labels, dtype=np.int64)
+    dim = X.shape[1]
+    if n_classes == 0:
+        return Model("empty", np.zeros((0, dim), np.float32), np.zeros(0, np.float32), DEFAULT_SVM_THRESHOLD,
+                     {"source": "default", "reason": "empty gallery"})
+    if n_classes == 1:
+        return Model("cosine", np.zeros((0, dim), np.float32), np.zeros(0, np.float32), DEFAULT_COSINE_THRESHOLD,
+                     {"source": "default", "reason": "one person: no impostors to calibrate against"})
+
+    incremental = (
+        previous is not None
+        and previous.mode == "svm"
+        and previous.version == CLASSIFIER_VERSION
+        and previous.coef.shape == (n_classes, dim)
+        and n_classes * len(X) > FULL_REFIT_MAX
+    )
+    if incremental:
+        coef, intercept = previous.coef.copy(), previous.intercept.copy()
+        refit = set(int(c) for c in changed)
+        if touched is not None and len(touched):
+            margins = normalise(touched) @ coef.T + intercept
+            refit |= set(np.flatnonzero(margins.max(axis=0) > -1.0 - MARGIN_TOL).tolist())
+        warm = np.linalg.norm(coef, axis=1) > 0
+        jobs = [_Job(c, None, (coef[c], float(intercept[c])) if warm[c] else None) for c in sorted(refit)]
+    else:
+        coef = np.zeros((n_classes, dim), np.float32)
+        intercept = np.zeros(n_classes, np.float32)
+        jobs = [_Job(c, None, None) for c in range(n_classes)]
+    for job, (w, b) in zip(jobs, _solve(X, labels, jobs)):
+        coef[job.cls], intercept[job.cls] = w, b
+
+    threshold, calibration = calibrate(X, labels, n_classes, coef, intercept)
+    calibration["refit_people"] = len(jobs)
+    return Model("svm", coef, intercept, threshold, calibration)
+
+
+def scores(model: Model, vectors: np.ndarray, labels: np.ndarray, probes: np.ndarray) -> np.ndarray:
+    """Scores (P, C) of unit-normalised ``probes`` against every person (see the module doc)."""
+    probes = normalise(probes)
+    if model.mode == "svm":
+        return (probes @ model.coef.T + model.intercept) / np.linalg.norm(model.coef, axis=1)
+    if model.mode == "cosine":
+        similarity = probes @ normalise(vectors).T
+        n_classes = int(labels.max()) + 1
+        return np.stack([similarity[:, labels == c].max(axis=1) for c in range(n_classes)], axis=1)
+    raise ValueError("the gallery is empty")
+
+
+def calibrate(X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarray, intercept: np.ndarray) -> tuple[float, dict]:
+    """The open-set threshold of an SVM gallery and how it was found (see the module doc)."""
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    people = np.arange(n_classes) if n_classes <= CALIBRATION_PEOPLE else np.sort(
+        rng.choice(n_classes, CALIBRATION_PEOPLE, replace=False))
+    norms = np.linalg.norm(coef, axis=1)
+    jobs: list[_Job] = []
+    genuine_walks: list[int] = []
+    for person in people:  # genuine: leave one walk out
+        walks = np.flatnonzero(labels == person)
+        if len(walks) < 2:
+            continue
+        chosen = walks if len(walks) <= CALIBRATION_WALKS else np.sort(rng.choice(walks, CALIBRATION_WALKS, replace=False))
+        for walk in chosen:
+            jobs.append(_Job(int(person), np.array([walk]), (coef[person], float(intercept[person]))))
+            genuine_walks.append(int(walk))
+    n_genuine_jobs = len(jobs)
+    left_out: list[tuple[np.ndarray, np.ndarray]] = []  # (walks, SVMs refit without them)
+    if n_classes >= 3:
+        for person in people:  # impostor: leave the whole person out
+            walks = np.flatnonzero(labels == person)
+            margins = (X[walks] @ coef.T + intercept).max(axis=0)
+            margins[person] = -np.inf
+            supported = np.flatnonzero(margins > -1.0 - MARGIN_TOL)
+            if len(supported) > IMPOSTOR_REFITS:
+                supported = supported[np.argsort(-margins[supported], kind="stable")[:IMPOSTOR_REFITS]]
+            left_out.append((walks, supported))
+            jobs.extend(_Job(int(c), walks, (coef[c], float(intercept[c]))) for c in supported)
+    solved = _solve(X, labels, jobs)
+
+    genuine = np.array([
+        (X[walk] @ w + b) / np.linalg.norm(w) for walk, (w, b) in zip(genuine_walks, solved[:n_genuine_jobs])
+    ], dtype=np.float64)
+    impostor_parts = []
+    cursor = n_genuine_jobs
+    for person, (walks, supported) in zip(people, left_out):
+        table = (X[walks] @ coef.T + intercept) / norms
+        table[:, person] = -np.inf
+        for column, (w, b) in zip(supported, solved[cursor : cursor + len(supported)]):
+            table[:, column] = (X[walks] @ w + b) / np.linalg.norm(w)
+        cursor += len(supported)
+        impostor_parts.append(table.max(axis=1))
+    impostor = np.concatenate(impostor_parts).astype(np.float64) if impostor_parts else np.zeros(0)
+
+    info = {"people": int(len(people)), "genuine": int(len(genuine)), "impostor": int(len(impostor))}
+    if len(genuine) == 0 or len(impostor) == 0:
+        reason = "fewer than three people" if len(impostor) == 0 else "nobody has two walks"
+        return DEFAULT_SVM_THRESHOLD, {**info, "source": "default", "reason": reason}
+    threshold = min_error_threshold(genuine, impostor)
+    info.update(
+        source="calibrated",
+        frr=float(np.mean(genuine < threshold)),
+        far=float(np.mean(impostor >= threshold)),
+        genuine_min=float(genuine.min()),
+        impostor_max=float(impostor.max()),
+    )
+    return threshold, info
+
+
+def min_error_threshold(genuine: np.ndarray, impostor: np.ndarray) -> float:
+    """The threshold minimising FAR + FRR (accept when ``score >= threshold``).
+
+    Candidates are the midpoints between consecutive distinct scores (plus one below and one
+    above all of them); among equally good candidates the middle one is taken.
+    """
+    values = np.unique(np.concatenate([genuine, impostor]))
+    candidates = np.concatenate([[values[0] - 1e-3], (values[1:] + values[:-1]) / 2, [values[-1] + 1e-3]])
+    frr = (genuine[None, :] < candidates[:, None]).mean(axis=1)
+    far = (impostor[None, :] >= candidates[:, None]).mean(axis=1)
+    error = frr + far
+    best = np.flatnonzero(error <= error.min() + 1e-12)
+    return float(candidates[best[len(best) // 2]])
+
+
+@dataclass
+class _Job:
+    """One binary SVM to solve: person ``cls`` vs the rest, without the walks ``excluded``."""
+
+    cls: int
+    excluded: np.ndarray | None
+    warm: tuple[np.ndarray, float] | None  # an earlier solution, to pick the first working set
+
+
+def _solve(X: np.ndarray, labels: np.ndarray, jobs: list[_Job]) -> list[tuple[np.ndarray, float]]:
+    """Solve every job exactly by working sets checked against the whole gallery."""
+    if not jobs:
+        return []
+    n = len(X)
+    positives, negatives = [], []
+    for job in jobs:
+        keep = np.ones(n, dtype=bool)
+        if job.excluded is not None:
+            keep[job.excluded] = False
+        own = labels == job.cls
+        positives.append(np.flatnonzero(own & keep))
+        negatives.append(keep & ~own)
+
+    # First working set: the negatives scored highest by the warm SVM, or by the class mean.
+    directions = np.stack([job.warm[0] if job.warm else X[pos].mean(axis=0) for job, pos in zip(jobs, positives)])
+    offsets = np.array([job.warm[1] if job.warm else 0.0 for job in jobs], dtype=np.float32)
+    active: list[np.ndarray] = [None] * len(jobs)  # type: ignore[list-item]
+    for j, column in _margin_columns(X, directions, offsets, range(len(jobs))):
+        candidates = np.flatnonzero(negatives[j])
+        if len(candidates) > INITIAL_NEGATIVES:
+            top = np.argpartition(-column[candidates], INITIAL_NEGATIVES - 1)[:INITIAL_NEGATIVES]
+            candidates = np.sort(candidates[top])
+        active[j] = candidates
+
+    results: list[tuple[np.ndarray, float]] = [None] * len(jobs)  # type: ignore[list-item]
+    pending = list(range(len(jobs)))
+    while pending:
+        for j in pending:
+            results[j] = _fit_binary(X[positives[j]], X[active[j]])
+        weights = np.stack([results[j][0] for j in pending])
+        biases = np.array([results[j][1] for j in pending], dtype=np.float32)
+        still = []
+        for slot, column in _margin_columns(X, weights, biases, range(len(pending))):
+            j = pending[slot]
+            outside = negatives[j].copy()
+            outside[active[j]] = False
+            violators = np.flatnonzero(outside & (column > -1.0 + MARGIN_TOL))
+            if len(violators):
+                active[j] = np.union1d(active[j], violators)
+                still.append(j)
+        pending = still
+    return results
+
+
+def _margin_columns(X: np.ndarray, weights: np.ndarray, biases: np.ndarray, slots):
+    """Yield ``(slot, X @ weights[slot] + biases[slot])``, computed a block of slots at a time."""
+    slots = list(slots)
+    per_block = max(1, _BLOCK_FLOATS // max(1, len(X)))
+    for start in range(0, len(slots), per_block):
+        block = slots[start : start + per_block]
+        margins = X @ np.asarray(weights[block], dtype=np.float32).T + biases[block]
+        for k, slot in enumerate(block):
+            yield slot, margins[:, k]
+
+
+def _fit_binary(positives: np.ndarray, negatives: np.ndarray) -> tuple[np.ndarray, float]:
+    import sklearn
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import LinearSVC
+
+    data = np.concatenate([positives, negatives]).astype(np.float64)
+    target = np.concatenate([np.ones(len(positives)), -np.ones(len(negatives))])
+    svm = LinearSVC(C=SVM_C, loss="squared_hinge", dual=True, tol=1e-4, max_iter=5000, random_state=0)
+    # Thousands of small fits: skip scikit-learn's per-call checks (inputs are ours and finite).
+    with warnings.catch_warnings(), sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+        # Rarely, a nearly degenerate working set stops at max_iter; the scores stay usable.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        svm.fit(data, target)
+    return svm.coef_[0].astype(np.float32), float(svm.intercept_[0])

@@ -1,0 +1,145 @@
+"""Signed envelopes: a gallery file is only unpickled after its HMAC proves that this user wrote it.
+
+joblib files are pickles, and unpickling a file can run arbitrary code. gaitcli therefore
+wraps every gallery it writes in an envelope::
+
+    MAGIC (16 bytes) | payload length (8 bytes, little-endian) | HMAC-SHA256 (32 bytes) | payload
+
+The HMAC covers the magic, the length and the payload, keyed with a per-user secret kept in
+``<config dir>/gallery.key`` (32 random bytes, hex; file mode 0600, folder 0700 when gaitcli
+creates it). The config dir is ``$GAITCLI_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/gaitcli``,
+else ``~/.config/gaitcli``. :func:`open_envelope` checks the HMAC *before* anything is
+unpickled; unsigned or tampered data is refused unless the caller passes ``trust=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+import struct
+import tempfile
+from pathlib import Path
+
+from gaitcli.errors import GalleryError
+from gaitcli.gallery.atomic import fsync_dir
+
+MAGIC = b"gaitcli-gallery\n"
+_LENGTH = struct.Struct("<Q")
+_DIGEST_SIZE = hashlib.sha256().digest_size
+HEADER_SIZE = len(MAGIC) + _LENGTH.size + _DIGEST_SIZE
+KEY_FILE = "gallery.key"
+
+
+def config_dir() -> Path:
+    """gaitcli's per-user config folder (``$GAITCLI_CONFIG_DIR`` overrides)."""
+    override = os.environ.get("GAITCLI_CONFIG_DIR")
+    if override:
+        return Path(override).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base).expanduser() / "gaitcli"
+
+
+def key_path() -> Path:
+    """Where this user's gallery-signing secret lives."""
+    return config_dir() / KEY_FILE
+
+
+def signing_key(*, create: bool) -> bytes | None:
+    """This user's secret; created on first use when ``create`` (else ``None`` when absent).
+
+    Creation is race-free: the key is written to a private temporary file and hard-linked
+    into place, so concurrent first uses all end up with the one key that won.
+    """
+    path = key_path()
+    key = _read_key(path)
+    if key is not None or not create:
+        return key
+    folder = path.parent
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".gallery.key.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process created it first: use theirs
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    fsync_dir(folder)
+    return _read_key(path)
+
+
+def seal(payload: bytes) -> bytes:
+    """Wrap ``payload`` in a signed envelope (creating this user's key on first use)."""
+    key = signing_key(create=True)
+    head = MAGIC + _LENGTH.pack(len(payload))
+    return head + _mac(key, head, payload) + payload
+
+
+def open_envelope(data: bytes, *, trust: bool = False, where: str = "gallery") -> tuple[bytes, bool]:
+    """The payload inside ``data`` and whether its signature is this user's: ``(payload, signed)``.
+
+    Data without the envelope (a plain joblib file) is *unsigned*; an envelope whose HMAC
+    does not match was changed after gaitcli wrote it, or signed by another user's key.
+    Both raise :class:`GalleryError` unless ``trust``, in which case the payload is returned
+    with ``signed=False``. A truncated envelope is an error even with ``trust``.
+    """
+    if not data.startswith(MAGIC):
+        if data and MAGIC.startswith(data):
+            raise GalleryError(f"{where} is truncated ({len(data)} bytes); restore it from a backup or re-enroll")
+        if not trust:
+            raise GalleryError(
+                f"{where} is not signed by gaitcli for this user, and loading an unsigned gallery can run code; "
+                "pass --trust only if you know where the file came from"
+            )
+        return data, False
+    if len(data) < HEADER_SIZE:
+        raise GalleryError(f"{where} is truncated ({len(data)} bytes); restore it from a backup or re-enroll")
+    head = data[: len(MAGIC) + _LENGTH.size]
+    (length,) = _LENGTH.unpack(head[len(MAGIC) :])
+    signature = data[len(head) : HEADER_SIZE]
+    payload = data[HEADER_SIZE:]
+    if len(payload) != length:
+        state = "truncated" if len(payload) < length else "corrupt (trailing bytes)"
+        raise GalleryError(
+            f"{where} is {state}: {len(payload)} of {length} payload bytes; restore it from a backup or re-enroll"
+        )
+    key = signing_key(create=False)
+    if key is not None and hmac.compare_digest(signature, _mac(key, head, payload)):
+        return payload, True
+    if not trust:
+        whose = "" if key is not None else f" (there is no signing key at {key_path()} yet)"
+        raise GalleryError(
+            f"{where} failed its signature check{whose}: it was modified after gaitcli wrote it, or signed by "
+            "another user; pass --trust only if you know where the file came from"
+        )
+    return payload, False
+
+
+def _mac(key: bytes, head: bytes, payload: bytes) -> bytes:
+    mac = hmac.new(key, head, hashlib.sha256)
+    mac.update(payload)
+    return mac.digest()
+
+
+def _read_key(path: Path) -> bytes | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise GalleryError(f"signing key {path} is accessible to other users; run `chmod 600 {path}`")
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        key = b""
+    if len(key) < 16:
+        raise GalleryError(f"signing key {path} is unreadable or too short; delete it to start a new key (galleries signed with it will then need --trust once)")
+    return key

@@ -1,0 +1,328 @@
+"""The gallery file: enrolled people, their walks' vectors and the fitted classifier.
+
+On disk a gallery is a signed envelope (:mod:`gaitcli.gallery.signing`) around a joblib
+payload, a dict of plain values and arrays:
+
+* ``format`` (``"gaitcli-gallery"``) and ``version`` (:data:`GALLERY_VERSION`);
+* ``model_fingerprint``, ``feature_space`` and ``dim`` of the gait model that made the vectors;
+* ``created`` and ``updated`` (ISO 8601, UTC);
+* ``names`` (one per person) and, per walk, ``vectors`` (N, D) float32, ``labels`` (N,)
+  (index into ``names``), ``sources`` and ``enrolled`` (timestamps);
+* ``classifier``: the fitted SVMs and threshold (:class:`~gaitcli.gallery.classifier.Model`).
+
+The vectors are kept so that the SVMs can be refit (on every change) and the gallery
+migrated. Writes are atomic and signed; :func:`editing` wraps read-modify-write in an
+exclusive lock so that concurrent enrolls all land.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from gaitcli.errors import GalleryError, InputError
+from gaitcli.gallery import classifier
+from gaitcli.gallery.atomic import atomic_write, exclusive_lock, remove_stale_temps
+from gaitcli.gallery.signing import open_envelope, seal
+
+GALLERY_FORMAT = "gaitcli-gallery"
+GALLERY_VERSION = 1
+UNKNOWN = "unknown"  # the name identify gives a walker who matches nobody
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class Candidate:
+    """One enrolled person and the probe's score against them."""
+
+    name: str
+    score: float
+
+
+@dataclass
+class Identification:
+    """The answer for one probe: ``name`` is the best person, or ``"unknown"`` below ``threshold``."""
+
+    name: str
+    score: float
+    threshold: float
+    candidates: list[Candidate]
+
+
+@dataclass
+class Gallery:
+    """Enrolled people and their walks, for one gait model (see the module doc for the fields)."""
+
+    model_fingerprint: str
+    feature_space: str
+    dim: int
+    names: list[str] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    sources: list[str] = field(default_factory=list)
+    enrolled: list[str] = field(default_factory=list)
+    created: str = field(default_factory=_now)
+    updated: str = ""
+    model: classifier.Model | None = None
+    signed: bool = True  # False when loaded with trust from an unsigned or foreign file
+
+    def __post_init__(self) -> None:
+        if self.vectors is None:
+            self.vectors = np.zeros((0, self.dim), dtype=np.float32)
+        if self.labels is None:
+            self.labels = np.zeros(0, dtype=np.int32)
+        if not self.updated:
+            self.updated = self.created
+        if self.model is None:
+            self.model = classifier.fit(self.vectors, self.labels, len(self.names))
+
+    # --- contents ------------------------------------------------------------------
+
+    @property
+    def n_walks(self) -> int:
+        """How many walks are enrolled, over all people."""
+        return len(self.labels)
+
+    def walk_counts(self) -> dict[str, int]:
+        """Walks per person, in enrolment order."""
+        counts = np.bincount(self.labels, minlength=len(self.names))
+        return {name: int(count) for name, count in zip(self.names, counts)}
+
+    def people(self) -> list[dict]:
+        """One record per person: name, walks, first and last enrolment time."""
+        records = []
+        for index, name in enumerate(self.names):
+            times = [self.enrolled[i] for i in np.flatnonzero(self.labels == index)]
+            records.append({"name": name, "walks": len(times), "first_enrolled": min(times), "last_enrolled": max(times)})
+        return records
+
+    def check_compatible(self, model_fingerprint: str, feature_space: str, dim: int, *, what: str) -> None:
+        """Refuse vectors of another gait model (never mix them into or match them against this gallery)."""
+        if (model_fingerprint, feature_space) != (self.model_fingerprint, self.feature_space) or dim != self.dim:
+            raise GalleryError(
+                f"{what} come from gait model {model_fingerprint} ({feature_space}, {dim}-d) but the gallery was made "
+                f"by {self.model_fingerprint} ({self.feature_space}, {self.dim}-d); vectors of different models cannot "
+                "be compared: re-enroll everyone into a new gallery with the current model"
+            )
+
+    # --- changes ---------------------------------------------------------------------
+
+    def add(self, name: str, vectors: np.ndarray, sources: Sequence[str]) -> int:
+        """Enroll ``vectors`` (N, D) as walks of ``name`` and refit; returns how many walks ``name`` has."""
+        return self.add_walks([name] * len(vectors), vectors, sources)[name]
+
+    def add_walks(self, names: Sequence[str], vectors: np.ndarray, sources: Sequence[str]) -> dict[str, int]:
+        """Enroll many walks at once (one name and source per row), refit once; walks per name after."""
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        if vectors.shape[1] != self.dim or len(vectors) != len(names) or len(sources) != len(names) or not len(names):
+            raise ValueError(f"need one name and source per {self.dim}-d vector; got {vectors.shape}, {len(names)}, {len(sources)}")
+        if not np.all(np.isfinite(vectors)) or np.any(np.linalg.norm(vectors, axis=1) <= 1e-12):
+            raise InputError("an identification vector is zero or not finite; re-run the embedding")
+        for name in set(names):
+            validate_name(name)
+        index = {name: i for i, name in enumerate(self.names)}
+        old_count = len(self.names)
+        for name in names:
+            if name not in index:
+                index[name] = len(self.names)
+                self.names.append(name)
+        new_labels = np.array([index[name] for name in names], dtype=np.int32)
+        previous = self.model.reindexed(list(range(old_count)) + [-1] * (len(self.names) - old_count))
+        stamp = _now()
+        self.vectors = np.concatenate([self.vectors, vectors])
+        self.labels = np.concatenate([self.labels, new_labels])
+        self.sources.extend(str(s) for s in sources)
+        self.enrolled.extend([stamp] * len(names))
+        self._refit(previous, changed=np.unique(new_labels), touched=vectors)
+        counts = self.walk_counts()
+        return {name: counts[name] for name in dict.fromkeys(names)}
+
+    def remove(self, names: Sequence[str]) -> int:
+        """Remove these people and all their walks, and refit; returns how many walks were removed."""
+        missing = [name for name in names if name not in self.names]
+        if missing:
+            held = ", ".join(self.names) if self.names else "nobody"
+            raise InputError(f"not in the gallery: {', '.join(missing)} (it holds: {held})")
+        gone = {self.names.index(name) for name in names}
+        drop = np.isin(self.labels, list(gone))
+        kept_people = [i for i in range(len(self.names)) if i not in gone]
+        renumber = np.full(len(self.names), -1, dtype=np.int32)
+        renumber[kept_people] = np.arange(len(kept_people), dtype=np.int32)
+        touched = self.vectors[drop]
+        previous = self.model.reindexed(kept_people)
+        self.names = [self.names[i] for i in kept_people]
+        self.vectors = self.vectors[~drop]
+        self.labels = renumber[self.labels[~drop]]
+        self.sources = [s for s, d in zip(self.sources, drop) if not d]
+        self.enrolled = [t for t, d in zip(self.enrolled, drop) if not d]
+        self._refit(previous, changed=(), touched=touched)
+        return int(drop.sum())
+
+    def _refit(self, previous: classifier.Model, *, changed, touched) -> None:
+        self.model = classifier.fit(self.vectors, self.labels, len(self.names), previous=previous, changed=changed, touched=touched)
+        self.updated = _now()
+
+    # --- identification ----------------------------------------------------------------
+
+    def identify(self, probes: np.ndarray, *, top_k: int = 3, threshold: float | None = None) -> list[Identification]:
+        """Best person (or ``"unknown"``) and the top-``k`` candidates for every probe vector."""
+        if not self.names:
+            raise GalleryError("the gallery is empty: enroll someone first (gaitcli enroll)")
+        probes = np.atleast_2d(np.asarray(probes, dtype=np.float32))
+        if probes.shape[1] != self.dim:
+            raise GalleryError(f"probe vectors are {probes.shape[1]}-d but the gallery holds {self.dim}-d vectors")
+        threshold = self.model.threshold if threshold is None else float(threshold)
+        table = classifier.scores(self.model, self.vectors, self.labels, probes)
+        k = max(1, min(int(top_k), table.shape[1]))
+        top = np.argpartition(-table, k - 1, axis=1)[:, :k] if k < table.shape[1] else np.argsort(-table, axis=1)
+        answers = []
+        for row, columns in zip(table, top):
+            columns = columns[np.argsort(-row[columns], kind="stable")]
+            candidates = [Candidate(self.names[c], float(row[c])) for c in columns]
+            best = candidates[0]
+            name = best.name if best.score >= threshold else UNKNOWN
+            answers.append(Identification(name, best.score, threshold, candidates))
+        return answers
+
+    # --- file ----------------------------------------------------------------------------
+
+    def to_payload(self) -> dict:
+        """The dict stored (signed) in the gallery file."""
+        return {
+            "format": GALLERY_FORMAT,
+            "version": GALLERY_VERSION,
+            "model_fingerprint": self.model_fingerprint,
+            "feature_space": self.feature_space,
+            "dim": self.dim,
+            "created": self.created,
+            "updated": self.updated,
+            "names": list(self.names),
+            "vectors": np.ascontiguousarray(self.vectors, dtype=np.float32),
+            "labels": np.ascontiguousarray(self.labels, dtype=np.int32),
+            "sources": list(self.sources),
+            "enrolled": list(self.enrolled),
+            "classifier": self.model.to_dict(),
+        }
+
+    @classmethod
+    def from_payload(cls, payload: object, *, signed: bool = True) -> "Gallery":
+        """Rebuild a gallery from :meth:`to_payload`'s dict; raises ``ValueError`` when malformed."""
+        if not isinstance(payload, dict) or payload.get("format") != GALLERY_FORMAT:
+            raise ValueError("not a gaitcli gallery")
+        version = payload.get("version")
+        if not isinstance(version, int) or version > GALLERY_VERSION:
+            raise _NewerFormat(version)
+        vectors = np.asarray(payload["vectors"], dtype=np.float32)
+        labels = np.asarray(payload["labels"], dtype=np.int32)
+        names = [str(n) for n in payload["names"]]
+        dim = int(payload["dim"])
+        n = len(labels)
+        if vectors.shape != (n, dim) or len(payload["sources"]) != n or len(payload["enrolled"]) != n:
+            raise ValueError("inconsistent walk arrays")
+        if n and (labels.min() < 0 or labels.max() >= len(names)) or len(set(names)) != len(names):
+            raise ValueError("inconsistent names")
+        model = classifier.Model.from_dict(payload["classifier"])
+        gallery = cls(
+            model_fingerprint=str(payload["model_fingerprint"]),
+            feature_space=str(payload["feature_space"]),
+            dim=dim,
+            names=names,
+            vectors=vectors,
+            labels=labels,
+            sources=[str(s) for s in payload["sources"]],
+            enrolled=[str(t) for t in payload["enrolled"]],
+            created=str(payload["created"]),
+            updated=str(payload["updated"]),
+            model=model,
+            signed=signed,
+        )
+        if model.version != classifier.CLASSIFIER_VERSION:  # migrate: refit from the kept vectors
+            gallery.model = classifier.fit(vectors, labels, len(names))
+        return gallery
+
+
+class _NewerFormat(Exception):
+    def __init__(self, version) -> None:
+        super().__init__(f"format version {version}")
+        self.version = version
+
+
+def validate_name(name: str) -> str:
+    """A person's name as given, or :class:`InputError` (empty, multi-line, or the reserved ``unknown``)."""
+    if not isinstance(name, str) or not name.strip() or name != name.strip() or any(ch in name for ch in "\r\n\t\0"):
+        raise InputError(f"invalid name {name!r}: use a non-empty, one-line name without leading or trailing spaces")
+    if name.lower() == UNKNOWN:
+        raise InputError(f"{name!r} is reserved for walkers who match nobody; choose another name")
+    return name
+
+
+def load_gallery(path: str | os.PathLike, *, trust: bool = False) -> Gallery:
+    """Read and verify a gallery file.
+
+    Raises :class:`GalleryError` when the file is missing, truncated, corrupt, not a gallery,
+    of a newer format, or unsigned/tampered (unless ``trust``; see :mod:`gaitcli.gallery.signing`).
+    Nothing is unpickled before the signature has been checked.
+    """
+    import joblib
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise GalleryError(f"no gallery at {path}; create one with `gaitcli enroll --gallery {path} --name NAME INPUT...`") from None
+    except IsADirectoryError:
+        raise GalleryError(f"{path} is a directory, not a gallery file") from None
+    if not data:
+        raise GalleryError(f"gallery {path} is empty (0 bytes); restore it from a backup or re-enroll")
+    payload, signed = open_envelope(data, trust=trust, where=f"gallery {path}")
+    try:
+        content = joblib.load(io.BytesIO(payload))
+        return Gallery.from_payload(content, signed=signed)
+    except _NewerFormat as exc:
+        raise GalleryError(f"gallery {path} was written by a newer gaitcli (format version {exc.version}); upgrade gaitcli") from None
+    except Exception as exc:  # anything an unreadable pickle or a malformed dict can raise
+        raise GalleryError(
+            f"gallery {path} is corrupt or not a gaitcli gallery ({type(exc).__name__}); restore it from a backup or re-enroll"
+        ) from None
+
+
+def save_gallery(gallery: Gallery, path: str | os.PathLike) -> None:
+    """Write ``gallery`` to ``path``: signed with this user's key, atomically, readable by the user only."""
+    import joblib
+
+    buffer = io.BytesIO()
+    joblib.dump(gallery.to_payload(), buffer)
+    atomic_write(Path(path), seal(buffer.getvalue()), mode=0o600)
+    gallery.signed = True
+
+
+@contextmanager
+def editing(
+    path: str | os.PathLike, *, trust: bool = False, create: Callable[[], Gallery] | None = None
+) -> Iterator[Gallery]:
+    """Read-modify-write a gallery under an exclusive lock, saving it when the block succeeds.
+
+    The lock (``<path>.lock``) serialises concurrent writers, so every change lands. When the
+    file does not exist, ``create()`` makes the new gallery (or it is a :class:`GalleryError`).
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise GalleryError(f"folder {path.parent} does not exist; create it first or choose another --gallery path")
+    with exclusive_lock(path):
+        remove_stale_temps(path)  # left by a writer that was killed; we hold the lock, nobody is writing
+        if path.exists() or create is None:
+            gallery = load_gallery(path, trust=trust)
+        else:
+            gallery = create()
+        yield gallery
+        save_gallery(gallery, path)

@@ -1,0 +1,63 @@
+"""Walks from command-line inputs: identification vectors with the gait model that made them.
+
+``.npy`` files written by ``gaitcli embed --out`` are read directly (one walk per row);
+everything else (videos, frame folders, keypoint files) goes, in one call so that the models
+are loaded once, through the embedding pipeline ``gaitcli.api.embed_inputs``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from gaitcli.errors import InputError
+from gaitcli.gallery.vectors import load_vectors
+
+
+@dataclass
+class Walk:
+    """One walk's identification vector (D,) and where it came from."""
+
+    vector: np.ndarray
+    source: str  # what the walk was recorded in (a video, a frame folder, ...)
+    input: str  # the command-line input it was read from
+    model_fingerprint: str
+    feature_space: str
+
+
+def collect_walks(paths: Sequence[str | Path]) -> list[Walk]:
+    """The walks of every input, in input order (several per ``.npy`` file, one per embedded input)."""
+    paths = [Path(p) for p in paths]
+    to_embed = [p for p in paths if p.suffix.lower() != ".npy"]
+    embedded = iter(_embed(to_embed)) if to_embed else iter(())
+    walks: list[Walk] = []
+    for path in paths:
+        if path.suffix.lower() == ".npy":
+            vectors, meta = load_vectors(path)
+            for vector, source in zip(vectors, meta["sources"]):
+                walks.append(Walk(vector, source, str(path), meta["model_fingerprint"], meta["feature_space"]))
+        else:
+            result = next(embedded)
+            walks.append(Walk(
+                np.asarray(result.vector, dtype=np.float32), str(result.source), str(path),
+                result.model_fingerprint, result.feature_space,
+            ))
+    return walks
+
+
+def _embed(paths: list[Path]) -> list:
+    try:
+        from gaitcli.api import embed_inputs
+    except ModuleNotFoundError as exc:
+        if exc.name != "gaitcli.api":
+            raise
+        raise InputError(
+            f"{paths[0]}: this gaitcli cannot embed videos yet; give .npy vectors written by `gaitcli embed --out`"
+        ) from None
+    results = list(embed_inputs(paths))
+    if len(results) != len(paths):
+        raise RuntimeError(f"embed_inputs returned {len(results)} results for {len(paths)} inputs")
+    return results

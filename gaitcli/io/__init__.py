@@ -1,0 +1,1 @@
+"""Input: reading the user's images, videos and keypoint files safely (RGB uint8 out)."""

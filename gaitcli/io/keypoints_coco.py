@@ -1,0 +1,95 @@
+"""COCO-17 keypoint files (AlphaPose, MMPose, Detectron2) -> frames of 16-joint detections.
+
+Two layouts are read:
+
+* **keypoint results** — a list of ``{"image_id", "category_id", "keypoints": [x, y, score] x 17,
+  "score"}``, optionally with a box (``"bbox"`` or AlphaPose's ``"box"``, both ``[x, y, w, h]``);
+* a **COCO dataset** — ``{"images": [{"id", "file_name", "width", "height"}], "annotations": [...]}``
+  whose annotations carry the same fields (visibility flags 1 and 2 read as seen, 0 as missing).
+
+Frames are ordered by ``image_id`` (or file name) with numeric-aware sorting, so
+``"frame_9.jpg"`` comes before ``"frame_10.jpg"``; entries whose ``category_id`` is not 1
+(person) are ignored. Joints are mapped by :func:`gaitcli.io.skeletons.from_coco17`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gaitcli.errors import InputError
+from gaitcli.io.keypoint_frames import KeypointFrame, frame_indices, keypoint_array, number
+from gaitcli.io.natsort import natural_key
+from gaitcli.io.skeletons import from_coco17
+from gaitcli.tracking import Detection
+
+FORMAT = "coco17"
+_PERSON = 1
+
+
+def is_coco(data: Any) -> bool:
+    """Whether parsed JSON looks like COCO keypoints (results list or dataset with annotations)."""
+    if isinstance(data, dict):
+        data = data.get("annotations")
+    return isinstance(data, list) and bool(data) and all(isinstance(e, dict) and "keypoints" in e for e in data[:10])
+
+
+def read_coco(data: Any, name: str) -> list[KeypointFrame]:
+    """Frames (in image order) of the person detections in parsed COCO keypoint JSON."""
+    images: dict[Any, dict] = {}
+    if isinstance(data, dict):
+        images = {im.get("id"): im for im in data.get("images") or [] if isinstance(im, dict)}
+        data = data.get("annotations")
+    if not isinstance(data, list):
+        raise InputError(f"{name} is not a list of COCO keypoint results")
+
+    by_image: dict[Any, list[tuple[np.ndarray, float, Any]]] = {}
+    for n, entry in enumerate(data):
+        where = f"{name}: entry {n}"
+        if not isinstance(entry, dict) or "image_id" not in entry or "keypoints" not in entry:
+            raise InputError(f"{where} is not a COCO keypoint result (it needs image_id and keypoints)")
+        if entry.get("category_id", _PERSON) != _PERSON:
+            continue
+        image_id = entry["image_id"]
+        if not isinstance(image_id, (int, str)) or isinstance(image_id, bool):
+            raise InputError(f"{where} has image_id {image_id!r}; expected a number or a string")
+        kp = keypoint_array(entry["keypoints"], 17, where, "COCO-17")
+        score = number(entry.get("score", 1.0), f"{where}: score")
+        by_image.setdefault(image_id, []).append((kp, score, entry.get("bbox", entry.get("box"))))
+    if not by_image:
+        raise InputError(f"{name} holds no person keypoints (category_id 1)")
+
+    def image_name(image_id: Any) -> str:
+        return str(images.get(image_id, {}).get("file_name", image_id))
+
+    ids = sorted(by_image, key=lambda i: natural_key(image_name(i)))
+    indices = frame_indices([i if isinstance(i, int) and not images else image_name(i) for i in ids])
+    frames = []
+    for index, image_id in zip(indices, ids):
+        entries = by_image[image_id]
+        ys, xs, ps = from_coco17(np.stack([kp for kp, _, _ in entries]))
+        detections = []
+        for k, (_, score, box) in enumerate(entries):
+            box = _xywh_box(box, f"{name}: image {image_id!r}")
+            try:
+                detections.append(Detection.from_joints(ys[k], xs[k], ps[k], score=score, box=box))
+            except ValueError:  # no box and no joint seen: this entry holds no person
+                continue
+        image = images.get(image_id, {})
+        frames.append(KeypointFrame(index, image_name(image_id), detections, _size(image.get("width")), _size(image.get("height"))))
+    return frames
+
+
+def _xywh_box(box: Any, where: str) -> np.ndarray | None:
+    if box is None:
+        return None
+    try:
+        x, y, w, h = (float(v) for v in box)
+    except (TypeError, ValueError):
+        raise InputError(f"{where} has a box that is not [x, y, width, height]") from None
+    return np.array([x, y, x + w, y + h])
+
+
+def _size(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None

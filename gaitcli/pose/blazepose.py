@@ -1,0 +1,160 @@
+"""The default pose engine: MediaPipe's BlazePose (detector + full landmark model) on LiteRT.
+
+Per image: the detector (:mod:`~gaitcli.pose.blazepose_detector`) finds people and gives
+each a rotated ROI; the landmark model (:mod:`~gaitcli.pose.blazepose_landmarks`) turns a ROI
+into 33 landmarks, mapped onto the seed's 16 joints (:mod:`~gaitcli.pose.blazepose_map`).
+For video, :meth:`BlazePoseEstimator.track` follows a person from frame to frame with the
+ROI its landmarks predict, so the detector only runs again when the person is lost.
+
+Spatial features are the joint maps of :mod:`gaitcli.features.joint_maps` (feature space
+``"joint-maps-v1"``), rendered from the joints with each frame's own reference.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from gaitcli.constants import NUM_JOINTS, PELVIS, THORAX
+from gaitcli.features.joint_maps import joint_maps
+from gaitcli.pose.base import Pose
+from gaitcli.pose.blazepose_detector import Detection, PoseDetector
+from gaitcli.pose.blazepose_landmarks import NUM_BODY_LANDMARKS, LandmarkModel
+from gaitcli.pose.blazepose_map import to_seed_joints
+from gaitcli.pose.blazepose_roi import Roi
+
+FEATURE_SPACE = "joint-maps-v1"
+MIN_POSE_SCORE = 0.5  # landmark model's presence score below which the person is lost
+MIN_ROI_SIZE = 8.0  # pixels; a ROI that collapses below this is a lost track
+DUPLICATE_DISTANCE = 0.2  # mean joint distance (torso lengths) under which two poses are one person
+HEATMAP_SIGMA = 0.1  # heat-map Gaussian std, in torso lengths (at least HEATMAP_MIN_SIGMA px)
+HEATMAP_MIN_SIGMA = 2.0
+
+
+class BlazePoseEstimator:
+    """BlazePose on the seed's 16 joints; implements :class:`gaitcli.pose.base.PoseEstimator`.
+
+    The model files are found or downloaded by :mod:`gaitcli.pose.assets` (``download=False``
+    raises :class:`~gaitcli.errors.ModelError` instead of downloading). Images are RGB uint8
+    (H, W, 3); coordinates are image pixels.
+    """
+
+    feature_space = FEATURE_SPACE
+
+    def __init__(self, num_threads: int = 2, min_pose_score: float = MIN_POSE_SCORE, download: bool = True):
+        from gaitcli.pose.assets import ensure_models
+
+        files = ensure_models(download=download)
+        self.detector = PoseDetector(files["detector"].path, num_threads)
+        self.landmarks = LandmarkModel(files["landmarks"].path, num_threads)
+        self.min_pose_score = min_pose_score
+
+    # --- tracking-friendly building blocks ---------------------------------------------
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Person detections (score, box, keypoints, ROI), highest score first."""
+        return self.detector.detect(_check_image(image))
+
+    def track(self, image: np.ndarray, roi: Roi) -> tuple[Pose | None, Roi | None]:
+        """The pose inside ``roi`` (a detection's or the previous frame's) and the next ROI.
+
+        Returns ``(None, None)`` when the presence score says the person is lost; the caller
+        then runs :meth:`detect` again.
+        """
+        image = _check_image(image)
+        result = self.landmarks.run(image, roi)
+        if result.score < self.min_pose_score or result.next_roi.size < MIN_ROI_SIZE:
+            return None, None
+        body = result.landmarks[:NUM_BODY_LANDMARKS]
+        ys, xs, ps = to_seed_joints(body[:, :2], body[:, 3], result.score)
+        h, w = image.shape[:2]
+        x0, y0 = np.clip(body[:, :2].min(0), 0, [w, h])
+        x1, y1 = np.clip(body[:, :2].max(0), 0, [w, h])
+        pose = Pose(
+            coords_y=ys,
+            coords_x=xs,
+            probabilities=ps,
+            score=result.score,
+            box=(float(x0), float(y0), float(x1), float(y1)),
+            extras={"landmarks": body, "roi": roi},
+        )
+        return pose, result.next_roi
+
+    # --- the seed's interface -------------------------------------------------------------
+
+    def poses(self, image: np.ndarray, max_people: int | None = 1) -> list[Pose]:
+        """People in one image, most prominent first (all of them when ``max_people`` is None).
+
+        Prominence is the size of the detector's ROI (the body's extent), so the person
+        nearest the camera comes first; detections whose landmarks are not a person, or
+        repeat a person already found, are dropped.
+        """
+        image = _check_image(image)
+        found: list[Pose] = []
+        for detection in sorted(self.detector.detect(image), key=lambda d: d.roi.size, reverse=True):
+            if max_people is not None and len(found) >= max_people:
+                break
+            pose, _ = self.track(image, detection.roi)
+            if pose is not None and not any(_same_person(pose, other) for other in found):
+                found.append(pose)
+        return found
+
+    def joint_positions(self, images: Sequence[np.ndarray] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(coords_y, coords_x, probabilities), each (B, 16), of each image's most prominent
+        person; an image without a person gets NaN coordinates and zero probabilities."""
+        batch = len(images)
+        ys = np.full((batch, NUM_JOINTS), np.nan)
+        xs = np.full((batch, NUM_JOINTS), np.nan)
+        ps = np.zeros((batch, NUM_JOINTS))
+        for i, image in enumerate(images):
+            found = self.poses(image, max_people=1)
+            if found:
+                ys[i], xs[i], ps[i] = found[0].coords_y, found[0].coords_x, found[0].probabilities
+        return ys, xs, ps
+
+    def heat_maps(self, images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+        """(B, H, W, 16) float32 joint heat maps at the images' resolution (all the same size).
+
+        BlazePose regresses coordinates, so each map is rendered: a Gaussian at the joint with
+        a standard deviation of ``HEATMAP_SIGMA`` torso lengths (at least 2 px), peaking at the
+        joint's probability. Images without a person give all-zero maps.
+        """
+        sizes = {np.shape(image)[:2] for image in images}
+        if len(sizes) > 1:
+            raise ValueError(f"heat_maps needs images of one size; got {sorted(sizes)}")
+        ys, xs, ps = self.joint_positions(images)
+        h, w = sizes.pop() if sizes else (0, 0)
+        maps = np.zeros((len(ys), h, w, NUM_JOINTS), dtype=np.float32)
+        rows, cols = np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64)
+        for i in range(len(ys)):
+            if not np.isfinite(ys[i]).all():
+                continue
+            torso = float(np.hypot(ys[i, THORAX] - ys[i, PELVIS], xs[i, THORAX] - xs[i, PELVIS]))
+            sigma = max(HEATMAP_MIN_SIGMA, HEATMAP_SIGMA * torso)
+            gy = np.exp(-((rows[:, None] - ys[i]) ** 2) / (2 * sigma**2))  # (H, 16)
+            gx = np.exp(-((cols[:, None] - xs[i]) ** 2) / (2 * sigma**2))  # (W, 16)
+            maps[i] = gy[:, None, :] * gx[None, :, :] * ps[i]
+        return maps
+
+    def feed_forward_features(self, frames: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+        """(B, 17, 17, 32) joint maps (:func:`gaitcli.features.joint_maps`) of each frame's
+        most prominent person, each frame with its own reference; empty frames are all zeros."""
+        ys, xs, ps = self.joint_positions(frames)
+        return joint_maps(ys, xs, ps)
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
+        raise ValueError(f"expected an RGB uint8 image shaped (H, W, 3); got {image.dtype} {image.shape}")
+    return image
+
+
+def _same_person(a: Pose, b: Pose) -> bool:
+    """Whether two poses are one person found twice (joints within DUPLICATE_DISTANCE torsos)."""
+    torso = max(
+        np.hypot(p.coords_y[THORAX] - p.coords_y[PELVIS], p.coords_x[THORAX] - p.coords_x[PELVIS]) for p in (a, b)
+    )
+    mean_distance = np.mean(np.hypot(a.coords_y - b.coords_y, a.coords_x - b.coords_x))
+    return bool(mean_distance < DUPLICATE_DISTANCE * max(torso, 1e-6))

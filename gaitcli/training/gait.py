@@ -1,0 +1,275 @@
+"""Training gaitcli's default gait model (``gaitcli train gait``).
+
+Data: synthetic walkers from :mod:`gaitcli.synth` (per-identity bodies and gait, per-walk
+speed/view/covariates, pose-estimator noise), turned into network input by exactly the code
+inference uses (:func:`gaitcli.features.sequence.prepare_walk` and
+:func:`gaitcli.features.joint_maps`), so training and inference features cannot drift apart.
+
+Model: the seed's :class:`~gaitcli.gait.network.GaitNetwork` (GRU, narrowed widths for CPU).
+Loss: a cosine-margin softmax over the training identities (CosFace: the seed's softmax with
+L2-normalised vectors and weights, which generalises to people never seen in training) plus a
+batch-hard triplet loss on the unit vectors. Optimiser as the seed: RMSProp, exponential
+learning-rate decay, gradient clipping. Everything is seeded.
+
+Validation runs the real inference path (:class:`~gaitcli.gait.numpy_forward.NumpyGaitNetwork`
++ :func:`~gaitcli.gait.embedding.identification_vector`) on held-out synthetic identities:
+gallery = one plain walk per person, probes = every other walk (other speeds, views,
+covariates); rank-1 is reported overall and per covariate. The best checkpoint is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
+from gaitcli.features.sequence import CANONICAL_FPS, WINDOW_FRAMES, PreparedWalk, TooFewFramesError, prepare_walk
+from gaitcli.gait.embedding import identification_vector
+
+#: The default model's widths: the seed's GaitNN narrowed about 4x for CPU training/inference.
+DEFAULT_WIDTHS: dict[str, int] = {
+    "stem": 64,
+    "block8_channels": 128,
+    "block8_inner": 32,
+    "block4_channels": 128,
+    "block4_inner": 48,
+    "head_1x1": 64,
+    "head_3x3": 64,
+    "fc": 128,
+    "rnn_units": 128,
+}
+
+
+@dataclass
+class GaitTrainingConfig:
+    """Everything that determines a training run (stored in the checkpoint)."""
+
+    seed: int = 20261124
+    train_identities: int = 320
+    walks_per_identity: int = 8
+    val_identities: int = 64
+    val_walks_per_identity: int = 6
+    recurrent_unit: str = "GRU"
+    rnn_layers: int = 1
+    widths: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WIDTHS))
+    input_scale: float = 1.0  # joint maps are already in [0, 1]
+    batch_identities: int = 16
+    walks_per_batch_identity: int = 2
+    window: int = WINDOW_FRAMES
+    steps: int = 3000
+    learning_rate: float = 1e-3
+    decay_steps: int = 1000
+    decay_rate: float = 0.5
+    clip_norm: float = 5.0
+    cosine_scale: float = 16.0
+    cosine_margin: float = 0.2
+    triplet_weight: float = 1.0
+    triplet_margin: float = 0.2
+    joint_jitter: float = 0.01  # extra per-frame joint noise (torso lengths) during training
+    eval_every: int = 250
+    time_budget_minutes: float = 55.0
+
+
+@dataclass
+class WalkSet:
+    """Prepared walks with their identity labels and metadata."""
+
+    walks: list[PreparedWalk]
+    labels: np.ndarray
+    meta: list[dict[str, Any]]
+
+
+def build_walks(n_identities: int, walks_per_identity: int, seed: int, log: Callable[[str], None] = print) -> WalkSet:
+    """Generate synthetic walks and prepare them exactly as inference prepares real ones."""
+    from gaitcli.synth.dataset import make_sequences
+
+    walks, labels, metas = [], [], []
+    dropped = 0
+    for identity, coords_y, coords_x, probs, meta in make_sequences(n_identities, walks_per_identity, seed):
+        try:
+            walk = prepare_walk(coords_y, coords_x, probs, float(meta.get("fps", CANONICAL_FPS)))
+        except TooFewFramesError:
+            dropped += 1
+            continue
+        walks.append(walk)
+        labels.append(identity)
+        metas.append(dict(meta))
+    if dropped:
+        log(f"dropped {dropped} synthetic walks with too few usable frames")
+    _, labels_dense = np.unique(np.asarray(labels), return_inverse=True)
+    return WalkSet(walks, labels_dense.astype(np.int64), metas)
+
+
+def _random_window(walk: PreparedWalk, length: int, rng: np.random.Generator, jitter: float) -> np.ndarray:
+    """A random training window of ``length`` frames (the longest segment; shorter ones padded by repetition)."""
+    k = int(np.argmax(walk.lengths))
+    n = walk.lengths[k]
+    if n >= length:
+        start = int(rng.integers(0, n - length + 1))
+        joints, ref = walk.joints[k][start : start + length].copy(), walk.references[k][start : start + length]
+    else:
+        idx = np.arange(length) % n
+        joints, ref = walk.joints[k][idx].copy(), walk.references[k][idx]
+    if jitter > 0:
+        joints[..., :2] += rng.normal(0.0, jitter, joints[..., :2].shape) * ref[:, 2:3, None]
+    from gaitcli.features.joint_maps import joint_maps
+
+    return joint_maps(joints[..., 0], joints[..., 1], joints[..., 2], reference=ref, mirror=walk.mirrored)
+
+
+def sample_batch(data: WalkSet, cfg: GaitTrainingConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """P identities x K walks (PK sampling, for the batch-hard triplet loss)."""
+    by_label: dict[int, np.ndarray] = {}
+    for lab in np.unique(data.labels):
+        by_label[int(lab)] = np.flatnonzero(data.labels == lab)
+    ids = rng.choice(list(by_label), size=cfg.batch_identities, replace=False)
+    xs, ys = [], []
+    for lab in ids:
+        pool = by_label[int(lab)]
+        for idx in rng.choice(pool, size=cfg.walks_per_batch_identity, replace=len(pool) < cfg.walks_per_batch_identity):
+            xs.append(_random_window(data.walks[int(idx)], cfg.window, rng, cfg.joint_jitter))
+            ys.append(int(lab))
+    return np.stack(xs).astype(np.float32), np.asarray(ys, np.int64)
+
+
+def rank1(vectors: np.ndarray, labels: np.ndarray, gallery_mask: np.ndarray) -> float:
+    """Rank-1 of probes (not in the gallery) against the gallery by cosine similarity."""
+    g, p = vectors[gallery_mask], vectors[~gallery_mask]
+    if len(p) == 0:
+        return float("nan")
+    best = np.argmax(p @ g.T, axis=1)
+    return float(np.mean(labels[gallery_mask][best] == labels[~gallery_mask]))
+
+
+def evaluate(forward_batch, data: WalkSet) -> dict[str, Any]:
+    """Rank-1 on held-out walks through the inference path; gallery = first plain walk per person."""
+    vectors = np.stack([identification_vector(forward_batch, w.segments) for w in data.walks])
+    gallery = np.zeros(len(data.walks), bool)
+    seen: set[int] = set()
+    for i, (lab, meta) in enumerate(zip(data.labels, data.meta)):
+        if int(lab) not in seen and not meta.get("covariate"):
+            gallery[i] = True
+            seen.add(int(lab))
+    result: dict[str, Any] = {"rank1": rank1(vectors, data.labels, gallery), "probes": int((~gallery).sum())}
+    covariates = sorted({str(m.get("covariate") or "none") for m in data.meta})
+    for cov in covariates:
+        probe = np.array([str(m.get("covariate") or "none") == cov for m in data.meta]) & ~gallery
+        if probe.any():
+            keep = gallery | probe
+            result[f"rank1_{cov}"] = rank1(vectors[keep], data.labels[keep], gallery[keep])
+    return result
+
+
+def train_gait(
+    cfg: GaitTrainingConfig,
+    out: str | Path,
+    *,
+    log: Callable[[str], None] = print,
+    progress: Callable[[int, int, dict[str, float]], None] | None = None,
+) -> dict[str, Any]:
+    """Train a gait model and write the best checkpoint (``.npz``) to ``out``; returns the report."""
+    import tensorflow as tf
+
+    from gaitcli.gait.checkpoint import GaitCheckpoint
+    from gaitcli.gait.network import GaitNetwork
+    from gaitcli.gait.numpy_forward import NumpyGaitNetwork
+
+    out = Path(out)
+    rng = np.random.default_rng(cfg.seed)
+    tf.keras.utils.set_random_seed(cfg.seed)
+    t0 = time.time()
+    log(f"generating {cfg.train_identities} x {cfg.walks_per_identity} training walks ...")
+    train = build_walks(cfg.train_identities, cfg.walks_per_identity, cfg.seed, log)
+    log(f"generating {cfg.val_identities} x {cfg.val_walks_per_identity} validation walks (other people) ...")
+    val = build_walks(cfg.val_identities, cfg.val_walks_per_identity, cfg.seed + 1, log)
+    log(f"data ready in {time.time() - t0:.0f} s: {len(train.walks)} training walks, {len(val.walks)} validation walks")
+    n_classes = int(train.labels.max()) + 1
+
+    net = GaitNetwork(cfg.recurrent_unit, cfg.rnn_layers, widths=cfg.widths, input_scale=cfg.input_scale)
+    dim = net.gait_config.identification_size
+    class_weights = tf.Variable(tf.random.normal((dim, n_classes), stddev=0.05, seed=cfg.seed), name="classes")
+    schedule = tf.keras.optimizers.schedules.ExponentialDecay(cfg.learning_rate, cfg.decay_steps, cfg.decay_rate)
+    optimizer = tf.keras.optimizers.RMSprop(schedule)
+    variables = net.trainable_variables + [class_weights]
+
+    @tf.function(reduce_retracing=True)
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            emb = tf.math.l2_normalize(net(x, training=True), axis=-1)
+            cos = emb @ tf.math.l2_normalize(class_weights, axis=0)
+            onehot = tf.one_hot(y, n_classes)
+            logits = cfg.cosine_scale * (cos - cfg.cosine_margin * onehot)
+            ce = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, logits))
+            dist = 2.0 - 2.0 * emb @ tf.transpose(emb)  # squared distances of unit vectors
+            same = tf.cast(tf.equal(y[:, None], y[None, :]), tf.float32)
+            hardest_pos = tf.reduce_max(dist * same, axis=1)
+            hardest_neg = tf.reduce_min(dist + 4.0 * same, axis=1)
+            triplet = tf.reduce_mean(tf.nn.relu(hardest_pos - hardest_neg + cfg.triplet_margin))
+            loss = ce + cfg.triplet_weight * triplet
+        grads = tape.gradient(loss, variables)
+        grads, _ = tf.clip_by_global_norm(grads, cfg.clip_norm)
+        optimizer.apply_gradients(zip(grads, variables))
+        return loss, ce, triplet
+
+    def snapshot() -> NumpyGaitNetwork:
+        return NumpyGaitNetwork(net.gait_config, net.get_gait_weights())
+
+    history: list[dict[str, Any]] = []
+    best: dict[str, Any] = {"rank1": -1.0}
+    best_weights = None
+    budget = cfg.time_budget_minutes * 60.0
+    losses: list[float] = []
+    steps_done = 0
+    for it in range(1, cfg.steps + 1):
+        x, y = sample_batch(train, cfg, rng)
+        loss, ce, tri = step(tf.constant(x), tf.constant(y))
+        losses.append(float(loss))
+        steps_done = it
+        if progress:
+            progress(it, cfg.steps, {"loss": float(loss), "ce": float(ce), "triplet": float(tri)})
+        out_of_time = time.time() - t0 > budget
+        if it % cfg.eval_every == 0 or it == cfg.steps or out_of_time:
+            numpy_net = snapshot()
+            metrics = evaluate(numpy_net.feed_forward_batch, val)
+            metrics.update(step=it, loss=float(np.mean(losses[-cfg.eval_every :])), minutes=(time.time() - t0) / 60)
+            history.append(metrics)
+            log("step {step}: loss {loss:.3f}, validation rank-1 {rank1:.3f} ({minutes:.1f} min)".format(**metrics))
+            if metrics["rank1"] > best["rank1"]:
+                best, best_weights = metrics, numpy_net.weights
+        if out_of_time:
+            log(f"time budget of {cfg.time_budget_minutes:g} min reached after {it} steps")
+            break
+
+    report = {
+        "config": asdict(cfg),
+        "steps": steps_done,
+        "minutes": (time.time() - t0) / 60,
+        "best": best,
+        "history": history,
+        "train_walks": len(train.walks),
+        "val_walks": len(val.walks),
+        "canonical_fps": CANONICAL_FPS,
+    }
+    checkpoint = GaitCheckpoint.create(
+        net.gait_config,
+        best_weights,
+        FEATURE_SPACE_JOINT_MAPS,
+        training={
+            "data": "gaitcli.synth synthetic walkers",
+            "seed": cfg.seed,
+            "steps": steps_done,
+            "best_step": best.get("step"),
+            "validation": {k: v for k, v in best.items() if k.startswith("rank1") or k == "probes"},
+            "window_frames": cfg.window,
+            "canonical_fps": CANONICAL_FPS,
+        },
+    )
+    checkpoint.save(out, overwrite=True)
+    report["fingerprint"] = checkpoint.fingerprint
+    out.with_suffix(".json").write_text(json.dumps(report, indent=2, default=float))
+    return report

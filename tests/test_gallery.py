@@ -1,0 +1,335 @@
+"""The gallery library: vectors files, the SVM classifier and its exact incremental refits, the signed file."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import stat
+
+import joblib
+import numpy as np
+import pytest
+
+from gaitcli.errors import GalleryError, InputError
+from gaitcli.gallery import classifier
+from gaitcli.gallery.signing import HEADER_SIZE, key_path
+from gaitcli.gallery.store import UNKNOWN, Gallery, load_gallery, save_gallery
+from gaitcli.gallery.vectors import load_vectors, meta_path, save_vectors
+from gallery_fixtures import FEATURE_SPACE, FINGERPRINT, clusters
+
+DIM = 32
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path, monkeypatch):
+    """Every test signs with its own fresh key, never the user's."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("GAITCLI_CONFIG_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def people():
+    """8 people x 5 walks, clearly clustered; the 9th and 10th are never enrolled."""
+    return clusters(10, 5, DIM, seed=1)
+
+
+def make_gallery(people, n_people=8, walks=slice(0, 4)) -> Gallery:
+    gallery = Gallery(FINGERPRINT, FEATURE_SPACE, DIM)
+    for p in range(n_people):
+        vectors = people[p, walks]
+        gallery.add(f"person {p}", vectors, [f"p{p}w{w}" for w in range(len(vectors))])
+    return gallery
+
+
+@pytest.fixture(scope="module")
+def enrolled(people):
+    return make_gallery(people)
+
+
+# --- vectors files -------------------------------------------------------------------------
+
+
+def test_vectors_round_trip(tmp_path):
+    vectors = clusters(1, 3, DIM)[0]
+    path = save_vectors(tmp_path / "walks.npy", vectors, {"model_fingerprint": "m1", "feature_space": "fs", "sources": ["a", "b", "c"], "engine": "x"})
+    assert meta_path(path).name == "walks.npy.json"
+    loaded, meta = load_vectors(path)
+    np.testing.assert_array_equal(loaded, vectors)
+    assert loaded.dtype == np.float32
+    assert meta["model_fingerprint"] == "m1" and meta["feature_space"] == "fs" and meta["dim"] == DIM
+    assert meta["sources"] == ["a", "b", "c"] and meta["engine"] == "x"
+    one = save_vectors(tmp_path / "one.npy", vectors[0], {"model_fingerprint": "m1", "feature_space": "fs"})
+    loaded, meta = load_vectors(one)
+    assert loaded.shape == (1, DIM) and meta["sources"] == ["one.npy#0"]
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_vectors_bad_files(tmp_path):
+    good = save_vectors(tmp_path / "good.npy", np.ones(DIM), {"model_fingerprint": "m", "feature_space": "f"})
+    with pytest.raises(InputError, match="does not exist"):
+        load_vectors(tmp_path / "missing.npy")
+    with pytest.raises(InputError, match=r"\.npy"):
+        save_vectors(tmp_path / "walks.txt", np.ones(DIM), {"model_fingerprint": "m", "feature_space": "f"})
+    # no sidecar: the vectors' gait model is unknown
+    np.save(tmp_path / "bare.npy", np.ones((2, DIM), np.float32))
+    with pytest.raises(InputError, match="meta file"):
+        load_vectors(tmp_path / "bare.npy")
+    # pickled objects are never loaded
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(InputError, match="not a readable"):
+        load_vectors(tmp_path / "objects.npy")
+    # truncated array
+    data = good.read_bytes()
+    good.write_bytes(data[: len(data) - 10])
+    with pytest.raises(InputError, match="not a readable"):
+        load_vectors(good)
+    # NaN values
+    nan = np.ones((1, DIM), np.float32)
+    nan[0, 3] = np.nan
+    np.save(tmp_path / "nan.npy", nan)
+    meta_path(tmp_path / "nan.npy").write_text(meta_path(good).read_text())
+    with pytest.raises(InputError, match="NaN"):
+        load_vectors(tmp_path / "nan.npy")
+
+
+# --- classifier ---------------------------------------------------------------------------------
+
+
+def test_leave_one_walk_out_identified_and_strangers_unknown(people, enrolled):
+    assert enrolled.model.mode == "svm"
+    calibration = enrolled.model.calibration
+    assert calibration["source"] == "calibrated"
+    assert calibration["genuine"] == 8 * 3 and calibration["impostor"] == 8 * 4
+    assert calibration["genuine_min"] > enrolled.model.threshold > calibration["impostor_max"]
+
+    answers = enrolled.identify(people[:8, 4], top_k=3)  # the walk each person did not enroll
+    assert [a.name for a in answers] == [f"person {p}" for p in range(8)]
+    for answer in answers:
+        assert len(answer.candidates) == 3
+        assert answer.candidates[0].name == answer.name and answer.candidates[0].score == answer.score
+        assert answer.candidates[0].score > answer.candidates[1].score >= answer.candidates[2].score
+
+    strangers = enrolled.identify(people[8:].reshape(-1, DIM))
+    assert {a.name for a in strangers} == {UNKNOWN}
+    assert all(a.candidates[0].name.startswith("person") for a in strangers)  # the best guess is still listed
+    # overriding the threshold: below every score, strangers get a name
+    assert all(a.name != UNKNOWN for a in enrolled.identify(people[8, :1], threshold=-10.0))
+
+
+def test_scores_are_cosine_normalised_decision_values(people, enrolled):
+    probe = people[0, 4] * 3.0  # the probe's length does not matter
+    table = classifier.scores(enrolled.model, enrolled.vectors, enrolled.labels, probe[None])
+    unit = people[0, 4] / np.linalg.norm(people[0, 4])
+    coef, intercept = enrolled.model.coef, enrolled.model.intercept
+    expected = (coef @ unit + intercept) / np.linalg.norm(coef, axis=1)
+    np.testing.assert_allclose(table[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def _full_ovr_scores(vectors, labels, n_classes, probes):
+    """Reference: one LinearSVC per person trained on the whole gallery (no working sets)."""
+    from sklearn.svm import LinearSVC
+
+    X = classifier.normalise(vectors)
+    rows = []
+    for c in range(n_classes):
+        svm = LinearSVC(C=classifier.SVM_C, loss="squared_hinge", dual=True, tol=1e-6, max_iter=100_000, random_state=0)
+        svm.fit(X, np.where(labels == c, 1, -1))
+        w, b = svm.coef_[0], svm.intercept_[0]
+        rows.append((classifier.normalise(probes) @ w + b) / np.linalg.norm(w))
+    return np.stack(rows, axis=1)
+
+
+def test_working_sets_give_the_svm_of_the_whole_gallery(monkeypatch):
+    data = clusters(30, 4, DIM, noise=0.8, seed=3)  # overlapping people: many support vectors
+    vectors, labels = data.reshape(-1, DIM), np.repeat(np.arange(30), 4)
+    monkeypatch.setattr(classifier, "INITIAL_NEGATIVES", 5)  # force several working-set rounds
+    model = classifier.fit(vectors, labels, 30)
+    probes = clusters(30, 1, DIM, noise=0.8, seed=4)[:, 0]
+    ours = classifier.scores(model, vectors, labels, probes)
+    np.testing.assert_allclose(ours, _full_ovr_scores(vectors, labels, 30, probes), atol=2e-3)
+
+
+def test_incremental_refits_equal_a_full_refit(monkeypatch):
+    monkeypatch.setattr(classifier, "FULL_REFIT_MAX", 0)  # take the large-gallery path at any size
+    data = clusters(12, 5, DIM, noise=0.8, seed=5)
+    gallery = Gallery(FINGERPRINT, FEATURE_SPACE, DIM)
+    gallery.add_walks([f"p{p}" for p in range(12) for _ in range(4)], data[:, :4].reshape(-1, DIM), ["s"] * 48)
+    assert gallery.model.calibration["refit_people"] == 12  # first fit: everyone
+    gallery.add("p3", data[3, 4:], ["new walk"])
+    assert gallery.model.calibration["refit_people"] < 12  # only p3 and the SVMs the walk touched
+    gallery.add("newcomer", clusters(1, 3, DIM, seed=6)[0], ["a", "b", "c"])
+    gallery.remove(["p7"])
+    probes = data[:, 4]
+    from_scratch = classifier.fit(gallery.vectors, gallery.labels, len(gallery.names))
+    np.testing.assert_allclose(
+        classifier.scores(gallery.model, gallery.vectors, gallery.labels, probes),
+        classifier.scores(from_scratch, gallery.vectors, gallery.labels, probes),
+        atol=2e-3,
+    )
+    np.testing.assert_allclose(
+        classifier.scores(gallery.model, gallery.vectors, gallery.labels, probes),
+        _full_ovr_scores(gallery.vectors, gallery.labels, len(gallery.names), probes),
+        atol=2e-3,
+    )
+
+
+def test_min_error_threshold():
+    assert classifier.min_error_threshold(np.array([0.5, 0.7]), np.array([-0.2, 0.1])) == pytest.approx(0.3)
+    # overlapping scores: the threshold that makes the fewest errors (one impostor at 0.6 accepted)
+    threshold = classifier.min_error_threshold(np.array([0.2, 0.5, 0.7, 0.8]), np.array([-0.5, -0.3, 0.0, 0.6]))
+    assert 0.0 < threshold <= 0.2
+
+
+def test_one_person_gallery_is_distance_based(people):
+    gallery = Gallery(FINGERPRINT, FEATURE_SPACE, DIM)
+    gallery.add("solo", people[0, :4], ["a", "b", "c", "d"])
+    assert gallery.model.mode == "cosine" and gallery.model.threshold == classifier.DEFAULT_COSINE_THRESHOLD
+    own, other = gallery.identify(np.stack([people[0, 4], people[5, 0]]))
+    assert own.name == "solo" and own.score == pytest.approx(float(np.max(people[0, :4] @ people[0, 4])), abs=1e-5)
+    assert other.name == UNKNOWN and other.score < 0.5
+
+
+def test_two_person_gallery(people):
+    gallery = Gallery(FINGERPRINT, FEATURE_SPACE, DIM)
+    gallery.add("a", people[0, :2], ["1", "2"])
+    gallery.add("b", people[1, :1], ["3"])
+    assert gallery.model.mode == "svm"
+    assert gallery.model.calibration["source"] == "default"  # no third person to be an impostor
+    assert [x.name for x in gallery.identify(np.stack([people[0, 4], people[1, 4]]))] == ["a", "b"]
+
+
+def test_empty_gallery_refuses_to_identify(people):
+    gallery = make_gallery(people, n_people=2)
+    gallery.remove(["person 0", "person 1"])
+    assert gallery.model.mode == "empty" and gallery.n_walks == 0
+    with pytest.raises(GalleryError, match="empty"):
+        gallery.identify(people[0, :1])
+
+
+def test_names_and_removal(people):
+    gallery = make_gallery(people, n_people=3)
+    for bad in ("", " padded", "two\nlines", "Unknown"):
+        with pytest.raises(InputError):
+            gallery.add(bad, people[0, :1], ["x"])
+    with pytest.raises(InputError, match="not in the gallery: nobody"):
+        gallery.remove(["nobody"])
+    assert gallery.remove(["person 1"]) == 4
+    assert gallery.walk_counts() == {"person 0": 4, "person 2": 4}
+    assert set(gallery.sources) == {f"p{p}w{w}" for p in (0, 2) for w in range(4)}
+    assert [a.name for a in gallery.identify(np.stack([people[0, 4], people[2, 4]]))] == ["person 0", "person 2"]
+
+
+# --- the file --------------------------------------------------------------------------------------
+
+
+def test_file_round_trip_and_permissions(tmp_path, people, enrolled, config_dir):
+    path = tmp_path / "g.gallery"
+    save_gallery(enrolled, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key_path().stat().st_mode) == 0o600
+    assert stat.S_IMODE(config_dir.stat().st_mode) == 0o700
+    loaded = load_gallery(path)
+    assert loaded.signed
+    assert loaded.names == enrolled.names and loaded.sources == enrolled.sources
+    assert loaded.enrolled == enrolled.enrolled and loaded.created == enrolled.created
+    assert (loaded.model_fingerprint, loaded.feature_space, loaded.dim) == (FINGERPRINT, FEATURE_SPACE, DIM)
+    np.testing.assert_array_equal(loaded.vectors, enrolled.vectors)
+    assert loaded.model.threshold == enrolled.model.threshold
+    assert [a.name for a in loaded.identify(people[:, 4])] == [a.name for a in enrolled.identify(people[:, 4])]
+
+
+def test_tampered_file_is_refused(tmp_path, enrolled):
+    path = tmp_path / "g.gallery"
+    save_gallery(enrolled, path)
+    data = bytearray(path.read_bytes())
+    for position in (HEADER_SIZE + len(data) // 2, HEADER_SIZE - 5):  # a payload byte, a signature byte
+        tampered = bytearray(data)
+        tampered[position] ^= 0x01
+        path.write_bytes(bytes(tampered))
+        with pytest.raises(GalleryError, match="signature check"):
+            load_gallery(path)
+
+
+def test_unsigned_file_needs_trust_and_is_signed_on_save(tmp_path, enrolled):
+    path = tmp_path / "plain.gallery"
+    joblib.dump(enrolled.to_payload(), path)  # what a script (or an attacker) would write
+    with pytest.raises(GalleryError, match="not signed.*--trust"):
+        load_gallery(path)
+    trusted = load_gallery(path, trust=True)
+    assert not trusted.signed and trusted.names == enrolled.names
+    save_gallery(trusted, path)
+    assert load_gallery(path).signed
+
+
+def test_another_users_key_is_refused(tmp_path, enrolled, monkeypatch):
+    path = tmp_path / "g.gallery"
+    save_gallery(enrolled, path)
+    monkeypatch.setenv("GAITCLI_CONFIG_DIR", str(tmp_path / "someone else"))
+    with pytest.raises(GalleryError, match="no signing key"):
+        load_gallery(path)
+    assert load_gallery(path, trust=True).names == enrolled.names
+
+
+class _Exploit:
+    """Unpickling this creates a file: proof that a pickle ran code."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_nothing_is_unpickled_before_the_signature_check(tmp_path, enrolled):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.gallery"
+    save_gallery(enrolled, path)
+    signed = path.read_bytes()
+    evil = pickle.dumps(_Exploit(marker))
+    # a forged envelope (right header, wrong signature) and a bare pickle
+    forged = signed[: len(b"gaitcli-gallery\n")] + len(evil).to_bytes(8, "little") + signed[24:HEADER_SIZE] + evil
+    for data in (forged, evil):
+        path.write_bytes(data)
+        with pytest.raises(GalleryError):
+            load_gallery(path)
+        assert not marker.exists()
+
+
+def test_truncated_or_corrupt_file_is_a_clear_error(tmp_path, enrolled):
+    path = tmp_path / "g.gallery"
+    save_gallery(enrolled, path)
+    data = path.read_bytes()
+    for size in (0, 7, HEADER_SIZE - 1, HEADER_SIZE + 10, len(data) - 1):
+        path.write_bytes(data[:size])
+        with pytest.raises(GalleryError, match="truncated|empty"):
+            load_gallery(path, trust=True)
+    path.write_bytes(b"hello, not a gallery at all")
+    with pytest.raises(GalleryError, match="corrupt or not a gaitcli gallery"):
+        load_gallery(path, trust=True)
+    with pytest.raises(GalleryError, match="no gallery at"):
+        load_gallery(tmp_path / "missing.gallery")
+
+
+def test_newer_format_and_other_model_are_refused(tmp_path, enrolled):
+    payload = enrolled.to_payload()
+    payload["version"] = 99
+    buffer = io.BytesIO()
+    joblib.dump(payload, buffer)
+    path = tmp_path / "future.gallery"
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(GalleryError, match="newer gaitcli"):
+        load_gallery(path, trust=True)
+    with pytest.raises(GalleryError, match="re-enroll"):
+        enrolled.check_compatible("another-model", FEATURE_SPACE, DIM, what="these vectors")
+    with pytest.raises(GalleryError, match="re-enroll"):
+        enrolled.check_compatible(FINGERPRINT, "another-feature-space", DIM, what="these vectors")
+    enrolled.check_compatible(FINGERPRINT, FEATURE_SPACE, DIM, what="these vectors")
+
+
+def test_a_key_readable_by_others_is_refused(tmp_path, enrolled):
+    save_gallery(enrolled, tmp_path / "g.gallery")
+    os.chmod(key_path(), 0o644)
+    with pytest.raises(GalleryError, match="chmod 600"):
+        load_gallery(tmp_path / "g.gallery")

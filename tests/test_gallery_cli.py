@@ -1,0 +1,183 @@
+"""`gaitcli enroll`, `gaitcli identify` and `gaitcli gallery list|info|remove` through the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+import joblib
+import numpy as np
+import pytest
+
+from gaitcli.cli.main import main
+from gaitcli.gallery.store import load_gallery
+from gallery_fixtures import FINGERPRINT, clusters, write_walks
+
+DIM = 32
+PEOPLE = ["ada", "bob", "cy", "dee", "eve"]
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path_factory, monkeypatch):
+    folder = tmp_path_factory.getbasetemp() / "cli-config"
+    monkeypatch.setenv("GAITCLI_CONFIG_DIR", str(folder))
+    return folder
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    """Run `gaitcli ARGS` in-process: (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def walks(tmp_path_factory):
+    """Per person: 3 enrolment walks in one .npy, 1 held-out walk; plus two strangers."""
+    folder = tmp_path_factory.mktemp("walks")
+    data = clusters(len(PEOPLE) + 2, 4, DIM, seed=7)
+    files = {name: write_walks(folder, f"{name}_enrol", data[i, :3]) for i, name in enumerate(PEOPLE)}
+    held_out = {name: write_walks(folder, f"{name}_probe", data[i, 3]) for i, name in enumerate(PEOPLE)}
+    strangers = write_walks(folder, "strangers", data[len(PEOPLE) :, 0])
+    other_model = write_walks(folder, "other_model", data[0, 3], fingerprint="some-other-gait-model")
+    return {"enrol": files, "probe": held_out, "strangers": strangers, "other_model": other_model, "folder": folder}
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory, walks):
+    """A gallery of the five people, enrolled through the CLI (one call each)."""
+    path = tmp_path_factory.mktemp("gallery") / "people.gallery"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GAITCLI_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "cli-config"))
+        for name in PEOPLE:
+            with pytest.raises(SystemExit) as exit_info:
+                main(["enroll", "--gallery", str(path), "--name", name, str(walks["enrol"][name])])
+            assert exit_info.value.code == 0
+    return path
+
+
+def test_enroll_reports_walks(capsys, tmp_path, walks):
+    path = tmp_path / "g.gallery"
+    code, out, _ = run(capsys, "enroll", "-g", path, "-n", "ada", walks["enrol"]["ada"], "--json")
+    assert code == 0
+    assert json.loads(out) == {"gallery": str(path), "created": True, "name": "ada", "added": 3, "walks": 3, "people": 1, "total_walks": 3}
+    code, out, _ = run(capsys, "enroll", "-g", path, "-n", "ada", walks["probe"]["ada"])
+    assert code == 0
+    assert "ada now has 4 walk(s)" in out and "1 people, 4 walks" in out
+
+
+def test_identify_held_out_walks_and_strangers(capsys, gallery, walks):
+    probes = [walks["probe"][name] for name in PEOPLE]
+    code, out, err = run(capsys, "identify", "--gallery", gallery, *probes, walks["strangers"], "--top-k", "2", "--json")
+    assert code == 0, err
+    records = json.loads(out)
+    assert [r["name"] for r in records] == PEOPLE + ["unknown", "unknown"]
+    for record, name in zip(records, PEOPLE):
+        assert record["source"] == f"videos/{name}_probe_0.mp4" and record["input"].endswith(f"{name}_probe.npy")
+        assert [c["name"] for c in record["candidates"]][0] == name and len(record["candidates"]) == 2
+        assert record["score"] == record["candidates"][0]["score"] >= record["threshold"]
+    for record in records[-2:]:
+        assert record["score"] < record["threshold"] and record["candidates"][0]["name"] in PEOPLE
+    # a threshold given on the command line replaces the calibrated one
+    code, out, _ = run(capsys, "identify", "-g", gallery, walks["strangers"], "--threshold", "-5", "--json")
+    assert {r["name"] for r in json.loads(out)} <= set(PEOPLE)
+
+
+def test_identify_table(capsys, gallery, walks):
+    code, out, _ = run(capsys, "identify", "-g", gallery, walks["probe"]["cy"], walks["strangers"])
+    assert code == 0
+    assert "calibrated" in out and "cy" in out and "unknown" in out and "runners-up" in out
+
+
+def test_gallery_list_info_remove(capsys, tmp_path, gallery, walks):
+    code, out, _ = run(capsys, "gallery", "list", "-g", gallery, "--json")
+    assert code == 0
+    assert [(p["name"], p["walks"]) for p in json.loads(out)] == [(name, 3) for name in PEOPLE]
+    code, out, _ = run(capsys, "gallery", "info", "-g", gallery, "--json")
+    info = json.loads(out)
+    assert info["model_fingerprint"] == FINGERPRINT and info["dim"] == DIM and info["signed"] is True
+    assert (info["people"], info["walks"], info["classifier"]) == (5, 15, "svm")
+    assert info["calibration"]["source"] == "calibrated" and info["created"] <= info["updated"]
+    code, out, _ = run(capsys, "gallery", "info", "-g", gallery)
+    assert FINGERPRINT in out and "yes (by your key)" in out
+
+    copy = tmp_path / "copy.gallery"
+    copy.write_bytes(gallery.read_bytes())
+    code, out, _ = run(capsys, "gallery", "remove", "-g", copy, "bob", "eve")
+    assert code == 0 and "removed bob, eve (6 walks)" in out
+    code, out, _ = run(capsys, "gallery", "list", "-g", copy)
+    assert "ada" in out and "bob" not in out and "3 people, 9 walks" in out
+    code, _, err = run(capsys, "gallery", "remove", "-g", copy, "zed")
+    assert code == 3 and "not in the gallery: zed" in err
+    # everyone removed: the file stays, identify says the gallery is empty
+    run(capsys, "gallery", "remove", "-g", copy, "ada", "cy", "dee")
+    code, _, err = run(capsys, "identify", "-g", copy, walks["probe"]["ada"])
+    assert code == 6 and "empty" in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_gallery_is_exit_6(capsys, tmp_path, walks):
+    code, out, err = run(capsys, "identify", "-g", tmp_path / "nope.gallery", walks["probe"]["ada"])
+    assert code == 6 and out == ""
+    assert err.startswith("gaitcli: error: no gallery at") and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "gallery", "list", "-g", tmp_path / "nope.gallery")
+    assert code == 6
+
+
+def test_other_gait_model_is_refused(capsys, tmp_path, gallery, walks):
+    before = gallery.read_bytes()
+    for command in ("identify", "enroll"):
+        extra = ["-n", "ada"] if command == "enroll" else []
+        code, _, err = run(capsys, command, "-g", gallery, *extra, walks["other_model"])
+        assert code == 6 and "re-enroll" in err and "some-other-gait-model" in err
+    assert gallery.read_bytes() == before  # the refused enroll did not touch the file
+    # mixing models within one enroll call is refused before the gallery is touched
+    code, _, err = run(capsys, "enroll", "-g", tmp_path / "new.gallery", "-n", "x", walks["probe"]["ada"], walks["other_model"])
+    assert code == 3 and "different gait models" in err and not (tmp_path / "new.gallery").exists()
+
+
+def test_tampered_truncated_and_unsigned_galleries(capsys, tmp_path, gallery, walks):
+    probe = walks["probe"]["dee"]
+    data = gallery.read_bytes()
+    tampered = tmp_path / "tampered.gallery"
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x10
+    tampered.write_bytes(bytes(flipped))
+    code, _, err = run(capsys, "identify", "-g", tampered, probe)
+    assert code == 6 and "signature" in err and "--trust" in err
+
+    truncated = tmp_path / "truncated.gallery"
+    truncated.write_bytes(data[: len(data) * 2 // 3])
+    code, _, err = run(capsys, "identify", "-g", truncated, probe, "--trust")
+    assert code == 6 and "truncated" in err
+
+    unsigned = tmp_path / "unsigned.gallery"
+    joblib.dump(load_gallery(gallery).to_payload(), unsigned)
+    code, _, err = run(capsys, "identify", "-g", unsigned, probe)
+    assert code == 6 and "not signed" in err
+    code, out, err = run(capsys, "identify", "-g", unsigned, probe, "--trust", "--json")
+    assert code == 0 and json.loads(out)[0]["name"] == "dee"
+    code, out, _ = run(capsys, "gallery", "info", "-g", unsigned, "--trust", "--json")
+    assert json.loads(out)["signed"] is False
+    # enrolling with --trust vouches for the file: it is saved signed
+    code, _, _ = run(capsys, "enroll", "-g", unsigned, "-n", "dee", probe, "--trust")
+    assert code == 0 and load_gallery(unsigned).walk_counts()["dee"] == 4
+
+
+def test_bad_inputs(capsys, tmp_path, gallery, walks):
+    code, _, err = run(capsys, "identify", "-g", gallery, tmp_path / "missing.npy")
+    assert code == 3 and "does not exist" in err
+    code, _, err = run(capsys, "enroll", "-g", tmp_path / "g.gallery", "-n", "unknown", walks["probe"]["ada"])
+    assert code == 3 and "reserved" in err
+    code, _, err = run(capsys, "enroll", "-g", tmp_path / "no" / "such" / "dir.gallery", "-n", "ada", walks["probe"]["ada"])
+    assert code == 6 and "does not exist" in err
+    code, _, _ = run(capsys, "identify", "-g", gallery, walks["probe"]["ada"], "--top-k", "0")
+    assert code == 2
+
+
+def test_one_person_gallery_through_the_cli(capsys, tmp_path, walks):
+    path = tmp_path / "solo.gallery"
+    run(capsys, "enroll", "-g", path, "-n", "ada", walks["enrol"]["ada"])
+    code, out, _ = run(capsys, "identify", "-g", path, walks["probe"]["ada"], walks["probe"]["bob"], "--json")
+    assert code == 0
+    assert [r["name"] for r in json.loads(out)] == ["ada", "unknown"]
+    assert np.isclose(json.loads(out)[0]["threshold"], 0.5)
