@@ -117,7 +117,7 @@ def appearance(person: int, covariate: str | None, girth: float, bag_hand: str) 
 
 def frames(clip: Clip) -> Iterator[np.ndarray]:
     """The clip's frames (RGB uint8, SIZE), rendered one at a time."""
-    identity = sample_identity(person_rng(clip.person))
+    identity = sample_identity(person_rng(clip.person), identity_id=clip.person)
     rng = walk_rng(clip)
     body, style = identity.body, identity.style
     own_speed = style.froude * np.sqrt(GRAVITY * body.leg_length)  # the person's comfortable pace
@@ -150,7 +150,7 @@ def detection_rate(path: Path) -> tuple[int, int]:
 
     from gaitcli.pose import load_estimator
 
-    estimator = load_estimator("blazepose", download=False)
+    estimator = load_estimator("blazepose")
     cap = cv2.VideoCapture(str(path))
     found = total = 0
     while True:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -52,8 +53,6 @@ def assert_one_line_error(code, err, expected_code, pattern):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("gaitcli: error: "), err
     assert "Traceback" not in err
-    import re
-
     assert re.search(pattern, lines[0]), lines[0]
 
 

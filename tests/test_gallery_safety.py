@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import subprocess
-import sys
-import textwrap
 import time
 
 import numpy as np
@@ -39,7 +39,7 @@ def test_sigkill_during_enroll_leaves_the_old_or_the_new_gallery(tmp_path, confi
     walks = load_gallery(path).n_walks
     rng = random.Random(5)
     outcomes = set()
-    for i in range(1, 9):
+    for i in range(1, 7):
         process = subprocess.Popen(enroll(i), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # random moments over the whole run, half of them in its last part (refit and write)
         time.sleep(duration * (rng.uniform(0.0, 1.0) if i % 2 else rng.uniform(0.7, 1.1)))
@@ -55,57 +55,41 @@ def test_sigkill_during_enroll_leaves_the_old_or_the_new_gallery(tmp_path, confi
     assert not list(tmp_path.glob(".g.gallery.*.tmp"))
 
 
-WRITER = textwrap.dedent(
-    """
-    import sys
-    from gaitcli.gallery.store import load_gallery, save_gallery
-    first, second = load_gallery(sys.argv[1]), load_gallery(sys.argv[2])
-    print("ready", flush=True)
-    while True:
-        save_gallery(first, sys.argv[3])
-        save_gallery(second, sys.argv[3])
-    """
-)
-
-
 def test_sigkill_while_writing_never_breaks_the_file(tmp_path, config_dir):
     """A process that does nothing but rewrite the gallery is killed at random moments of its writes."""
-    env = cli_env(config_dir)
-    data = clusters(3, 300, 256, noise=0.5, seed=12)  # ~1 MB of vectors: writes take a while
-    small = Gallery(FINGERPRINT, FEATURE_SPACE, 256)
-    small.add_walks([f"p{p}" for p in range(3) for _ in range(200)], data[:, :200].reshape(-1, 256), ["s"] * 600)
-    large = Gallery(FINGERPRINT, FEATURE_SPACE, 256)
-    large.add_walks([f"p{p}" for p in range(3) for _ in range(300)], data.reshape(-1, 256), ["s"] * 900)
-    save_gallery(small, tmp_path / "small.gallery")
-    save_gallery(large, tmp_path / "large.gallery")
+    data = clusters(3, 60, 2048, seed=12)  # ~1.5 MB of vectors: each write takes a while
+    small = Gallery(FINGERPRINT, FEATURE_SPACE, 2048)
+    small.add_walks([f"p{p}" for p in range(3) for _ in range(40)], data[:, :40].reshape(-1, 2048), ["s"] * 120)
+    large = Gallery(FINGERPRINT, FEATURE_SPACE, 2048)
+    large.add_walks([f"p{p}" for p in range(3) for _ in range(60)], data.reshape(-1, 2048), ["s"] * 180)
     target = tmp_path / "target.gallery"
     save_gallery(small, target)
     rng = random.Random(6)
-    seen = set()
-    for _ in range(8):
-        process = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(tmp_path / "small.gallery"), str(tmp_path / "large.gallery"), str(target)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )
-        assert process.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.05, 0.4))
-        process.kill()
-        process.wait()
-        process.stdout.close()
-        seen.add(load_gallery(target).n_walks)
-    assert seen <= {600, 900}
-    assert list(tmp_path.glob(".target.gallery.*.tmp"))  # it was killed mid-write at least once
-    # and those leftovers are never mistaken for the gallery: it loads, whole
-    np.testing.assert_array_equal(load_gallery(target).vectors[:600], small.vectors)
+    for _ in range(16):
+        pid = os.fork()
+        if pid == 0:  # the writer: alternate the two galleries until killed
+            try:
+                while True:
+                    save_gallery(large, target)
+                    save_gallery(small, target)
+            finally:
+                os._exit(1)
+        time.sleep(rng.uniform(0.02, 0.25))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        loaded = load_gallery(target)  # always loads: never a broken file
+        expected = {120: small, 180: large}[loaded.n_walks]
+        np.testing.assert_array_equal(loaded.vectors, expected.vectors)
+    assert list(tmp_path.glob(".target.gallery.*.tmp"))  # it was killed in the middle of a write
 
 
 def test_concurrent_enrolls_all_land(tmp_path, config_dir):
     env = cli_env(config_dir)
-    data = clusters(4, 3, DIM, seed=13)
-    files = [write_walks(tmp_path, f"p{i}", data[i]) for i in range(4)]
+    data = clusters(3, 3, DIM, seed=13)
+    files = [write_walks(tmp_path, f"p{i}", data[i]) for i in range(3)]
     extra = write_walks(tmp_path, "p0_more", data[0, :2])
     path = tmp_path / "shared.gallery"
-    jobs = [("p0", files[0]), ("p1", files[1]), ("p2", files[2]), ("p3", files[3]), ("p0", extra)]
+    jobs = [("p0", files[0]), ("p1", files[1]), ("p2", files[2]), ("p0", extra)]
     processes = [
         subprocess.Popen([*CLI, "enroll", "-g", str(path), "-n", name, str(file)], env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -115,5 +99,5 @@ def test_concurrent_enrolls_all_land(tmp_path, config_dir):
         _, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
     gallery = load_gallery(path)
-    assert gallery.walk_counts() == {"p0": 5, "p1": 3, "p2": 3, "p3": 3}  # (in whatever order they landed)
-    assert gallery.n_walks == 14 and gallery.model.mode == "svm"
+    assert gallery.walk_counts() == {"p0": 5, "p1": 3, "p2": 3}  # (in whatever order they landed)
+    assert gallery.model.mode == "svm" and gallery.model.calibration["source"] == "calibrated"

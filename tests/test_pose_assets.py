@@ -28,11 +28,15 @@ def _sha(data: bytes) -> str:
 
 
 def _wheel(detector: bytes = DETECTOR_BYTES, landmarks: bytes = LANDMARK_BYTES) -> bytes:
+    """A fake wheel; the same contents always give the same bytes (fixed zip timestamps)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("mediapipe/__init__.py", "")
-        z.writestr(assets.MODEL_FILES["detector"][0], detector)
-        z.writestr(assets.MODEL_FILES["landmarks"][0], landmarks)
+        for name, data in (
+            ("mediapipe/__init__.py", b""),
+            (assets.MODEL_FILES["detector"][0], detector),
+            (assets.MODEL_FILES["landmarks"][0], landmarks),
+        ):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2025, 1, 31, 0, 0, 0)), data)
     return buffer.getvalue()
 
 

@@ -37,9 +37,11 @@ def enroll(
     for walk in walks[1:]:
         if (walk.model_fingerprint, walk.feature_space, walk.vector.shape[0]) != (first.model_fingerprint, first.feature_space, dim):
             raise InputError(f"{walk.input} and {first.input} come from different gait models; enroll vectors of one model only")
-    created = not gallery.exists()
+    created = False
 
-    def new_gallery() -> Gallery:
+    def new_gallery() -> Gallery:  # called under the lock, only when the file does not exist
+        nonlocal created
+        created = True
         return Gallery(first.model_fingerprint, first.feature_space, dim)
 
     with editing(gallery, trust=trust, create=new_gallery) as target:

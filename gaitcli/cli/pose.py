@@ -52,6 +52,8 @@ def pose(
         for index, (path, target) in enumerate(zip(images, targets)):
             image = load_image(path)
             if estimator is None:  # loaded once, after the first image proved usable
+                if engine is EngineName.blazepose:
+                    _announce_download()
                 estimator = load_estimator(engine.value, str(checkpoint) if checkpoint is not None else None)
             people = estimator.poses(image, max_people=None if all_people else 1)
             if not people:
@@ -60,11 +62,11 @@ def pose(
             if not as_json:
                 for k, person in enumerate(people):
                     which = f" - person {k + 1} of {len(people)}" if len(people) > 1 else ""
-                    console.print(f"[bold]{path}[/]{which} (score {person.score:.1%})", soft_wrap=True, highlight=False)
+                    console.print(f"{path}{which} (score {person.score:.1%})", soft_wrap=True, highlight=False, markup=False)
                     console.print(_table(person, JOINT_NAMES))
             if target is not None:
                 save_image(target, draw_poses(image, people))
-                err_console.print(f"wrote {target}", soft_wrap=True, highlight=False)
+                err_console.print(f"wrote {target}", soft_wrap=True, highlight=False, markup=False)
             bar.advance(task)
     if as_json:
         print_json({"format": POSE_FORMAT, "joint_names": list(JOINT_NAMES), "frames": frames})
@@ -118,6 +120,16 @@ def pose_frame(index: int, path: Path, shape: tuple[int, ...], people) -> dict:
             for p in people
         ],
     }
+
+
+def _announce_download() -> None:
+    """Say so on a terminal's stderr when the first use is about to download the model files."""
+    from gaitcli.pose import assets
+
+    if err_console.is_terminal and not all(assets.locate(name) for name in assets.MODEL_FILES):
+        err_console.print(
+            f"downloading the BlazePose model files (once) into {assets.models_dir()}", soft_wrap=True, highlight=False, markup=False
+        )
 
 
 def _table(person, joint_names):

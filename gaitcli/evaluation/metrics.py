@@ -106,11 +106,27 @@ class RocCurve:
     impostor: int  # number of impostor pairs
 
     def thinned(self, max_points: int = 500) -> "RocCurve":
-        """The same curve with at most ``max_points`` points (for plots and JSON)."""
+        """The same curve with at most about ``max_points`` points (for plots and JSON).
+
+        Kept: both ends, the first point at or below each of ``max_points / 2`` FAR levels
+        spaced evenly on a log scale, and at or below each of as many evenly spaced TAR levels
+        — so the curve keeps its shape on linear and logarithmic FAR axes.
+        """
         n = len(self.far)
         if n <= max_points:
             return self
-        keep = np.unique(np.round(np.linspace(0, n - 1, max_points)).astype(np.int64))
+        m = max_points // 2
+        lowest = self.far[self.far > 0].min()
+        far_levels = np.logspace(np.log10(lowest), 0.0, m)
+        tar_levels = np.linspace(0.0, 1.0, m)
+        keep = np.concatenate(
+            [
+                [0, n - 1],
+                np.searchsorted(-self.far, -far_levels, side="left"),
+                np.searchsorted(-self.tar, -tar_levels, side="left"),
+            ]
+        )
+        keep = np.unique(np.clip(keep, 0, n - 1))
         return RocCurve(self.thresholds[keep], self.far[keep], self.tar[keep], self.eer, self.genuine, self.impostor)
 
 

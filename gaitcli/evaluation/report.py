@@ -106,6 +106,8 @@ def display_names(report: dict[str, Any]) -> dict[str, str]:
 
 def plot_cmc(results: Results, names: dict[str, str], title: str):
     """A matplotlib Figure (Agg, no display needed) of the CMC curves: per condition and overall."""
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = _figure()
     ranks = np.arange(1, min(len(results.cmc), CMC_PLOT_RANKS) + 1)
     for c in results.conditions:
@@ -115,6 +117,7 @@ def plot_cmc(results: Results, names: dict[str, str], title: str):
     ax.set_ylabel("identification rate (%)")
     ax.set_ylim(0, 101)
     ax.set_xlim(1, max(len(ranks), 2))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"CMC — {title}")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")

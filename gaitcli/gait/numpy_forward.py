@@ -22,15 +22,19 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _elu(x: np.ndarray) -> np.ndarray:
-    return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
+    """ELU of a temporary array, in place: max(x, expm1(min(x, 0))) as expm1(x) >= x."""
+    negative = np.minimum(x, 0.0)
+    np.expm1(negative, out=negative)
+    return np.maximum(x, negative, out=x)
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0.0)
+    """ReLU of a temporary array, in place."""
+    return np.maximum(x, 0.0, out=x)
 
 
-def _conv2d_same(x: np.ndarray, kernel: np.ndarray, stride: int = 1, bias: np.ndarray | None = None) -> np.ndarray:
-    """TensorFlow's SAME-padded NHWC convolution with an HWIO kernel, as one matmul."""
+def _conv2d_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, stride: int = 1) -> np.ndarray:
+    """TensorFlow's SAME-padded NHWC convolution with an HWIO kernel and a bias, as one matmul."""
     n, h, w, cin = x.shape
     kh, kw, _, cout = kernel.shape
     out_h, out_w = -(-h // stride), -(-w // stride)
@@ -50,8 +54,7 @@ def _conv2d_same(x: np.ndarray, kernel: np.ndarray, stride: int = 1, bias: np.nd
             axis=-1,
         )
     out = patches.reshape(-1, kh * kw * cin) @ kernel.reshape(kh * kw * cin, cout)
-    if bias is not None:
-        out += bias
+    out += bias
     return out.reshape(n, out_h, out_w, cout)
 
 
@@ -67,13 +70,39 @@ class NumpyGaitNetwork:
         self.config = config
         self.weights = check_weights(config, weights)
         w = self.weights
-        # fold each inference-mode batch norm (no gamma) into one scale and offset
-        self._bn: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for name in w:
-            if name.endswith("/beta"):
-                prefix = name[: -len("/beta")]
-                scale = 1.0 / np.sqrt(w[f"{prefix}/moving_variance"] + np.float32(BN_EPSILON))
-                self._bn[prefix] = (scale.astype(np.float32), (w[name] - w[f"{prefix}/moving_mean"] * scale).astype(np.float32))
+
+        def bn(prefix):  # inference-mode batch norm (no gamma) as one scale and offset
+            scale = 1.0 / np.sqrt(w[f"{prefix}/moving_variance"].astype(np.float64) + BN_EPSILON)
+            return scale, w[f"{prefix}/beta"] - w[f"{prefix}/moving_mean"] * scale
+
+        def folded(kernel, bias, norm, input_scale=1.0):
+            # conv followed by batch norm == one conv with scaled kernel and shifted bias
+            scale, offset = norm
+            k = kernel.astype(np.float64) * (scale * input_scale)
+            b = (0.0 if bias is None else bias.astype(np.float64)) * scale + offset
+            return k.astype(np.float32), b.astype(np.float32)
+
+        # (kernel, bias) per conv with the following batch norm (and the input scale) folded in
+        self._convs: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            "stem": folded(w["stem/kernel"], None, bn("stem/bn"), config.input_scale),
+            "head_1x1": folded(w["head_1x1/kernel"], None, bn("head_1x1/bn")),
+            "head_3x3": folded(w["head_3x3/kernel"], None, bn("head_3x3/bn")),
+        }
+        self._pre_bn: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for block in ("block8", "block4"):
+            self._convs[f"{block}/shortcut"] = (w[f"{block}/shortcut/kernel"], w[f"{block}/shortcut/bias"])
+            self._convs[f"{block}/conv1"] = folded(w[f"{block}/conv1/kernel"], w[f"{block}/conv1/bias"], bn(f"{block}/bn2"))
+            self._convs[f"{block}/conv2"] = folded(w[f"{block}/conv2/kernel"], w[f"{block}/conv2/bias"], bn(f"{block}/bn3"))
+            self._convs[f"{block}/conv3"] = (w[f"{block}/conv3/kernel"], w[f"{block}/conv3/bias"])
+            scale, offset = bn(f"{block}/bn1")  # the pre-activation norm also feeds the shortcut
+            self._pre_bn[block] = (scale.astype(np.float32), offset.astype(np.float32))
+        # each recurrent layer's gate blocks as contiguous arrays
+        units = config.identification_size
+        self._rnn = []
+        for k in range(config.rnn_layers):
+            rec = w[f"rnn_{k}/recurrent_kernel"]
+            parts = (rec[:, : 2 * units], rec[:, 2 * units :]) if config.recurrent_unit == "GRU" else (rec,)
+            self._rnn.append((w[f"rnn_{k}/kernel"], w[f"rnn_{k}/bias"], tuple(np.ascontiguousarray(p) for p in parts)))
 
     @classmethod
     def from_checkpoint(cls, checkpoint) -> "NumpyGaitNetwork":
@@ -96,48 +125,39 @@ class NumpyGaitNetwork:
 
     # --- the network, layer by layer ---------------------------------------------------
 
-    def _batch_norm(self, x: np.ndarray, prefix: str) -> np.ndarray:
-        scale, offset = self._bn[prefix]
-        return x * scale + offset
-
-    def _conv_bn_elu(self, x: np.ndarray, layer: str) -> np.ndarray:
-        return _elu(self._batch_norm(_conv2d_same(x, self.weights[f"{layer}/kernel"]), f"{layer}/bn"))
+    def _conv(self, x: np.ndarray, name: str, stride: int = 1) -> np.ndarray:
+        kernel, bias = self._convs[name]
+        return _conv2d_same(x, kernel, bias, stride)
 
     def _residual_block(self, x: np.ndarray, block: str) -> np.ndarray:
-        w = self.weights
-        shortcut = _conv2d_same(x, w[f"{block}/shortcut/kernel"], 2, w[f"{block}/shortcut/bias"])
-        y = _relu(self._batch_norm(x, f"{block}/bn1"))
-        y = _conv2d_same(y, w[f"{block}/conv1/kernel"], 1, w[f"{block}/conv1/bias"])
-        y = _relu(self._batch_norm(y, f"{block}/bn2"))
-        y = _conv2d_same(y, w[f"{block}/conv2/kernel"], 2, w[f"{block}/conv2/bias"])
-        y = _relu(self._batch_norm(y, f"{block}/bn3"))
-        y = _conv2d_same(y, w[f"{block}/conv3/kernel"], 1, w[f"{block}/conv3/bias"])
+        shortcut = self._conv(x, f"{block}/shortcut", 2)
+        scale, offset = self._pre_bn[block]
+        y = _relu(x * scale + offset)
+        y = _relu(self._conv(y, f"{block}/conv1"))  # conv1 -> bn2 -> relu
+        y = _relu(self._conv(y, f"{block}/conv2", 2))  # conv2 -> bn3 -> relu
+        y = self._conv(y, f"{block}/conv3")
         return _relu(y + shortcut)
 
-    def frame_descriptors(self, frames: np.ndarray) -> np.ndarray:
-        """Per-frame pose descriptors (N, fc) of spatial features (N, 17, 17, 32)."""
-        x = np.asarray(frames, dtype=np.float32) * np.float32(self.config.input_scale)
-        x = self._conv_bn_elu(x, "stem")
+    def _descriptors(self, x: np.ndarray) -> np.ndarray:
+        x = _elu(self._conv(x, "stem"))  # input scale, conv, batch norm, ELU
         x = self._residual_block(x, "block8")
         x = self._residual_block(x, "block4")
-        x = self._conv_bn_elu(x, "head_1x1")
-        x = self._conv_bn_elu(x, "head_3x3")
+        x = _elu(self._conv(x, "head_1x1"))
+        x = _elu(self._conv(x, "head_3x3"))
         x = x.reshape(x.shape[0], -1)  # HWC order, as TF's flatten
         return x @ self.weights["fc/kernel"] + self.weights["fc/bias"]
 
     def _recurrent(self, x: np.ndarray) -> np.ndarray:
         """Stacked recurrent layers over (B, T, F) -> outputs (B, T, units), zero initial state."""
         units = self.config.identification_size
-        for k in range(self.config.rnn_layers):
-            kernel = self.weights[f"rnn_{k}/kernel"]
-            recurrent = self.weights[f"rnn_{k}/recurrent_kernel"]
-            inputs = x @ kernel + self.weights[f"rnn_{k}/bias"]  # all time steps at once
-            batch, steps = x.shape[:2]
+        batch, steps = x.shape[:2]
+        for kernel, bias, recurrent in self._rnn:
+            inputs = x @ kernel + bias  # the input part of all time steps at once
             h = np.zeros((batch, units), np.float32)
             outputs = np.empty((batch, steps, units), np.float32)
             if self.config.recurrent_unit == "GRU":
                 # Keras order (update z, reset r, candidate); reset applied before the matmul
-                gate_kernel, cand_kernel = recurrent[:, : 2 * units], recurrent[:, 2 * units :]
+                gate_kernel, cand_kernel = recurrent
                 for t in range(steps):
                     gates = inputs[:, t, : 2 * units] + h @ gate_kernel
                     z, r = _sigmoid(gates[:, :units]), _sigmoid(gates[:, units:])
@@ -146,9 +166,10 @@ class NumpyGaitNetwork:
                     outputs[:, t] = h
             else:
                 # Keras order (input i, forget f, cell c, output o); forget bias already folded
+                (full_kernel,) = recurrent
                 c = np.zeros((batch, units), np.float32)
                 for t in range(steps):
-                    z = inputs[:, t] + h @ recurrent
+                    z = inputs[:, t] + h @ full_kernel
                     i, f = _sigmoid(z[:, :units]), _sigmoid(z[:, units : 2 * units])
                     c = f * c + i * np.tanh(z[:, 2 * units : 3 * units])
                     h = _sigmoid(z[:, 3 * units :]) * np.tanh(c)
@@ -158,11 +179,16 @@ class NumpyGaitNetwork:
 
     # --- public API ----------------------------------------------------------------
 
+    def frame_descriptors(self, frames: np.ndarray) -> np.ndarray:
+        """Per-frame pose descriptors (N, fc) of spatial features (N, 17, 17, 32)."""
+        with _one_blas_thread():
+            return self._descriptors(_check_sequence(frames))
+
     def feed_forward(self, spatial_features: np.ndarray) -> np.ndarray:
         """Identification vector (units,) of one sequence of spatial features (T, 17, 17, 32)."""
         x = _check_sequence(spatial_features)
-        descriptors = self.frame_descriptors(x)
-        return self._recurrent(descriptors[None])[0].mean(axis=0)
+        with _one_blas_thread():
+            return self._recurrent(self._descriptors(x)[None])[0].mean(axis=0)
 
     def feed_forward_batch(self, sequences: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """Identification vectors (B, units) of several sequences.
@@ -173,14 +199,28 @@ class NumpyGaitNetwork:
         seqs = [_check_sequence(s) for s in sequences]
         if not seqs:
             return np.zeros((0, self.config.identification_size), np.float32)
-        descriptors = self.frame_descriptors(np.concatenate(seqs))
-        bounds = np.cumsum([0] + [len(s) for s in seqs])
-        if len({len(s) for s in seqs}) == 1:  # equal lengths: one batched recurrence
-            steps = descriptors.reshape(len(seqs), len(seqs[0]), -1)
-            return self._recurrent(steps).mean(axis=1)
-        return np.stack(
-            [self._recurrent(descriptors[a:b][None])[0].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]
-        )
+        with _one_blas_thread():
+            descriptors = self._descriptors(np.concatenate(seqs))
+            if len({len(s) for s in seqs}) == 1:  # equal lengths: one batched recurrence
+                steps = descriptors.reshape(len(seqs), len(seqs[0]), -1)
+                return self._recurrent(steps).mean(axis=1)
+            bounds = np.cumsum([0] + [len(s) for s in seqs])
+            return np.stack(
+                [self._recurrent(descriptors[a:b][None])[0].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]
+            )
+
+
+def _one_blas_thread():
+    """Run NumPy's BLAS on one thread for the duration of a forward pass.
+
+    The recurrence is a chain of small matrix-vector products and the convolutions are small
+    matrix products: a multi-threaded BLAS gains little there and, when the cores are busy
+    (the pose engine, other processes), loses badly - measured 5x slower for a whole forward
+    pass and 90x for one recurrent step on a loaded 2-core machine.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _check_sequence(spatial_features) -> np.ndarray:

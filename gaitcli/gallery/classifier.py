@@ -24,10 +24,12 @@ negative walk with margin ``w_c . x + b_c <= -1`` contributes neither loss nor g
 **Open-set threshold** (calibrated on every change, on the gallery itself): for up to
 ``CALIBRATION_PEOPLE`` people (all of them in smaller galleries; a fixed-seed sample
 otherwise), *genuine* scores come from leaving one walk out (the person's SVM refit without
-it, then scored on it; up to ``CALIBRATION_WALKS`` walks each) and *impostor* scores from
-leaving the whole person out (the best score of each of their walks among everybody else,
-with the ``IMPOSTOR_REFITS`` best-scoring SVMs that their walks supported refit without
-them; the SVMs they did not support are exactly unchanged). The threshold minimises
+it, then scored on it; up to ``CALIBRATION_WALKS`` walks each; a walk that is not a support
+vector of its own SVM needs no refit) and *impostor* scores from leaving the whole person
+out (the best score of each of their walks among everybody else; the SVMs their walks did
+not support are exactly unchanged, and of those they did, the ``IMPOSTOR_REFITS`` that score
+them highest are refit without them — the others keep their slightly lower scores, an
+approximation that only matters when a person supports many SVMs). The threshold minimises
 ``FAR + FRR`` (impostors accepted + genuines rejected, as fractions) over the midpoints
 between the sorted scores; a tie picks the middle of the best range. With fewer than three
 people (or no person with two walks) there is nothing to calibrate on and the default is
@@ -71,6 +73,14 @@ class Model:
     threshold: float
     calibration: dict = field(default_factory=dict)
     version: int = CLASSIFIER_VERSION
+    _unit: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def unit_svms(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(coef / |w|, intercept / |w|)``: the SVMs whose decision values are the scores (cached)."""
+        if self._unit is None:
+            norms = np.linalg.norm(self.coef, axis=1)
+            self._unit = (self.coef / norms[:, None], self.intercept / norms)
+        return self._unit
 
     def to_dict(self) -> dict:
         """Plain types and arrays for the gallery file."""
@@ -171,7 +181,8 @@ def scores(model: Model, vectors: np.ndarray, labels: np.ndarray, probes: np.nda
     """Scores (P, C) of unit-normalised ``probes`` against every person (see the module doc)."""
     probes = normalise(probes)
     if model.mode == "svm":
-        return (probes @ model.coef.T + model.intercept) / np.linalg.norm(model.coef, axis=1)
+        unit_coef, unit_intercept = model.unit_svms()
+        return probes @ unit_coef.T + unit_intercept
     if model.mode == "cosine":
         similarity = probes @ normalise(vectors).T
         n_classes = int(labels.max()) + 1
@@ -185,55 +196,59 @@ def calibrate(X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarra
     people = np.arange(n_classes) if n_classes <= CALIBRATION_PEOPLE else np.sort(
         rng.choice(n_classes, CALIBRATION_PEOPLE, replace=False))
     norms = np.linalg.norm(coef, axis=1)
+    genuine: list[float] = []
+    impostor: list[np.ndarray] = []
+    # Scores that need a refit wait for one batched solve of all the refits.
     jobs: list[_Job] = []
-    genuine_walks: list[int] = []
-    for person in people:  # genuine: leave one walk out
+    pending_genuine: list[tuple[int, int]] = []  # (job index, walk)
+    pending_impostor: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []  # (walks, scores, refit columns, first job)
+    for person in people:
         walks = np.flatnonzero(labels == person)
-        if len(walks) < 2:
-            continue
-        chosen = walks if len(walks) <= CALIBRATION_WALKS else np.sort(rng.choice(walks, CALIBRATION_WALKS, replace=False))
-        for walk in chosen:
-            jobs.append(_Job(int(person), np.array([walk]), (coef[person], float(intercept[person]))))
-            genuine_walks.append(int(walk))
-    n_genuine_jobs = len(jobs)
-    left_out: list[tuple[np.ndarray, np.ndarray]] = []  # (walks, SVMs refit without them)
-    if n_classes >= 3:
-        for person in people:  # impostor: leave the whole person out
-            walks = np.flatnonzero(labels == person)
-            margins = (X[walks] @ coef.T + intercept).max(axis=0)
-            margins[person] = -np.inf
-            supported = np.flatnonzero(margins > -1.0 - MARGIN_TOL)
-            if len(supported) > IMPOSTOR_REFITS:
-                supported = supported[np.argsort(-margins[supported], kind="stable")[:IMPOSTOR_REFITS]]
-            left_out.append((walks, supported))
+        margins = X[walks] @ coef.T + intercept  # (walks, people)
+        # genuine: leave one walk out. A walk outside its own margin (>= 1) is not a support
+        # vector, so leaving it out changes nothing and its score needs no refit.
+        if len(walks) >= 2:
+            chosen = np.arange(len(walks)) if len(walks) <= CALIBRATION_WALKS else rng.choice(len(walks), CALIBRATION_WALKS, replace=False)
+            for k in chosen:
+                if margins[k, person] >= 1.0 + MARGIN_TOL:
+                    genuine.append(float(margins[k, person] / norms[person]))
+                else:
+                    pending_genuine.append((len(jobs), int(walks[k])))
+                    jobs.append(_Job(int(person), walks[k : k + 1], (coef[person], float(intercept[person]))))
+        # impostor: leave the whole person out; refit the best-scoring SVMs their walks supported
+        if n_classes >= 3:
+            table = margins / norms
+            table[:, person] = -np.inf
+            best = margins.max(axis=0)
+            best[person] = -np.inf
+            supported = np.flatnonzero(best > -1.0 - MARGIN_TOL)
+            supported = supported[np.argsort(-best[supported], kind="stable")[:IMPOSTOR_REFITS]]
+            pending_impostor.append((walks, table, supported, len(jobs)))
             jobs.extend(_Job(int(c), walks, (coef[c], float(intercept[c]))) for c in supported)
     solved = _solve(X, labels, jobs)
-
-    genuine = np.array([
-        (X[walk] @ w + b) / np.linalg.norm(w) for walk, (w, b) in zip(genuine_walks, solved[:n_genuine_jobs])
-    ], dtype=np.float64)
-    impostor_parts = []
-    cursor = n_genuine_jobs
-    for person, (walks, supported) in zip(people, left_out):
-        table = (X[walks] @ coef.T + intercept) / norms
-        table[:, person] = -np.inf
-        for column, (w, b) in zip(supported, solved[cursor : cursor + len(supported)]):
+    for job, walk in pending_genuine:
+        w, b = solved[job]
+        genuine.append(float((X[walk] @ w + b) / np.linalg.norm(w)))
+    for walks, table, supported, first_job in pending_impostor:
+        for offset, column in enumerate(supported):
+            w, b = solved[first_job + offset]
             table[:, column] = (X[walks] @ w + b) / np.linalg.norm(w)
-        cursor += len(supported)
-        impostor_parts.append(table.max(axis=1))
-    impostor = np.concatenate(impostor_parts).astype(np.float64) if impostor_parts else np.zeros(0)
+        impostor.append(table.max(axis=1))
+    genuine_scores = np.asarray(genuine, dtype=np.float64)
+    impostor_scores = np.concatenate(impostor).astype(np.float64) if impostor else np.zeros(0)
 
-    info = {"people": int(len(people)), "genuine": int(len(genuine)), "impostor": int(len(impostor))}
-    if len(genuine) == 0 or len(impostor) == 0:
-        reason = "fewer than three people" if len(impostor) == 0 else "nobody has two walks"
+    info = {"people": int(len(people)), "genuine": len(genuine_scores), "impostor": len(impostor_scores),
+            "refits": len(jobs)}
+    if len(genuine_scores) == 0 or len(impostor_scores) == 0:
+        reason = "fewer than three people" if len(impostor_scores) == 0 else "nobody has two walks"
         return DEFAULT_SVM_THRESHOLD, {**info, "source": "default", "reason": reason}
-    threshold = min_error_threshold(genuine, impostor)
+    threshold = min_error_threshold(genuine_scores, impostor_scores)
     info.update(
         source="calibrated",
-        frr=float(np.mean(genuine < threshold)),
-        far=float(np.mean(impostor >= threshold)),
-        genuine_min=float(genuine.min()),
-        impostor_max=float(impostor.max()),
+        frr=float(np.mean(genuine_scores < threshold)),
+        far=float(np.mean(impostor_scores >= threshold)),
+        genuine_min=float(genuine_scores.min()),
+        impostor_max=float(impostor_scores.max()),
     )
     return threshold, info
 

@@ -32,8 +32,9 @@ _ANCHORS_PER_LAYER = 2  # aspect ratio 1.0 plus the interpolated scale
 class Detection:
     """One detected person, in image pixels.
 
-    ``box`` is (x0, y0, x1, y1); ``keypoints`` is (4, 2) (x, y): hip centre, body-circle
-    point, shoulder centre, upper-body-circle point; ``roi`` is the landmark model's crop.
+    ``box`` is the detector's own box (x0, y0, x1, y1), around the head and shoulders rather
+    than the whole body; ``keypoints`` is (4, 2) (x, y): hip centre, body-circle point,
+    shoulder centre, upper-body-circle point; ``roi`` is the body's square for the landmark model.
     """
 
     score: float

@@ -48,7 +48,8 @@ class LandmarkModel:
         shapes = self.model.output_shapes
         if self.model.input_shape != (1, INPUT_SIZE, INPUT_SIZE, 3) or (1, NUM_LANDMARKS * 5) not in shapes or (1, 1) not in shapes:
             raise ModelError(f"{model_path}: not BlazePose's full landmark model (unexpected tensor shapes)")
-        self._outputs = (shapes.index((1, NUM_LANDMARKS * 5)), shapes.index((1, 1)))  # landmarks, presence
+        #: positions of the outputs used: landmarks and pose presence (not heat maps, mask)
+        self.used_outputs = (shapes.index((1, NUM_LANDMARKS * 5)), shapes.index((1, 1)))
 
     def crop(self, image: np.ndarray, roi: Roi) -> np.ndarray:
         """The model input (1, 256, 256, 3) float32 in [0, 1] for ``roi`` of an RGB uint8 image."""
@@ -66,7 +67,7 @@ class LandmarkModel:
 
     def run(self, image: np.ndarray, roi: Roi) -> LandmarkResult:
         """Landmarks of the person in ``roi`` of an RGB uint8 image."""
-        raw, flag = self.model.run(self.crop(image, roi), self._outputs)
+        raw, flag = self.model.run(self.crop(image, roi), self.used_outputs)
         raw = raw.reshape(NUM_LANDMARKS, 5).astype(np.float64)
         landmarks = np.empty_like(raw)
         landmarks[:, :2] = roi.to_image(raw[:, :2], INPUT_SIZE)

@@ -11,7 +11,9 @@ mid-ears (landmarks 7, 8), whose line ``T -> E`` is the neck-and-head axis:
 * **upper neck** = ``T + UPPER_NECK_FRACTION * (E - T)``, halfway up to the ears: where the
   neck meets the head, at about the chin's height;
 * **head top** = ``E + HEAD_TOP_FRACTION * (E - T)``, beyond the ears along the same axis
-  (the ears sit near the skull's centre in frontal and profile views alike).
+  (the ears sit near the skull's centre in frontal and profile views alike). 0.65 follows
+  adult proportions: the top of the head is about 13 cm above the ear canal, which is about
+  19 cm above the shoulder joints.
 
 Probabilities: a BlazePose landmark's probability is the sigmoid of its visibility logit
 times the pose presence score; a derived joint's is the mean over the landmarks it is built

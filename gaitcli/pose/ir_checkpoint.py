@@ -72,6 +72,16 @@ def layer_variables(layer) -> list[tuple[object, str]]:
     return []
 
 
+def open_pose_checkpoint(path: str | Path, *, trunk_only: bool = False) -> TF1Checkpoint:
+    """Open a TF-1 checkpoint and check that it holds the pose network (or, with
+    ``trunk_only``, at least its trunk); cheap, so callers check before building the network."""
+    ckpt = TF1Checkpoint(path)
+    wanted = ("pose", "imagenet") if trunk_only else ("pose",)
+    if checkpoint_kind(ckpt) not in wanted:
+        raise ModelError(f"{Path(str(path)).name} is not a HumanPoseIRNetwork checkpoint: {describe(ckpt)}")
+    return ckpt
+
+
 def load_tf1_weights(model, path: str | Path, *, trunk_only: bool = False) -> int:
     """Load a TF-1 checkpoint into ``model``; returns the number of variables loaded.
 
@@ -79,11 +89,7 @@ def load_tf1_weights(model, path: str | Path, *, trunk_only: bool = False) -> in
     otherwise the checkpoint must be a pose checkpoint.  Every variable is read and checked
     before any is assigned, so a failed load leaves the model unchanged.
     """
-    ckpt = TF1Checkpoint(path)
-    kind = checkpoint_kind(ckpt)
-    wanted = ("pose", "imagenet") if trunk_only else ("pose",)
-    if kind not in wanted:
-        raise ModelError(f"{Path(str(path)).name} is not a HumanPoseIRNetwork checkpoint: {describe(ckpt)}")
+    ckpt = open_pose_checkpoint(path, trunk_only=trunk_only)
     # every name is there in the seed's checkpoints: a gap or another shape means another variant
     hint = "the checkpoint holds another variant of the network than the seed's HumanPoseIRNetwork"
     pending = []

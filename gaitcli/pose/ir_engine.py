@@ -17,15 +17,13 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from gaitcli.constants import IR_INPUT_SIZE
+from gaitcli.constants import FEATURE_SPACE_SEED_IR, IR_INPUT_SIZE
 from gaitcli.errors import InputError
 from gaitcli.pose.base import Pose
 
 FITS = ("letterbox", "stretch")
 #: The network finds "a pose" in anything; below this mean joint probability it is no person.
 MIN_PERSON_SCORE = 0.2
-#: The spatial-feature space of the seed's network (a gait checkpoint records which it was trained on).
-FEATURE_SPACE = "seed-ir-v1"
 
 
 @dataclass(frozen=True)
@@ -98,13 +96,16 @@ class IREstimator:
     ``*.weights.h5``.  ``fit``: ``"letterbox"`` (default) or ``"stretch"``.
     """
 
-    feature_space = FEATURE_SPACE
+    feature_space = FEATURE_SPACE_SEED_IR
 
     def __init__(self, checkpoint: str, *, fit: str = "letterbox", batch_size: int = 8, min_score: float = MIN_PERSON_SCORE):
         if fit not in FITS:
             raise InputError(f"unknown fit '{fit}'; choose one of: {', '.join(FITS)}")
+        from gaitcli.pose.ir_checkpoint import open_pose_checkpoint
         from gaitcli.pose.ir_network import HumanPoseIRNetwork
 
+        if not str(checkpoint).endswith(".h5"):
+            open_pose_checkpoint(checkpoint)  # fail fast, before the network is built
         self.fit = fit
         self.min_score = float(min_score)
         self.network = HumanPoseIRNetwork(batch_size=batch_size)

@@ -26,6 +26,7 @@ This module imports TensorFlow: import it only where the network is needed.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -34,11 +35,10 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from gaitcli.constants import FEATURE_CHANNELS, IR_HEATMAP_SIZE, IR_INPUT_SIZE, NUM_JOINTS
+from gaitcli.constants import FEATURE_CHANNELS, FEATURE_SPACE_SEED_IR, IR_HEATMAP_SIZE, IR_INPUT_SIZE, NUM_JOINTS
 from gaitcli.errors import InputError, ModelError
 from gaitcli.pose.inception_resnet_v2 import inception_resnet_v2_trunk, keras_name
 from gaitcli.pose.ir_checkpoint import HEAD_SCOPE, load_tf1_weights
-from gaitcli.pose.ir_engine import FEATURE_SPACE
 
 DROPOUT_KEEP = 0.7
 UPSAMPLING = 17  # kernel size and stride of the transposed conv: 17 x 17 -> 289 x 289
@@ -101,17 +101,6 @@ def _as_input(x: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
     return arr.astype(np.float32, copy=False)
 
 
-def _checkpoint_prefix(path: str) -> str:
-    """The TF-1 checkpoint prefix of a path the user may have given as one of its files."""
-    for suffix in (".index", ".meta"):
-        if path.endswith(suffix):
-            return path[: -len(suffix)]
-    head, sep, tail = path.rpartition(".data-")
-    if sep and "-of-" in tail:
-        return head
-    return path
-
-
 class HumanPoseIRNetwork(keras.Model):
     """The seed's HumanPoseIRNetwork (Inception-ResNet-v2 heat-map network) as a Keras model.
 
@@ -124,7 +113,7 @@ class HumanPoseIRNetwork(keras.Model):
     IMAGE_SIZE = IR_INPUT_SIZE
     HEATMAP_SIZE = IR_HEATMAP_SIZE
     FEATURES = FEATURE_CHANNELS
-    feature_space = FEATURE_SPACE
+    feature_space = FEATURE_SPACE_SEED_IR
 
     def __init__(self, batch_size: int = 8, name: str = "HumanPoseIRNetwork"):
         image = keras.Input((IR_INPUT_SIZE, IR_INPUT_SIZE, 3), name="input_image")
@@ -139,7 +128,7 @@ class HumanPoseIRNetwork(keras.Model):
         super().__init__(inputs=image, outputs={"logits": logits, "features": features}, name=name)
         #: Images per forward pass in the NumPy methods (bounds memory on long inputs).
         self.batch_size = max(1, int(batch_size))
-        self._compiled: dict = {}
+        self._compiled = None  # the traced forward pass, made on first use
 
     # --- weights ----------------------------------------------------------------
 
@@ -155,7 +144,7 @@ class HumanPoseIRNetwork(keras.Model):
         if p.endswith(".h5"):
             self._load_native(p)
         else:
-            load_tf1_weights(self, _checkpoint_prefix(p), trunk_only=trunk_only)
+            load_tf1_weights(self, p, trunk_only=trunk_only)
 
     def _load_native(self, path: str) -> None:
         p = Path(path)
@@ -177,7 +166,9 @@ class HumanPoseIRNetwork(keras.Model):
             raise InputError(f"native pose weights are written to a file ending in {NATIVE_SUFFIX}; got {path.name}")
         tmp = path.with_name(f".{path.name[: -len(NATIVE_SUFFIX)]}.tmp{os.getpid()}{NATIVE_SUFFIX}")
         try:
-            self.save_weights(str(tmp))
+            with warnings.catch_warnings():  # Keras's writer trips NumPy 2's __array__(copy=) deprecation per variable
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.save_weights(str(tmp))
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -187,56 +178,52 @@ class HumanPoseIRNetwork(keras.Model):
 
     def feed_forward_features(self, x: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
         """(B, 17, 17, 32) spatial features (the ``Scoring_layer``) of (B, 299, 299, 3) RGB images."""
-        return self._run("features", x)["features"]
+        return self._run(x)["features"]
 
     def heat_maps(self, x: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
         """(B, 289, 289, 16) smoothed sigmoid heat maps."""
-        return self._run("all", x)["heat_maps"]
+        return self._run(x)["heat_maps"]
 
     def joint_positions(self, x: Sequence[np.ndarray] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(coords_y, coords_x, probabilities), each (B, 16); coordinates in 299x299 input pixels."""
         out = self.infer(x)
         return out["coords_y"], out["coords_x"], out["probabilities"]
 
-    def infer(self, x: Sequence[np.ndarray] | np.ndarray, *, with_heat_maps: bool = False) -> dict[str, np.ndarray]:
+    def infer(self, x: Sequence[np.ndarray] | np.ndarray, *, with_maps: bool = False) -> dict[str, np.ndarray]:
         """Everything from one forward pass: ``features``, ``coords_y``, ``coords_x``,
-        ``probabilities`` (and ``heat_maps`` when asked)."""
-        out = self._run("all", x)
-        if not with_heat_maps:
-            out.pop("heat_maps")
+        ``probabilities``, and with ``with_maps`` the (B, 289, 289, 16) ``heat_maps`` and ``logits``."""
+        out = self._run(x)
+        if not with_maps:
+            del out["heat_maps"], out["logits"]
         return out
 
     # --- inference plumbing ---------------------------------------------------------
 
-    def _run(self, what: str, x) -> dict[str, np.ndarray]:
+    def _run(self, x) -> dict[str, np.ndarray]:
+        # one traced function serves every method: the heads after the features cost ~2% of the trunk
         batch = _as_input(x)
-        fn = self._compiled.get(what) or self._compile(what)
+        fn = self._compiled or self._compile()
         chunks = [fn(tf.constant(batch[i : i + self.batch_size])) for i in range(0, len(batch), self.batch_size)]
         if not chunks:  # an empty batch: empty outputs of the right shapes
             chunks = [{k: v[:0] for k, v in fn(tf.zeros((1, *batch.shape[1:]))).items()}]
         return {k: np.concatenate([np.asarray(c[k]) for c in chunks]) for k in chunks[0]}
 
-    def _compile(self, what: str):
-        spec = tf.TensorSpec((None, IR_INPUT_SIZE, IR_INPUT_SIZE, 3), tf.float32)
+    def _compile(self):
         scale = IR_INPUT_SIZE / IR_HEATMAP_SIZE
 
-        def features(x):
-            return {"features": self(x, training=False)["features"]}
-
-        def everything(x):
+        @tf.function(input_signature=[tf.TensorSpec((None, IR_INPUT_SIZE, IR_INPUT_SIZE, 3), tf.float32)])
+        def forward(x):
             out = self(x, training=False)
             sigm = tf.sigmoid(out["logits"])
             heat = smooth(sigm, *HEAT_SMOOTHING)
-            xs = tf.cast(tf.argmax(tf.reduce_max(heat, axis=1), axis=1), tf.float32) * scale
-            ys = tf.cast(tf.argmax(tf.reduce_max(heat, axis=2), axis=1), tf.float32) * scale
             return {
                 "features": out["features"],
+                "logits": out["logits"],
                 "heat_maps": heat,
-                "coords_y": ys,
-                "coords_x": xs,
+                "coords_y": tf.cast(tf.argmax(tf.reduce_max(heat, axis=2), axis=1), tf.float32) * scale,
+                "coords_x": tf.cast(tf.argmax(tf.reduce_max(heat, axis=1), axis=1), tf.float32) * scale,
                 "probabilities": tf.reduce_max(sigm, axis=[1, 2]),
             }
 
-        fn = tf.function({"features": features, "all": everything}[what], input_signature=[spec])
-        self._compiled[what] = fn
-        return fn
+        self._compiled = forward
+        return forward

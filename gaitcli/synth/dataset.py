@@ -27,7 +27,7 @@ from gaitcli.synth import camera as cam
 from gaitcli.synth.body import sample_body
 from gaitcli.synth.covariates import COVARIATES, CovariateEffect
 from gaitcli.synth.estimator_noise import NoiseProfile, apply_estimator_noise, sample_noise_profile
-from gaitcli.synth.gait_curves import GRAVITY, sample_style, walk_curves
+from gaitcli.synth.gait_curves import GRAVITY, plausible, sample_style, walk_curves
 from gaitcli.synth.walker import Identity, Walk, simulate, stride_length
 
 __all__ = [
@@ -55,13 +55,16 @@ STRIDE_RANGE = (1.2, 1.85)
 def sample_identity(rng: np.random.Generator, identity_id: int = 0, *, spread: float = 1.0) -> Identity:
     """Draw one person: body and gait style (see :mod:`gaitcli.synth.gait_curves`).
 
-    Styles whose natural walk would be implausible for a healthy adult (cadence outside
-    :data:`CADENCE_RANGE`, stride outside :data:`STRIDE_RANGE` leg lengths) are redrawn.
+    Styles whose natural walk would be implausible for a healthy adult (curves unlike real
+    gait, see :func:`~gaitcli.synth.gait_curves.plausible`; cadence outside
+    :data:`CADENCE_RANGE`; stride outside :data:`STRIDE_RANGE` leg lengths) are redrawn.
     ``spread`` scales the between-person variation of the gait curves.
     """
     body = sample_body(rng)
-    for _ in range(50):
+    for _ in range(100):
         style = sample_style(rng, spread=spread)
+        if not plausible(style):
+            continue
         curves = walk_curves(style, style.froude, rng, trial_variation=0.0)
         stride = stride_length(curves, body, style, CovariateEffect(), samples=200)
         cadence = style.froude * np.sqrt(GRAVITY * body.leg_length) / stride

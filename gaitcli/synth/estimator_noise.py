@@ -13,7 +13,11 @@ have a structure. :func:`apply_estimator_noise` reproduces the kinds that matter
 * **Dropped joints**: now and then a joint is lost: probability near 0 and a position that is
   off by a lot.
 * **Probabilities** in [0, 1]: high for joints in plain view, lower for far-side limbs and
-  occluded joints, a little noisy, occasionally lower for a whole frame (motion blur).
+  occluded joints, a little noisy, occasionally lower for a whole frame (motion blur). As
+  BlazePose does on a real profile walk (../shared/data/videos/walk_profile_outdoor.mp4: hidden
+  hips and shoulders still ~0.99, the far knee ~0.8 and ankle ~0.9, the far elbow and wrist
+  ~0.4-0.5 and often below 0.1), hidden trunk joints keep most of their probability, hidden
+  leg joints some, hidden arm joints little.
 * **Derived joints**: ``pelvis`` and ``thorax`` are the midpoints of the (noisy) hips and
   shoulders with the mean of their probabilities, as the keypoint engines define them.
 
@@ -60,6 +64,12 @@ JOINT_DIFFICULTY[[R_SHOULDER, L_SHOULDER]] = 1.0
 JOINT_DIFFICULTY[[R_ELBOW, L_ELBOW]] = 1.3
 JOINT_DIFFICULTY[[R_WRIST, L_WRIST]] = 1.7
 
+#: Which hidden-joint behaviour each joint follows: 0 trunk and head, 1 legs, 2 arms.
+_JOINT_GROUP = np.zeros(NUM_JOINTS, dtype=int)
+_JOINT_GROUP[[R_KNEE, L_KNEE, R_ANKLE, L_ANKLE]] = 1
+_JOINT_GROUP[[R_ELBOW, L_ELBOW, R_WRIST, L_WRIST]] = 2
+_LIMB = _JOINT_GROUP > 0
+
 _LEG_PAIRS = ((R_HIP, L_HIP), (R_KNEE, L_KNEE), (R_ANKLE, L_ANKLE))
 _ARM_PAIRS = ((R_SHOULDER, L_SHOULDER), (R_ELBOW, L_ELBOW), (R_WRIST, L_WRIST))
 
@@ -76,8 +86,8 @@ class NoiseProfile:
     swap_rate: float  # chance per frame that a left/right swap starts
     drop_rate: float  # chance per joint and frame of losing the joint
     prob_visible: float  # typical probability of a joint in plain view
-    hidden_floor: float  # share of that probability a fully hidden joint keeps
-    far_side: float  # factor on the probability of far-side limbs
+    hidden_floor: tuple[float, float, float]  # share of it a hidden trunk/leg/arm joint keeps
+    far_side: float  # factor on the probability of far-side limb joints (knees to wrists)
     blur_rate: float  # chance per frame of a low-confidence (blurred) frame
 
 
@@ -92,9 +102,9 @@ def sample_noise_profile(rng: np.random.Generator, level: float = 1.0) -> NoiseP
         scale_wobble=level * rng.uniform(0.0, 0.012),
         swap_rate=level * rng.uniform(0.0, 0.015),
         drop_rate=level * rng.uniform(0.0, 0.006),
-        prob_visible=float(np.clip(rng.uniform(0.75, 0.98) - 0.05 * level * rng.random(), 0.3, 1.0)),
-        hidden_floor=rng.uniform(0.3, 0.8),
-        far_side=rng.uniform(0.55, 1.0),
+        prob_visible=float(np.clip(rng.uniform(0.85, 0.99) - 0.05 * level * rng.random(), 0.3, 1.0)),
+        hidden_floor=(rng.uniform(0.75, 1.0), rng.uniform(0.5, 1.0), rng.uniform(0.05, 0.7)),
+        far_side=rng.uniform(0.6, 1.0),
         blur_rate=level * rng.uniform(0.0, 0.03),
     )
 
@@ -159,8 +169,9 @@ def apply_estimator_noise(
     xy = centre + (xy - centre) * wobble[:, None, None]
 
     # 3. probabilities
-    base = profile.prob_visible * (profile.hidden_floor + (1.0 - profile.hidden_floor) * vis)
-    base = np.where(far, base * profile.far_side, base)
+    floor = np.asarray(profile.hidden_floor)[_JOINT_GROUP]
+    base = profile.prob_visible * (floor + (1.0 - floor) * vis)
+    base = np.where(far & _LIMB, base * profile.far_side, base)
     probs = base + rng.normal(0.0, 0.04, base.shape)
     blurred = rng.random(t) < profile.blur_rate
     probs[blurred] *= rng.uniform(0.4, 0.8, (int(blurred.sum()), 1))

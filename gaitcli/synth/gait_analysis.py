@@ -25,6 +25,7 @@ segment vector is its inclination from straight down, positive when its far end 
 ``trunk_roll``     pelvis -> thorax inclination sideways: + leaning right
 ``pelvis_height``  pelvis height above its walk median, in leg lengths
 ``pelvis_lateral`` pelvis sideways from its smoothed path, in leg lengths (+ right)
+``pelvis_surge``   pelvis ahead of its smoothed path (steady progress), in leg lengths
 =================  =====================================================================
 
 (the same for ``l_...``; for the left side "outwards" is to the left).
@@ -123,6 +124,7 @@ def gait_angles(joints: np.ndarray, fps: float, feet: np.ndarray | None = None) 
     out["pelvis_height"] = (j[:, PELVIS, 1] - np.median(j[:, PELVIS, 1])) / leg
     path = _smooth(j[:, PELVIS], int(round(fps)))
     out["pelvis_lateral"] = ((j[:, PELVIS] - path) * right).sum(-1) / leg
+    out["pelvis_surge"] = ((j[:, PELVIS] - path) * forward).sum(-1) / leg
     return out
 
 

@@ -30,7 +30,7 @@ from gaitcli.synth.gait_analysis import fourier_basis
 from gaitcli.synth.gait_model_data import MODEL
 
 SIDE_CURVES: tuple[str, ...] = ("thigh", "knee", "ankle", "arm", "elbow", "abduction")
-CENTRE_CURVES: tuple[str, ...] = ("pelvis_rotation", "pelvis_obliquity", "thorax_rotation", "trunk_pitch", "trunk_roll", "pelvis_lateral")
+CENTRE_CURVES: tuple[str, ...] = ("pelvis_rotation", "pelvis_obliquity", "thorax_rotation", "trunk_pitch", "trunk_roll", "pelvis_lateral", "pelvis_surge")
 GRAVITY = 9.81
 
 _CURVES = MODEL["curves"]
@@ -50,7 +50,8 @@ class GaitStyle:
     ``centre_dev[curve]`` (ncoef,); ``froude``: preferred speed as a Froude number;
     ``left_phase``: where in the right leg's cycle the left heel strikes (≈ 0.5);
     ``step_width`` (m) between the feet; ``neck_pitch``/``head_pitch`` (deg, + forward):
-    head carriage relative to the trunk; ``speed_sd``: how much this person's pace varies.
+    head carriage relative to the trunk; ``speed_sd``: how much this person's pace varies;
+    ``stride_gain``: scales the thigh swing (see :func:`sample_style`).
     """
 
     side_dev: dict[str, np.ndarray]
@@ -61,6 +62,7 @@ class GaitStyle:
     neck_pitch: float
     head_pitch: float
     speed_sd: float = 0.06
+    stride_gain: float = 1.0
 
 
 @dataclass
@@ -121,6 +123,9 @@ def sample_style(rng: np.random.Generator, *, spread: float = 1.0) -> GaitStyle:
         neck_pitch=float(rng.normal(12.0, 6.0)),
         head_pitch=float(rng.normal(0.0, 5.0)),
         speed_sd=float(rng.uniform(0.03, 0.09)),
+        # averaging the real subjects' curves narrows the thigh swing a little: the average
+        # curves walk ~8 % shorter strides than the subjects do (scripts/synth_realism.py)
+        stride_gain=float(np.clip(rng.normal(1.07, 0.04 * spread), 0.95, 1.2)),
     )
 
 
@@ -133,6 +138,7 @@ def walk_curves(style: GaitStyle, froude: float, rng: np.random.Generator, *, tr
         base = _arr(name, "mean") + _arr(name, "slope") * df
         noise = trial_variation * _arr(name, "trial_sd") * rng.standard_normal((2, _NCOEF))
         side[name] = base[None, :] + style.side_dev[name] + noise
+    side["thigh"][:, 1:] *= style.stride_gain
     for name in CENTRE_CURVES:
         base = _arr(name, "mean") + _arr(name, "slope") * df
         noise = trial_variation * _arr(name, "trial_sd") * rng.standard_normal(_NCOEF)
@@ -140,9 +146,22 @@ def walk_curves(style: GaitStyle, froude: float, rng: np.random.Generator, *, tr
     return WalkCurves(side=side, centre=centre, left_phase=style.left_phase)
 
 
-def mean_curves(froude: float = FROUDE_REF) -> WalkCurves:
-    """The population's average walker at speed ``froude`` (no personal or trial variation)."""
-    df = froude - FROUDE_REF
-    side = {n: np.stack([_arr(n, "mean") + _arr(n, "slope") * df] * 2) for n in SIDE_CURVES}
-    centre = {n: _arr(n, "mean") + _arr(n, "slope") * df for n in CENTRE_CURVES}
-    return WalkCurves(side=side, centre=centre, left_phase=0.5)
+#: Lowest correlation over the cycle between a person's curve and the population mean that real
+#: people show (the CMU subjects' lowest: thigh 0.99, knee 0.95, ankle 0.82, arm 0.82, elbow 0.76,
+#: less a margin); styles below are redrawn -- a random deviation must not invert an arm swing.
+MIN_CORRELATION: dict[str, float] = {"thigh": 0.95, "knee": 0.92, "ankle": 0.75, "arm": 0.75, "elbow": 0.65}
+
+
+def plausible(style: GaitStyle) -> bool:
+    """Whether every curve of ``style`` (both sides, at its preferred speed) keeps the shape of
+    real gait: correlation with the population mean of at least :data:`MIN_CORRELATION`."""
+    phase = np.arange(100) / 100.0
+    basis = fourier_basis(phase, (_NCOEF - 1) // 2)
+    df = style.froude - FROUDE_REF
+    for name, threshold in MIN_CORRELATION.items():
+        base = _arr(name, "mean") + _arr(name, "slope") * df
+        ref = basis @ base
+        for dev in style.side_dev[name]:
+            if np.corrcoef(ref, basis @ (base + dev))[0, 1] < threshold:
+                return False
+    return True

@@ -505,7 +505,7 @@ def load_walks(mocap_dir: str | Path | None = None, *, fps: float | None = None,
 #: Curves of one side (right; the left is the same model half a cycle later) and of the body's
 #: centre, as measured by :func:`gaitcli.synth.gait_analysis.gait_angles`.
 SIDE_CURVES = ("thigh", "knee", "ankle", "arm", "elbow", "abduction")
-CENTRE_CURVES = ("pelvis_rotation", "pelvis_obliquity", "thorax_rotation", "trunk_pitch", "trunk_roll", "pelvis_lateral")
+CENTRE_CURVES = ("pelvis_rotation", "pelvis_obliquity", "thorax_rotation", "trunk_pitch", "trunk_roll", "pelvis_lateral", "pelvis_surge")
 HARMONICS = 6
 _CYCLE_POINTS = 100
 _FIT_DESCRIPTIONS = ("walk", "slow walk")  # level walking; not uneven terrain, not exaggerated

@@ -9,11 +9,15 @@ Each frame, the curves of :mod:`gaitcli.synth.gait_curves` (evaluated at the leg
 the body: pelvis rotation/obliquity and sideways sway; thighs, knees and ankles in their
 sagittal planes, slightly adducted so the feet land ``step_width`` apart; trunk pitch, roll and
 counter-rotation; arms swinging from the shoulders with elbow flexion; neck and head carried
-forward by the person's own angles. Nothing moves the walker along except its feet: the
-pelvis height puts the lowest point of the feet (heel, ball, toe tip) on the floor, and the
-forward motion is the one that keeps the loaded part of the foot still on the floor (rolling
-contact from heel to ball to toe). So step length and pelvis bob *follow* from leg length and
-joint angles, as they do in people; the cadence is then whatever gives the walk's speed.
+forward by the person's own angles. The feet carry the walker: the pelvis height puts the
+loaded part of the feet (heel, ball, toe tip) on the floor, and the stride length is the
+distance that rolling foot contact (heel to ball to toe) covers in one cycle of the curves
+(:func:`stride_length`). So stride length and pelvis bob *follow* from leg length and joint
+angles, as they do in people, and the cadence is whatever gives the walk's speed. The pelvis
+then progresses steadily, surging ahead and falling back within the stride by the real
+subjects' ``pelvis_surge`` curve, and each stance foot is *planted*: its thigh angle and leg
+adduction are solved so that the foot rolls on the floor without sliding (the curves alone
+drive the swing; a swinging foot keeps its toes off the floor).
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ _SIDE_SIGN = (1.0, -1.0)  # +z is the walker's right
 _OVERSAMPLE = 4  # kinematics run at 4x the frame rate so the contact integration is smooth
 _CONTACT_MM = 0.004  # softness of "the lowest point of the feet" (metres)
 TOE_LENGTH = 0.055  # ball of the foot -> toe tip (m)
+TOE_CLEARANCE = 0.012  # least height of a swinging foot's ball and toes above the floor (m)
+_TOE_OFF = 0.6  # own gait phase at which a foot leaves the floor (heel strike at 0)
 
 
 @dataclass(frozen=True)
@@ -139,12 +145,106 @@ def _swing(values: np.ndarray, mean: float, factor: float) -> np.ndarray:
     return mean + factor * (values - mean)
 
 
-def _pose(phase: np.ndarray, curves: WalkCurves, body: Body, style: GaitStyle, eff: CovariateEffect, arm_jitter: np.ndarray | None = None):
+def _foot(ankle: np.ndarray, sole: np.ndarray, body: Body) -> np.ndarray:
+    """Heel, ball and toe tip (n, 3, 3) of a foot at ``ankle`` (n, 3) with sole pitch ``sole``
+    (radians, + toes up); the toes stay flat on the floor while the heel rises."""
+    zero = np.zeros_like(sole)
+    fwd = np.stack([np.cos(sole), np.sin(sole), zero], axis=-1)
+    down = np.stack([np.sin(sole), -np.cos(sole), zero], axis=-1)
+    heel = ankle - body.heel_back * fwd + body.ankle_height * down
+    ball = ankle + body.foot_forward * fwd + body.ankle_height * down
+    toe_pitch = np.maximum(sole, 0.0)
+    toe = ball + TOE_LENGTH * np.stack([np.cos(toe_pitch), np.sin(toe_pitch), zero], axis=-1)
+    return np.stack([heel, ball, toe], axis=1)
+
+
+def _clear_floor(ankle_y: np.ndarray, sole: np.ndarray, body: Body, loaded: np.ndarray) -> np.ndarray:
+    """Sole pitch raised where needed so that a swinging foot (``loaded`` ~0) whose ankle is
+    ``ankle_y`` above the floor keeps its ball and toes :data:`TOE_CLEARANCE` above it."""
+    reach = np.hypot(body.foot_forward, body.ankle_height)
+    clearance = TOE_CLEARANCE * (1.0 - loaded)
+    lowest = np.arctan2(body.ankle_height, body.foot_forward) + np.arcsin(np.clip((clearance - ankle_y) / reach, -1.0, 1.0))
+    return np.maximum(sole, lowest)
+
+
+def _knee(flexion: np.ndarray) -> np.ndarray:
+    """Knee flexion with hyperextension stopping softly near -2 degrees."""
+    return np.where(flexion > 0.0, flexion, -2.0 * np.tanh(-flexion / 2.0))
+
+
+def _rocker(sole: np.ndarray, body: Body) -> np.ndarray:
+    """Forward shift (m) of the ankle of a foot rolling on the floor at sole pitch ``sole``
+    (radians) from where it stands with the foot flat: about the heel while the toes are up,
+    about the ball while the heel is up."""
+    heel = body.heel_back * (np.cos(sole) - 1.0) - body.ankle_height * np.sin(sole)
+    ball = body.foot_forward * (1.0 - np.cos(sole)) - body.ankle_height * np.sin(sole)
+    return np.where(sole > 0.0, heel, ball)
+
+
+def _plant(phase, side, thigh, knee_flex, sole, hip, curves: WalkCurves, body: Body, eff: CovariateEffect, adduction: float, stride: float):
+    """Thigh angles and leg adduction (degrees, (n,) each) that keep the stance foot planted
+    (see :func:`_pose`): rolling on the floor, heel then flat then ball, without sliding; in
+    swing the curves' own values. ``sole`` is the curves' sole pitch (radians)."""
+    leg = body.leg_length
+    sign = _SIDE_SIGN[side]
+    u = np.mod(phase - (0.0 if side == 0 else curves.left_phase), 1.0)
+    strike = phase - u  # right-leg phase of this stance's heel strike
+    sides_hs, centre_hs = curves.all_at(strike)
+    thigh_hs = _swing(sides_hs["thigh"][side], curves.side["thigh"][side, 0], eff.step)
+    knee_hs = _knee(_swing(sides_hs["knee"][side], curves.side["knee"][side, 0], eff.step))
+    sole_hs = np.radians(sides_hs["ankle"][side] + thigh_hs - knee_hs)
+    r_hs = _rot(1, centre_hs["pelvis_rotation"]) @ _rot(0, -centre_hs["pelvis_obliquity"])
+    hip_hs = _apply(r_hs, [0.0, 0.0, sign * body.hip_width / 2.0])
+    hip_hs[:, 2] += centre_hs["pelvis_lateral"] * leg
+    length = body.thigh + body.shank
+    cos_add = np.cos(np.radians(adduction))
+    a, k = np.radians(thigh_hs), np.radians(knee_hs)
+    ankle_x = hip_hs[:, 0] + (body.thigh * np.sin(a) + body.shank * np.sin(a - k)) * cos_add
+    ankle_z = hip_hs[:, 2] - sign * np.sin(np.radians(adduction)) * length
+    surge_now = curves.all_at(phase)[1]["pelvis_surge"] * leg
+    # where the planted ankle is now, relative to the hip: behind by the progress since strike,
+    # ahead by how far the foot has rolled
+    flat = ankle_x - _rocker(sole_hs, body)
+    target_x = flat + _rocker(sole, body) - stride * u - (surge_now - centre_hs["pelvis_surge"] * leg) - hip[:, 0]
+    tilt = np.degrees(np.arcsin(np.clip(-sign * (ankle_z - hip[:, 2]) / length, -0.5, 0.5)))
+    k = np.radians(knee_flex)
+    reach = np.hypot(body.thigh + body.shank * np.cos(k), body.shank * np.sin(k)) * np.cos(np.radians(tilt))
+    offset = np.arctan2(body.shank * np.sin(k), body.thigh + body.shank * np.cos(k))
+    solved = np.degrees(offset + np.arcsin(np.clip(target_x / reach, -0.98, 0.98)))
+    w = _stance_weight(u)
+    return w * solved + (1.0 - w) * thigh, w * tilt + (1.0 - w) * adduction
+
+
+def _stance_weight(u: np.ndarray) -> np.ndarray:
+    """How planted a foot is at its own gait phase ``u`` (0: heel strike): 1 in stance, 0 in
+    swing, smooth ramps at heel strike and toe-off."""
+    up = np.clip(u / 0.05, 0.0, 1.0)
+    down = np.clip((_TOE_OFF - u) / 0.06, 0.0, 1.0)
+    w = np.minimum(up, down)
+    return w * w * (3.0 - 2.0 * w)
+
+
+def _pose(
+    phase: np.ndarray,
+    curves: WalkCurves,
+    body: Body,
+    style: GaitStyle,
+    eff: CovariateEffect,
+    arm_jitter: np.ndarray | None = None,
+    stride: float | None = None,
+):
     """Joints (n, 16, 3) and feet (n, 2, 3, 3) in the walker's frame with the pelvis centre above
-    the origin at height 0 (the floor comes later), for right-leg ``phase`` (n,)."""
+    the origin at height 0 (the floor comes later), for right-leg ``phase`` (n,).
+
+    With ``stride`` (m per cycle), stance feet are *planted*: during stance each thigh angle is
+    solved (two-bone IK, knee flexion kept) so that the ankle stays where it struck the floor
+    while the pelvis progresses by ``stride`` per cycle plus its surge; the curves alone drive
+    the swing. Without it the curves drive everything (as for measuring the stride).
+    """
     n = len(phase)
     joints = np.zeros((n, NUM_JOINTS, 3))
     feet = np.zeros((n, 2, 3, 3))
+    soles = np.zeros((n, 2))
     leg = body.leg_length
     sides, centre = curves.all_at(phase)
     pelvis = np.zeros((n, 3))
@@ -164,20 +264,18 @@ def _pose(phase: np.ndarray, curves: WalkCurves, body: Body, style: GaitStyle, e
         hip_i, knee_i, ankle_i = _LEG_JOINTS[s]
         hip = pelvis + _apply(r_pelvis, [0.0, 0.0, sign * body.hip_width / 2.0])
         thigh = _swing(sides["thigh"][s], means["thigh"][s], eff.step)
-        knee_flex = _swing(sides["knee"][s], means["knee"][s], eff.step)
-        knee_flex = np.where(knee_flex > 0.0, knee_flex, -2.0 * np.tanh(-knee_flex / 2.0))  # hyperextension stops near -2 deg
+        knee_flex = _knee(_swing(sides["knee"][s], means["knee"][s], eff.step))
         shank = thigh - knee_flex
-        knee = hip + body.thigh * _segment(thigh, adduction, -sign)
-        ankle = knee + body.shank * _segment(shank, adduction, -sign)
-        sole = np.radians(sides["ankle"][s] + shank)  # sole pitch: + toes up
-        fwd = np.stack([np.cos(sole), np.sin(sole), np.zeros(n)], axis=-1)
-        down = np.stack([np.sin(sole), -np.cos(sole), np.zeros(n)], axis=-1)
-        heel = ankle - body.heel_back * fwd + body.ankle_height * down
-        ball = ankle + body.foot_forward * fwd + body.ankle_height * down
-        toe_pitch = np.maximum(sole, 0.0)  # toes stay flat while the heel rises
-        toe = ball + TOE_LENGTH * np.stack([np.cos(toe_pitch), np.sin(toe_pitch), np.zeros(n)], axis=-1)
+        sole = np.radians(sides["ankle"][s] + shank)  # sole pitch (+ toes up), as the curves have it
+        tilt = np.full(n, adduction)
+        if stride is not None:
+            thigh, tilt = _plant(phase, s, thigh, knee_flex, sole, hip, curves, body, eff, adduction, stride)
+            shank = thigh - knee_flex
+        knee = hip + body.thigh * _segment(thigh, tilt, -sign)
+        ankle = knee + body.shank * _segment(shank, tilt, -sign)
         joints[:, hip_i], joints[:, knee_i], joints[:, ankle_i] = hip, knee, ankle
-        feet[:, s] = np.stack([heel, ball, toe], axis=1)
+        feet[:, s] = _foot(ankle, sole, body)
+        soles[:, s] = sole
 
         sh_i, el_i, wr_i = _ARM_JOINTS[s]
         shoulder = thorax + _apply(r_trunk, [0.0, 0.0, sign * half_shoulders])
@@ -202,7 +300,7 @@ def _pose(phase: np.ndarray, curves: WalkCurves, body: Body, style: GaitStyle, e
     joints[:, UPPER_NECK] = thorax + _apply(r_neck, [0.0, body.neck, 0.0])
     r_head = r_neck @ _rot(2, -np.full(n, style.head_pitch)) @ _rot(0, np.full(n, eff.head_roll))
     joints[:, HEAD_TOP] = joints[:, UPPER_NECK] + _apply(r_head, [0.0, body.head, 0.0])
-    return joints, feet
+    return joints, feet, soles
 
 
 def _ground(feet: np.ndarray, periodic: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -234,7 +332,7 @@ def _ground(feet: np.ndarray, periodic: bool) -> tuple[np.ndarray, np.ndarray]:
 def stride_length(curves: WalkCurves, body: Body, style: GaitStyle, eff: CovariateEffect, samples: int = 400) -> float:
     """Distance (m) one gait cycle of these curves carries the walker (rolling foot contact)."""
     phase = np.arange(samples) / samples
-    _, feet = _pose(phase, curves, body, style, eff)
+    _, feet, _ = _pose(phase, curves, body, style, eff)
     return float(_ground(feet, periodic=True)[1].sum())
 
 
@@ -264,8 +362,16 @@ def simulate(
         froude = float(speed) / np.sqrt(GRAVITY * leg)
     froude = float(np.clip(froude, 0.15, 0.75))
     curves = walk_curves(style, froude, rng, trial_variation=trial_variation)
+    stride = stride_length(curves, body, style, eff, samples=200)
+    if trial_variation > 0:
+        # Trial-to-trial variation reshapes the curves, but people keep their stride length at a
+        # given speed (within ~2 %): rescale the thigh swing to this person's own stride.
+        usual = stride_length(walk_curves(style, froude, rng, trial_variation=0.0), body, style, eff, samples=200)
+        target = usual * (1.0 + float(np.clip(rng.normal(0.0, 0.02), -0.05, 0.05)))
+        for _ in range(2):
+            curves.side["thigh"][:, 1:] *= target / stride
+            stride = stride_length(curves, body, style, eff, samples=200)
     velocity = froude * np.sqrt(GRAVITY * leg)
-    stride = stride_length(curves, body, style, eff)
     cadence = velocity / stride
 
     n_frames = max(2, int(round(seconds * fps)))
@@ -280,9 +386,15 @@ def simulate(
     if eff.wrist_targets:  # held hands are not perfectly still: slow random drift of ~1-2 cm
         knots = rng.normal(0.0, 0.012, (int(seconds) + 3, 2, 3))
         arm_jitter = np.stack([np.stack([np.interp(t, np.arange(len(knots)) - 1.0, knots[:, s, k]) for k in range(3)], -1) for s in range(2)], 1)
-    local, feet = _pose(phase, curves, body, style, eff, arm_jitter)
-    lift, steps = _ground(feet, periodic=False)
-    forward = np.concatenate([[0.0], np.cumsum(steps)[:-1]])
+    local, feet, soles = _pose(phase, curves, body, style, eff, arm_jitter, stride=stride)
+    lift, _ = _ground(feet, periodic=False)
+    for s, ankle in enumerate((R_ANKLE, L_ANKLE)):  # swinging feet clear the floor
+        loaded = _stance_weight(np.mod(phase - (0.0 if s == 0 else curves.left_phase), 1.0))
+        feet[:, s] = _foot(local[:, ankle], _clear_floor(local[:, ankle, 1] + lift, soles[:, s], body, loaded), body)
+    # steady progress (one stride per cycle) plus the pelvis's own surge within the stride;
+    # the planted feet stay put under it
+    surge = curves.all_at(phase)[1]["pelvis_surge"] * leg
+    forward = stride * (phase - phase[0]) + surge - surge[0]
 
     # heading: a small offset per walk plus a slow drift, then the walking direction
     h0 = rng.normal(0.0, 3.0) if heading_deg is None else float(heading_deg)

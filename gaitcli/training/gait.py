@@ -45,6 +45,9 @@ DEFAULT_WIDTHS: dict[str, int] = {
 }
 
 
+VAL_IDENTITY_OFFSET = 1_000_000  # validation people are numbered apart from (and seeded unlike) training people
+
+
 @dataclass
 class GaitTrainingConfig:
     """Everything that determines a training run (stored in the checkpoint)."""
@@ -84,13 +87,21 @@ class WalkSet:
     meta: list[dict[str, Any]]
 
 
-def build_walks(n_identities: int, walks_per_identity: int, seed: int, log: Callable[[str], None] = print) -> WalkSet:
+def build_walks(
+    n_identities: int,
+    walks_per_identity: int,
+    seed: int,
+    *,
+    identity_offset: int = 0,
+    log: Callable[[str], None] = print,
+) -> WalkSet:
     """Generate synthetic walks and prepare them exactly as inference prepares real ones."""
     from gaitcli.synth.dataset import make_sequences
 
     walks, labels, metas = [], [], []
     dropped = 0
-    for identity, coords_y, coords_x, probs, meta in make_sequences(n_identities, walks_per_identity, seed):
+    sequences = make_sequences(n_identities, walks_per_identity, seed, identity_offset=identity_offset)
+    for identity, coords_y, coords_x, probs, meta in sequences:
         try:
             walk = prepare_walk(coords_y, coords_x, probs, float(meta.get("fps", CANONICAL_FPS)))
         except TooFewFramesError:
@@ -184,9 +195,9 @@ def train_gait(
     tf.keras.utils.set_random_seed(cfg.seed)
     t0 = time.time()
     log(f"generating {cfg.train_identities} x {cfg.walks_per_identity} training walks ...")
-    train = build_walks(cfg.train_identities, cfg.walks_per_identity, cfg.seed, log)
+    train = build_walks(cfg.train_identities, cfg.walks_per_identity, cfg.seed, log=log)
     log(f"generating {cfg.val_identities} x {cfg.val_walks_per_identity} validation walks (other people) ...")
-    val = build_walks(cfg.val_identities, cfg.val_walks_per_identity, cfg.seed + 1, log)
+    val = build_walks(cfg.val_identities, cfg.val_walks_per_identity, cfg.seed + 1, identity_offset=VAL_IDENTITY_OFFSET, log=log)
     log(f"data ready in {time.time() - t0:.0f} s: {len(train.walks)} training walks, {len(val.walks)} validation walks")
     n_classes = int(train.labels.max()) + 1
 

@@ -149,7 +149,9 @@ def target_maps(ys: np.ndarray, xs: np.ndarray, visible: np.ndarray, loss: str, 
     return maps
 
 
-def _load_batch(samples: list[Sample], loss: str):
+def load_batch(samples: list[Sample], loss: str):
+    """Network inputs and targets for some samples: (images (B, 299, 299, 3) float32,
+    target maps (B, 289, 289, 16), visibility (B, 16), joints (B, 2, 16) as heat-map y, x)."""
     from gaitcli.io.images import load_image
     from gaitcli.pose.ir_engine import letterbox
 
@@ -319,18 +321,23 @@ def train_pose(
     if done_epochs >= config.epochs:
         raise InputError(f"{folder} already holds {done_epochs} epochs; pass a larger --epochs to train on")
     samples = load_annotations(config.annotations)
+    init_trunk_only = False
+    if config.init:  # checked before the (slow) network is built
+        init = str(config.init)
+        if init.endswith(".h5"):
+            if not Path(init).is_file():
+                raise InputError(f"--init weights not found: {init}")
+        else:
+            from gaitcli.pose.ir_checkpoint import checkpoint_kind, open_pose_checkpoint
+
+            init_trunk_only = checkpoint_kind(open_pose_checkpoint(init, trunk_only=True)) == "imagenet"
 
     keras.utils.set_random_seed(config.seed + int(state.get("step", 0)))
     network = HumanPoseIRNetwork(batch_size=config.batch_size)
     if config.resume:
         network.restore(folder / state["weights"])
     elif config.init:
-        from gaitcli.pose.ir_checkpoint import checkpoint_kind
-        from gaitcli.tf1_checkpoint import TF1Checkpoint
-
-        init = str(config.init)
-        trunk_only = not init.endswith(".h5") and checkpoint_kind(TF1Checkpoint(init)) == "imagenet"
-        network.restore(init, trunk_only=trunk_only)
+        network.restore(config.init, trunk_only=init_trunk_only)
     if config.freeze_batch_norm:
         for layer in network.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
@@ -396,7 +403,7 @@ def train_pose(
             losses, distances = [], []
             for b in range(first, batches):
                 chosen = [samples[i] for i in order[b * config.batch_size : (b + 1) * config.batch_size]]
-                loss, dist = train_step(*(tf.constant(a) for a in _load_batch(chosen, loss_kind)))
+                loss, dist = train_step(*(tf.constant(a) for a in load_batch(chosen, loss_kind)))
                 losses.append(float(loss))
                 distances.append(float(dist))
                 status.batch, status.step = b + 1, status.step + 1

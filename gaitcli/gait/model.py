@@ -1,0 +1,87 @@
+"""The gait model used for inference: a fingerprinted checkpoint run by NumPy (no TensorFlow).
+
+:func:`load_gait_model` opens gaitcli's default model shipped in the package
+(``gaitcli/weights/gait_default.npz``, trained by ``gaitcli train gait``), any gaitcli ``.npz``
+gait checkpoint, or a seed TF-1 gait checkpoint (read once with TensorFlow, then run by NumPy;
+``gaitcli convert`` makes that a one-off).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from gaitcli.constants import FEATURE_SPACE_SEED_IR
+from gaitcli.errors import ModelError
+from gaitcli.features.sequence import PreparedWalk
+from gaitcli.gait.checkpoint import GaitCheckpoint, looks_like_gait_checkpoint
+from gaitcli.gait.embedding import identification_vector
+from gaitcli.gait.numpy_forward import NumpyGaitNetwork
+
+DEFAULT_MODEL_NAME = "gait_default.npz"
+
+
+def default_model_path() -> Path:
+    """Where the packaged default gait model lives."""
+    return Path(str(resources.files("gaitcli") / "weights" / DEFAULT_MODEL_NAME))
+
+
+class GaitModel:
+    """A gait checkpoint ready to turn prepared walks into identification vectors."""
+
+    def __init__(self, checkpoint: GaitCheckpoint, source: str):
+        self.checkpoint = checkpoint
+        self.source = source
+        self.network = NumpyGaitNetwork.from_checkpoint(checkpoint)
+
+    @property
+    def fingerprint(self) -> str:
+        return self.checkpoint.fingerprint
+
+    @property
+    def feature_space(self) -> str:
+        return self.checkpoint.feature_space
+
+    @property
+    def dimension(self) -> int:
+        return self.checkpoint.config.identification_size
+
+    def describe(self) -> str:
+        return f"{self.checkpoint.config.label} {self.checkpoint.short_fingerprint} ({self.source})"
+
+    def require(self, feature_space: str) -> None:
+        """Refuse features of another space than the model was trained on (ModelError)."""
+        self.checkpoint.require(feature_space)
+
+    def embed_walk(self, walk: PreparedWalk) -> np.ndarray:
+        """The walk's unit identification vector, over fixed-length windows of its segments."""
+        return identification_vector(self.network.feed_forward_batch, walk.segments)
+
+    def embed_features(self, features: np.ndarray) -> np.ndarray:
+        """The unit identification vector of one whole sequence of spatial features (the seed's way)."""
+        vector = self.network.feed_forward(features)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def load_gait_model(path: str | Path | None = None) -> GaitModel:
+    """The default gait model (``path=None``), a gaitcli ``.npz``, or a seed TF-1 gait checkpoint."""
+    if path is None:
+        default = default_model_path()
+        if not default.is_file():
+            raise ModelError(
+                f"the default gait model is missing from the installation ({default}); reinstall gaitcli "
+                "or train one with `gaitcli train gait`"
+            )
+        return GaitModel(GaitCheckpoint.load(default), "default")
+    path = Path(path)
+    if looks_like_gait_checkpoint(path):
+        return GaitModel(GaitCheckpoint.load(path), path.name)
+    from gaitcli.gait.tf1_mapping import load_tf1_gait_checkpoint
+
+    layout, weights = load_tf1_gait_checkpoint(path)
+    checkpoint = GaitCheckpoint.create(
+        layout.config, weights, FEATURE_SPACE_SEED_IR, training={"converted_from": path.name}
+    )
+    return GaitModel(checkpoint, path.name)

@@ -1,0 +1,72 @@
+"""Pose engines over a stream of frames: find the people, follow them, keep the walker.
+
+:func:`poses_over_frames` runs the BlazePose engine over a :class:`~gaitcli.io.video.FrameSource`
+in one streaming pass. People are followed frame to frame with the ROI their landmarks
+predict (:meth:`~gaitcli.pose.blazepose.BlazePoseEstimator.track`); the detector runs on the
+first frame, whenever nobody is followed, and every ``detect_every`` frames to notice people
+who walk in. Every followed person's joints go to the tracker (:mod:`gaitcli.tracking`), which
+links them over time and picks the main walker (or the track the user asks for).
+
+Engines without a detector (the seed's single-person HumanPoseIRNetwork) get one pose per frame
+from :meth:`poses`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from gaitcli.io.keypoint_frames import KeypointFrame
+from gaitcli.io.keypoints import KeypointSequence, sequence_from_frames
+from gaitcli.tracking import box_iou
+
+DETECT_EVERY = 15  # frames between detector runs while somebody is followed
+MAX_PEOPLE = 4  # people followed at once (the most prominent)
+NEW_PERSON_IOU = 0.3  # a detection overlapping a followed person this much is that person
+SAME_PERSON_IOU = 0.6  # two followed ROIs whose poses overlap this much converged on one person
+
+
+def poses_over_frames(
+    estimator,
+    frames,
+    *,
+    name: str,
+    fps: float | None,
+    track_id: int | None = None,
+    detect_every: int = DETECT_EVERY,
+    max_people: int = MAX_PEOPLE,
+    on_frame: Callable[[int], None] | None = None,
+) -> KeypointSequence:
+    """Joints of the main walker (or track ``track_id``) over ``frames`` ((index, RGB) pairs).
+
+    Raises :class:`~gaitcli.errors.NoPersonError` when nobody is found in any frame.
+    """
+    follows = hasattr(estimator, "track") and hasattr(estimator, "detect")
+    collected: list[KeypointFrame] = []
+    followed: list = []  # ROIs of the people being followed
+    last_boxes: list = []
+    for count, (index, image) in enumerate(frames):
+        h, w = image.shape[:2]
+        if not follows:
+            people = estimator.poses(image, max_people=1)
+        else:
+            if not followed or count % max(1, detect_every) == 0:
+                for det in sorted(estimator.detect(image), key=lambda d: d.roi.size, reverse=True):
+                    if len(followed) >= max_people:
+                        break
+                    if all(box_iou(det.box, box) < NEW_PERSON_IOU for box in last_boxes):
+                        followed.append(det.roi)
+                        last_boxes.append(det.box)
+            people, next_rois, last_boxes = [], [], []
+            for roi in followed:
+                pose, next_roi = estimator.track(image, roi)
+                if pose is None or any(box_iou(pose.box, other.box) > SAME_PERSON_IOU for other in people):
+                    continue
+                people.append(pose)
+                next_rois.append(next_roi)
+                last_boxes.append(pose.box)
+            followed = next_rois
+        collected.append(KeypointFrame(index, f"frame {index}", list(people), w, h))
+        if on_frame:
+            on_frame(index)
+    return sequence_from_frames(collected, source_format="video", name=name, fps=fps, track_id=track_id)
+
