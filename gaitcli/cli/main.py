@@ -6,9 +6,14 @@ scikit-learn) inside its functions so that ``gaitcli --help`` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
+
+# TensorFlow's C++ start-up chatter would precede our one-line errors; commands that import it
+# (training, the seed's networks) stay quiet unless the user asks otherwise.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from gaitcli import __version__
 

@@ -32,6 +32,7 @@ def _default(obj: Any) -> Any:
 
 def progress(*, disable: bool = False):
     """A rich progress bar on stderr (hidden when ``disable`` or when stderr is not a terminal)."""
+    disable = disable or not err_console.is_terminal
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,

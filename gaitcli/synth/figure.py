@@ -534,13 +534,13 @@ class _Figure:
         j, T, W, up, look = self.j, self.T, self.trunk_w, self.up, self.look
         chest = j[THORAX] - up * 0.14 * T
         waist = j[PELVIS] + up * 0.35 * T
-        shirt = [(j[R_SHOULDER], 0.1 * W), (j[L_SHOULDER], 0.1 * W), (chest, 0.24 * W),
-                 (waist, 0.19 * W), (j[PELVIS], 0.19 * W), (j[R_HIP], 0.12 * W), (j[L_HIP], 0.12 * W)]
+        shirt = [(j[R_SHOULDER], 0.1 * W), (j[L_SHOULDER], 0.1 * W), (chest, 0.265 * W),
+                 (waist, 0.21 * W), (j[PELVIS], 0.21 * W), (j[R_HIP], 0.13 * W), (j[L_HIP], 0.13 * W)]
         self.shaded_polygon(_hull(shirt), look.shirt)
         # trousers' top: the hips below the belt line
         belt = j[PELVIS] + up * 0.16 * T
-        self.shaded_polygon(_hull([(belt, 0.19 * W), (j[PELVIS], 0.2 * W), (j[R_HIP], 0.14 * W),
-                                   (j[L_HIP], 0.14 * W)]), look.trousers)
+        self.shaded_polygon(_hull([(belt, 0.215 * W), (j[PELVIS], 0.22 * W), (j[R_HIP], 0.15 * W),
+                                   (j[L_HIP], 0.15 * W)]), look.trousers)
         if look.coat is not None:
             hem = [(j[h] + 0.45 * (j[kn] - j[h]), 0.17 * W) for h, kn in ((R_HIP, R_KNEE), (L_HIP, L_KNEE))]
             self.shaded_polygon(_hull(shirt + hem), look.coat)
@@ -558,8 +558,8 @@ class _Figure:
         if across[0] < 0:
             across = -across  # points to image right
         fwd = across * facing  # zero vector for frontal figures
-        a = 0.52 * length
-        b = (0.43 if facing else 0.39) * length
+        a = 0.55 * length  # the skull reaches a little past both joints
+        b = (0.46 if facing else 0.41) * length
         skin = look.skin
 
         if look.hair_style == "long":  # hair hanging to the shoulders: behind the head, or both sides
@@ -572,12 +572,9 @@ class _Figure:
             for strand in strands:
                 self.shaded_polygon(_hull(strand), look.hair, 0.9)
 
-        # ears first so the head outline overlaps them
-        ear = (0.13 * length, 0.08 * length)
-        ear_spots = [centre - fwd * 0.12 * length - up * 0.04 * length] if facing else \
-            [centre + across * b * 0.97 - up * 0.04 * length, centre - across * b * 0.97 - up * 0.04 * length]
-        for spot in ear_spots:
-            self.c.polygon(_ellipse_points(spot, ear[0], ear[1], up, 16), _scaled(skin, 0.8))
+        if not facing:  # seen from the front the ears stick out behind the head's outline
+            for s in (-1, 1):
+                self.ear(centre + across * s * b * 0.97 - up * 0.04 * length, up, length)
 
         head = _ellipse_points(centre, a, b, up)
         self.shaded_polygon(head, skin)
@@ -610,10 +607,17 @@ class _Figure:
 
         if look.hair_style != "bald":
             # the hair cap: the head outline, slightly larger, above a hairline tilted to the back
-            cap = _ellipse_points(centre + up * 0.03 * length, a * 1.06, b * 1.07, up, 60)
+            cap = _ellipse_points(centre + up * 0.04 * length, a * 1.08, b * 1.09, up, 60)  # hair has volume
             if facing:
                 tilt = _unit(up * 0.8 - fwd * 0.6)
                 keep = (cap - centre) @ tilt > -0.02 * length
             else:
                 keep = (cap - centre) @ up > 0.18 * length
             self.shaded_polygon(cap[keep], look.hair)
+        if facing and look.hair_style != "long":  # in profile the ear sits on the side of the head
+            self.ear(centre - fwd * 0.1 * length - up * 0.05 * length, up, length)
+
+    def ear(self, spot, up, length: float) -> None:
+        skin = self.look.skin
+        self.c.polygon(_ellipse_points(spot, 0.13 * length, 0.08 * length, up, 16), _scaled(skin, 0.9))
+        self.c.polygon(_ellipse_points(spot, 0.07 * length, 0.04 * length, up, 12), _scaled(skin, 0.68))

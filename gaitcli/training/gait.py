@@ -74,6 +74,7 @@ class GaitTrainingConfig:
     triplet_weight: float = 1.0
     triplet_margin: float = 0.2
     joint_jitter: float = 0.01  # extra per-frame joint noise (torso lengths) during training
+    include_mocap: bool = True  # mix in the real CMU walks of ../shared/data/mocap when present
     eval_every: int = 250
     time_budget_minutes: float = 55.0
 
@@ -93,6 +94,7 @@ def build_walks(
     seed: int,
     *,
     identity_offset: int = 0,
+    include_mocap: bool = False,
     log: Callable[[str], None] = print,
 ) -> WalkSet:
     """Generate synthetic walks and prepare them exactly as inference prepares real ones."""
@@ -100,7 +102,9 @@ def build_walks(
 
     walks, labels, metas = [], [], []
     dropped = 0
-    sequences = make_sequences(n_identities, walks_per_identity, seed, identity_offset=identity_offset)
+    sequences = make_sequences(
+        n_identities, walks_per_identity, seed, identity_offset=identity_offset, include_mocap=include_mocap
+    )
     for identity, coords_y, coords_x, probs, meta in sequences:
         try:
             walk = prepare_walk(coords_y, coords_x, probs, float(meta.get("fps", CANONICAL_FPS)))
@@ -112,7 +116,7 @@ def build_walks(
         metas.append(dict(meta))
     if dropped:
         log(f"dropped {dropped} synthetic walks with too few usable frames")
-    _, labels_dense = np.unique(np.asarray(labels), return_inverse=True)
+    _, labels_dense = np.unique(np.asarray([str(label) for label in labels]), return_inverse=True)
     return WalkSet(walks, labels_dense.astype(np.int64), metas)
 
 
@@ -186,6 +190,7 @@ def train_gait(
     """Train a gait model and write the best checkpoint (``.npz``) to ``out``; returns the report."""
     import tensorflow as tf
 
+    tf.config.threading.set_inter_op_parallelism_threads(1)
     from gaitcli.gait.checkpoint import GaitCheckpoint
     from gaitcli.gait.network import GaitNetwork
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
@@ -195,7 +200,10 @@ def train_gait(
     tf.keras.utils.set_random_seed(cfg.seed)
     t0 = time.time()
     log(f"generating {cfg.train_identities} x {cfg.walks_per_identity} training walks ...")
-    train = build_walks(cfg.train_identities, cfg.walks_per_identity, cfg.seed, log=log)
+    train = build_walks(cfg.train_identities, cfg.walks_per_identity, cfg.seed, include_mocap=cfg.include_mocap, log=log)
+    real = sum(1 for m in train.meta if m.get("source") == "mocap")
+    if real:
+        log(f"mixed in {real} observations of real CMU motion-capture walks")
     log(f"generating {cfg.val_identities} x {cfg.val_walks_per_identity} validation walks (other people) ...")
     val = build_walks(cfg.val_identities, cfg.val_walks_per_identity, cfg.seed + 1, identity_offset=VAL_IDENTITY_OFFSET, log=log)
     log(f"data ready in {time.time() - t0:.0f} s: {len(train.walks)} training walks, {len(val.walks)} validation walks")

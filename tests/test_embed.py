@@ -1,0 +1,200 @@
+"""`gaitcli embed` and gaitcli.api: real video, keypoint files, the seed pipeline's guards, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from gaitcli.api import Embedder
+from gaitcli.constants import JOINT_NAMES
+from gaitcli.errors import NoPersonError
+
+COCO_FROM_SEED = {  # COCO-17 keypoint index for each seed joint that COCO has
+    "right_ankle": 16, "right_knee": 14, "right_hip": 12, "left_hip": 11, "left_knee": 13, "left_ankle": 15,
+    "right_wrist": 10, "right_elbow": 8, "right_shoulder": 6, "left_shoulder": 5, "left_elbow": 7, "left_wrist": 9,
+}  # fmt: skip
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gaitcli.cli.main", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture(scope="module")
+def synthetic_walk():
+    """One synthetic walk as a pose engine would report it (coords in pixels, 25-30 fps)."""
+    from gaitcli.synth.dataset import make_sequences
+
+    (identity, ys, xs, ps, meta), (_, ys2, xs2, ps2, meta2) = make_sequences(1, 2, seed=7, covariate_share=0.0)
+    return (ys, xs, ps, meta), (ys2, xs2, ps2, meta2)
+
+
+def write_coco(path: Path, ys, xs, ps, *, decoy: bool = False) -> Path:
+    """COCO-17 results JSON of one walker (and optionally a second person standing still)."""
+    records = []
+    for t in range(len(ys)):
+        kp = np.zeros((17, 3))
+        for name, k in COCO_FROM_SEED.items():
+            j = JOINT_NAMES.index(name)
+            kp[k] = (xs[t, j], ys[t, j], ps[t, j])
+        head = JOINT_NAMES.index("head_top"), JOINT_NAMES.index("upper_neck")
+        nose = (xs[t, head[0]] * 0.4 + xs[t, head[1]] * 0.6, ys[t, head[0]] * 0.4 + ys[t, head[1]] * 0.6)
+        for k in range(5):  # nose, eyes, ears near the head
+            kp[k] = (nose[0], nose[1], 0.9)
+        records.append({"image_id": f"frame_{t}.jpg", "category_id": 1, "keypoints": kp.ravel().tolist(), "score": 0.9})
+        if decoy:
+            still = kp.copy()
+            still[:, 0] += 2000 - xs[t].mean()  # somebody far away, standing still
+            records.append({"image_id": f"frame_{t}.jpg", "category_id": 1, "keypoints": still.ravel().tolist(), "score": 0.95})
+    path.write_text(json.dumps(records))
+    return path
+
+
+# --- the real clip: the walker, not the man on the box ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def outdoor(shared_data, embedder):
+    return embedder.embed(shared_data / "videos" / "walk_profile_outdoor.mp4")
+
+
+def test_real_clip_vector_comes_from_the_walker(outdoor, embedder):
+    info = outdoor.info
+    assert info["frames_read"] == 230
+    assert info["tracks"] >= 2  # the walker and the man on the box at least
+    tracks = {t["id"]: t for t in embedder.list_tracks(outdoor.source)}
+    chosen = tracks[info["track"]]
+    assert chosen["chosen"]
+    # the woman crosses the lawn: several body heights of travel, within her visible frames (~35-200)
+    assert chosen["displacement_heights"] > 2.0
+    assert 25 <= chosen["first_frame"] and chosen["last_frame"] <= 215
+    others = [t for t in tracks.values() if t["id"] != chosen["id"]]
+    assert all(t["displacement_heights"] < chosen["displacement_heights"] for t in others)
+    assert info["mirrored"]  # she walks right to left
+    assert info["frames_used"] >= 60
+    assert outdoor.vector.shape == (embedder.gait.dimension,)
+    assert abs(np.linalg.norm(outdoor.vector) - 1.0) < 1e-5
+
+
+def test_another_track_gives_another_vector(outdoor, embedder):
+    other = [t for t in embedder.list_tracks(outdoor.source) if not t["chosen"] and t["frames"] >= 100]
+    assert other, "the man on the box should be a long track of his own"
+    try:
+        result = embedder.embed(outdoor.source, track=other[0]["id"])
+    except NoPersonError:
+        return  # standing/crouching may leave too few walking frames: refusing is right too
+    assert result.info["track"] == other[0]["id"]
+    assert float(result.vector @ outdoor.vector) < 0.9999
+
+
+# --- keypoint files ----------------------------------------------------------------------------------
+
+
+def test_coco_keypoints_embed_like_the_joints_they_hold(tmp_path, embedder, synthetic_walk):
+    (ys, xs, ps, meta), _ = synthetic_walk
+    fps = float(meta["fps"])
+    path = write_coco(tmp_path / "walk.json", ys, xs, ps, decoy=True)
+    result = Embedder(fps=fps).embed(path)
+    assert result.info["source_format"].startswith("coco")
+    assert result.info["tracks"] == 2
+    from gaitcli.features.sequence import prepare_walk
+
+    direct = embedder.gait.embed_walk(prepare_walk(ys, xs, ps, fps))
+    # the COCO file lacks the seed's derived head joints' exact positions, so not bit-equal; same person
+    assert float(result.vector @ direct) > 0.95
+
+
+def test_cli_embed_writes_vectors_and_refuses_to_overwrite(tmp_path, synthetic_walk):
+    (ys, xs, ps, _), (ys2, xs2, ps2, _) = synthetic_walk
+    a = write_coco(tmp_path / "a.json", ys, xs, ps)
+    b = write_coco(tmp_path / "b.json", ys2, xs2, ps2)
+    out = tmp_path / "vectors.npy"
+    done = run_cli("embed", str(a), str(b), "--out", str(out), "--json")
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    assert [Path(r["source"]).name for r in records] == ["a.json", "b.json"]
+    vectors = np.load(out)
+    assert vectors.shape == (2, len(records[0]["vector"]))
+    np.testing.assert_allclose(vectors[0], records[0]["vector"], atol=1e-6)
+    meta = json.loads(Path(str(out) + ".json").read_text())
+    assert meta["model_fingerprint"] == records[0]["model_fingerprint"]
+    again = run_cli("embed", str(a), "--out", str(out))
+    assert again.returncode == 3 and "--force" in again.stderr
+    assert np.array_equal(np.load(out), vectors)  # untouched
+
+
+def test_embedding_is_deterministic(tmp_path, embedder, synthetic_walk):
+    (ys, xs, ps, meta), _ = synthetic_walk
+    path = write_coco(tmp_path / "walk.json", ys, xs, ps)
+    e = Embedder(fps=float(meta["fps"]))
+    assert np.array_equal(e.embed(path).vector, e.embed(path).vector)
+
+
+# --- the seed pipeline's guard ---------------------------------------------------------------------
+
+
+def test_seed_pose_features_refuse_the_joint_map_gait_model(tmp_path):
+    done = run_cli("embed", "--pose-checkpoint", str(tmp_path / "MPII+LSP.ckpt"), str(tmp_path / "walk.mp4"))
+    assert done.returncode == 5
+    assert "joint" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+# --- bad inputs -------------------------------------------------------------------------------------
+
+
+def _write_video(path: Path, frames: list[np.ndarray], fps: float = 25.0) -> Path:
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, code",
+    [
+        (lambda d: d / "missing.mp4", 3),
+        (lambda d: (d / "empty.mp4").write_bytes(b"") or d / "empty.mp4", 3),
+        (lambda d: (d / "text.mp4").write_text("not a video at all\n" * 50) or d / "text.mp4", 3),
+        (lambda d: (d / "bad.json").write_text("{not json") or d / "bad.json", 3),
+        (lambda d: (d / "odd.json").write_text(json.dumps({"hello": [1, 2, 3]})) or d / "odd.json", 3),
+        (lambda d: _write_video(d / "nobody.mp4", [np.full((120, 160, 3), 90, np.uint8)] * 30), 4),
+    ],
+    ids=["missing", "zero-bytes", "not-a-video", "unreadable-json", "unknown-schema", "no-person"],
+)
+def test_bad_inputs_fail_with_one_line(tmp_path, make, code):
+    done = run_cli("embed", str(make(tmp_path)))
+    assert done.returncode == code, done.stderr
+    assert done.stderr.startswith("gaitcli: error:")
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_a_person_in_too_few_frames_is_refused(tmp_path, synthetic_walk):
+    (ys, xs, ps, _), _ = synthetic_walk
+    path = write_coco(tmp_path / "short.json", ys[:12], xs[:12], ps[:12])
+    done = run_cli("embed", str(path))
+    assert done.returncode == 4
+    assert "gait cycle" in done.stderr
+
+
+def test_truncated_video_is_refused(tmp_path, shared_data):
+    data = (shared_data / "videos" / "walk_profile_outdoor.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 3])
+    done = run_cli("embed", str(cut))
+    assert done.returncode == 3, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
