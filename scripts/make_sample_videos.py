@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -31,8 +31,8 @@ if str(REPO) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO))
 
 from gaitcli.constants import HEAD_TOP, PELVIS  # noqa: E402
-from gaitcli.synth.camera import Camera, look_at, project_walk  # noqa: E402
-from gaitcli.synth.dataset import sample_identity, simulate_walk  # noqa: E402
+from gaitcli.synth.camera import Camera, look_at  # noqa: E402
+from gaitcli.synth.dataset import Walk, sample_identity, simulate_walk  # noqa: E402
 from gaitcli.synth.figure import Appearance, render_frame  # noqa: E402
 from gaitcli.synth.gait_curves import GRAVITY  # noqa: E402
 from gaitcli.synth.scene import Scene, VideoWriter, make_scene  # noqa: E402
@@ -94,8 +94,8 @@ def film(joints: np.ndarray, clip: Clip) -> Camera:
     middle = (pelvis.min(axis=0) + pelvis.max(axis=0)) / 2.0
     stature = float(np.median(joints[:, HEAD_TOP, 1]))
     distance = clip.distance_m
+    extent = np.ptp(joints[..., 0]) + 0.2  # metres of walk, with the body's width
     for _ in range(30):
-        extent = np.ptp(joints[..., 0]) + 0.2  # metres of walk, with the body's width
         view = 2.0 * distance * np.tan(np.radians(HFOV_DEG) / 2.0)
         room = max(view * 0.9 - extent, 0.0) / 2.0
         target = np.array([middle[0] - clip.start_shift * room, 0.5 * stature, middle[2]])
@@ -112,28 +112,36 @@ def film(joints: np.ndarray, clip: Clip) -> Camera:
 def appearance(person: int, covariate: str | None, girth: float, bag_hand: str) -> Appearance:
     """The person's clothes (the same in both walks) plus the walk's props."""
     look = Appearance.random(person_rng(person).integers(1 << 31), coat=covariate == "coat", bag=covariate == "bag")
-    return Appearance(**{**look.__dict__, "girth": float(np.clip(girth, 0.6, 1.6)), "bag_hand": bag_hand})
+    return replace(look, girth=float(np.clip(girth, 0.6, 1.6)), bag_hand=bag_hand)
 
 
-def frames(clip: Clip) -> Iterator[np.ndarray]:
-    """The clip's frames (RGB uint8, SIZE), rendered one at a time."""
+def simulate(clip: Clip) -> tuple[Walk, np.random.Generator]:
+    """The clip's walk (C1's generator), and the clip's random stream, advanced past it."""
     identity = sample_identity(person_rng(clip.person), identity_id=clip.person)
     rng = walk_rng(clip)
     body, style = identity.body, identity.style
     own_speed = style.froude * np.sqrt(GRAVITY * body.leg_length)  # the person's comfortable pace
     walk = simulate_walk(identity, rng, fps=FPS, seconds=clip.seconds, covariate=clip.covariate,
                          direction=clip.direction, speed=clip.speed_factor * own_speed)
+    return walk, rng
+
+
+def frames(clip: Clip) -> Iterator[np.ndarray]:
+    """The clip's frames (RGB uint8, SIZE), rendered one at a time."""
+    walk, rng = simulate(clip)
+    body = walk.body
     camera = film(walk.joints, clip)
-    seen = project_walk(walk.joints, camera)
+    xy, depth = camera.project(walk.joints)
     soles, _ = camera.project(walk.feet)  # (T, 2, 3, 2): right/left x heel/ball/toe tip
     look = appearance(clip.person, clip.covariate, body.girth, walk.meta.get("covariate_side") or "right")
     scene: Scene = make_scene(camera, kind=clip.scene, seed=int(rng.integers(1 << 31)),
                               path_z=float(np.median(walk.joints[:, PELVIS, 2])))
     for t in range(walk.frames):
-        yield render_frame(seen.xy[t], scene, look, depth=seen.depth[t], feet=soles[t])
+        yield render_frame(xy[t], scene, look, depth=depth[t], feet=soles[t])
 
 
 def write_clip(clip: Clip, out_dir: Path) -> tuple[Path, int]:
+    """Render and encode one clip into ``out_dir``; returns its path and frame count."""
     path = out_dir / clip.name
     with VideoWriter(path, FPS, SIZE) as writer:
         for frame in frames(clip):
@@ -144,13 +152,10 @@ def write_clip(clip: Clip, out_dir: Path) -> tuple[Path, int]:
     return path, writer.frames
 
 
-def detection_rate(path: Path) -> tuple[int, int]:
-    """(frames with a person found by the default pose engine, frames) of one clip."""
+def detection_rate(path: Path, estimator) -> tuple[int, int]:
+    """(frames where ``estimator`` finds a person, frames) of one clip."""
     import cv2
 
-    from gaitcli.pose import load_estimator
-
-    estimator = load_estimator("blazepose")
     cap = cv2.VideoCapture(str(path))
     found = total = 0
     while True:
@@ -164,6 +169,7 @@ def detection_rate(path: Path) -> tuple[int, int]:
 
 
 def readme(rows: list[tuple[Clip, int]]) -> str:
+    """sample_videos/README.md for the clips written (``(clip, frames)`` each)."""
     lines = [
         "# Sample videos",
         "",
@@ -171,17 +177,20 @@ def readme(rows: list[tuple[Clip, int]]) -> str:
         "gaitcli without data of your own. Each person is drawn by gaitcli's synthetic-walker",
         "generator (`gaitcli.synth`: personal body proportions and gait) and rendered as a shaded",
         "figure (skin, hair, clothes, shoes) in a ray-cast street or park. Both walks of one person",
-        "have the same body, gait and clothes; they differ in direction, speed, distance from the",
-        "camera and where the walker starts. 640 x 360, 25 fps, MPEG-4 (mp4v).",
+        "have the same body, gait and clothes (plus a bag or a coat where noted, which also changes",
+        "the gait); they differ in direction, speed, distance from the camera and where the walker",
+        "starts. 640 x 360, 25 fps, MPEG-4 (mp4v). Speed is a factor of the person's own",
+        "comfortable pace and, in brackets, as walked.",
         "",
         "| clip | person | walk | direction | speed | seconds | frames | scene | carrying |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for clip, n in rows:
         direction = "left to right" if clip.direction > 0 else "right to left"
+        walked = simulate(clip)[0].meta["speed_mps"]
         lines.append(
-            f"| {clip.name} | {clip.person} | {clip.walk} | {direction} | {clip.speed_factor:.2f} x own |"
-            f" {n / FPS:.1f} | {n} | {clip.scene} | {clip.covariate or '-'} |"
+            f"| {clip.name} | {clip.person} | {clip.walk} | {direction} | {clip.speed_factor:.2f} x own"
+            f" ({walked:.2f} m/s) | {n / FPS:.1f} | {n} | {clip.scene} | {clip.covariate or '-'} |"
         )
     lines += [
         "",
@@ -208,8 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path.name}: {n} frames, {path.stat().st_size / 1e3:.0f} kB", flush=True)
     (args.out / "README.md").write_text(readme(rows))
     if args.check:
+        from gaitcli.pose import load_estimator
+
+        estimator = load_estimator("blazepose")  # the default pose engine
         for clip, _ in rows:
-            found, total = detection_rate(args.out / clip.name)
+            found, total = detection_rate(args.out / clip.name, estimator)
             print(f"{clip.name}: person found in {found}/{total} frames ({100 * found / total:.1f} %)", flush=True)
     return 0
 

@@ -322,3 +322,8 @@ def test_video_writer_failure_keeps_the_old_file(tmp_path):
             out.write(np.zeros((50, 50, 3), np.uint8))
     assert path.read_bytes() == b"precious"
     assert not list(tmp_path.glob(".*partial*"))
+    with pytest.raises(OSError, match="wrote 0 frames"):
+        with VideoWriter(path, fps=25, size=(96, 160)):
+            pass
+    assert path.read_bytes() == b"precious"
+    assert not list(tmp_path.glob(".*partial*"))

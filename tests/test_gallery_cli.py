@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
+import types
+from pathlib import Path
+from types import SimpleNamespace
 
 import joblib
 import numpy as np
@@ -10,7 +14,8 @@ import pytest
 
 from gaitcli.cli.main import main
 from gaitcli.gallery.store import load_gallery
-from gallery_fixtures import FINGERPRINT, clusters, write_walks
+from gaitcli.gallery.vectors import load_vectors
+from gallery_fixtures import FEATURE_SPACE, FINGERPRINT, clusters, write_walks
 
 DIM = 32
 PEOPLE = ["ada", "bob", "cy", "dee", "eve"]
@@ -181,3 +186,27 @@ def test_one_person_gallery_through_the_cli(capsys, tmp_path, walks):
     assert code == 0
     assert [r["name"] for r in json.loads(out)] == ["ada", "unknown"]
     assert np.isclose(json.loads(out)[0]["threshold"], 0.5)
+
+
+def test_other_inputs_go_through_one_embed_call(capsys, monkeypatch, tmp_path, gallery, walks):
+    """Videos and frame folders are embedded by gaitcli.api.embed_inputs, all in one call, in input order."""
+    calls = []
+
+    def embed_inputs(paths, **options):
+        calls.append(list(paths))
+        return [
+            SimpleNamespace(vector=load_vectors(walks["probe"][Path(p).stem])[0][0], source=f"{p} (walker 1)",
+                            model_fingerprint=FINGERPRINT, feature_space=FEATURE_SPACE, info={})
+            for p in paths
+        ]
+
+    api = types.ModuleType("gaitcli.api")
+    api.embed_inputs = embed_inputs
+    monkeypatch.setitem(sys.modules, "gaitcli.api", api)
+    video, folder = tmp_path / "bob.mp4", tmp_path / "eve"
+    code, out, err = run(capsys, "identify", "-g", gallery, video, walks["probe"]["cy"], folder, "--json")
+    assert code == 0, err
+    assert [[Path(p) for p in call] for call in calls] == [[video, folder]]
+    records = json.loads(out)
+    assert [(r["name"], r["input"]) for r in records] == [("bob", str(video)), ("cy", str(walks["probe"]["cy"])), ("eve", str(folder))]
+    assert records[0]["source"] == f"{video} (walker 1)"

@@ -282,3 +282,13 @@ def test_cli_ir_engine_refuses_bad_checkpoints(tmp_path, capsys):
     assert code == 5 and "gait checkpoint" in err and err.count("\n") == 1
     code, _, err = run(["pose", path, "--engine", "ir", "--checkpoint", tmp_path / "absent.ckpt"], capsys)
     assert code == 3 and "not found" in err and err.count("\n") == 1
+
+
+def test_cli_convert_writes_weights_that_reproduce_the_seed(net, seed, tmp_path, capsys):
+    out = tmp_path / "mpii+lsp.weights.h5"
+    code, stdout, err = run(["convert", seed["v2"], out, "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(stdout)["feature_space"] == "seed-ir-v1"
+    _scoring(net).kernel.assign(np.zeros((1, 1, 768, 32), np.float32))
+    net.restore(out)
+    _assert_matches_seed(net, seed)

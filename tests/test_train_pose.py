@@ -95,11 +95,10 @@ def test_batches_put_the_targets_on_the_annotated_joints(dataset):
     images, targets, visible, joints = load_batch(samples, "sce")
     assert images.shape == (2, 299, 299, 3) and targets.shape == (2, 289, 289, 16)
     assert visible[0, 10] == 0 and visible[1].all()
-    # figure 0 is 200 high x 150 wide: scaled by 299/200 and centred horizontally
-    s = 299 / 200
-    pad = (299 - round(150 * s)) // 2
+    # figure 0 is 200 high x 150 wide: scaled to 299 x 224 and centred horizontally
+    sy, sx, pad = 299 / 200, 224 / 150, (299 - 224) // 2
     x, y = samples[0].joints[9]  # head top
-    hy, hx = ((y + 0.5) * s - 0.5) * 289 / 299, ((x + 0.5) * s - 0.5 + pad) * 289 / 299
+    hy, hx = ((y + 0.5) * sy - 0.5) * 289 / 299, ((x + 0.5) * sx - 0.5 + pad) * 289 / 299
     np.testing.assert_allclose(joints[0, :, 9], [hy, hx], atol=1e-4)
     r, c = np.nonzero(targets[0, :, :, 9])
     assert abs(r.mean() - round(hy)) < 0.01 and abs(c.mean() - round(hx)) < 0.01

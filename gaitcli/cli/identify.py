@@ -30,7 +30,7 @@ def identify(
     import numpy as np
 
     from gaitcli.errors import GalleryError
-    from gaitcli.gallery.store import load_gallery
+    from gaitcli.gallery.store import UNKNOWN, load_gallery
     from gaitcli.gallery.walks import collect_walks
 
     target = load_gallery(gallery, trust=trust)  # a bad gallery fails before any slow embedding
@@ -66,7 +66,9 @@ def identify(
     table.add_column("runners-up")
     for record in records:
         walk = record["input"] if record["source"] == record["input"] else f"{record['input']} ({record['source']})"
-        runners = ", ".join(f"{c['name']} {c['score']:.3f}" for c in record["candidates"][1:])
+        # for `unknown` the best guess is a runner-up too
+        others = record["candidates"] if record["name"] == UNKNOWN else record["candidates"][1:]
+        runners = ", ".join(f"{c['name']} {c['score']:.3f}" for c in others)
         table.add_row(_plain(walk), _plain(record["name"]), f"{record['score']:.3f}", _plain(runners))
     console.print(table)
 

@@ -46,11 +46,12 @@ import numpy as np
 
 SVM_C = 10.0  # soft-margin penalty of every per-person SVM (near hard margin: few support vectors)
 MARGIN_TOL = 1e-3  # slack on the margin tests (the solver's own tolerance is ~1e-4)
-INITIAL_NEGATIVES = 256  # hardest negatives a working set starts with
+INITIAL_NEGATIVES = 256  # hardest negatives a working set starts with (no earlier solution)
+WARM_EXTRA_NEGATIVES = 128  # beyond those inside an earlier solution's margin
 FULL_REFIT_MAX = 200_000  # people x walks up to which every change refits every person
-CALIBRATION_PEOPLE = 40  # people left out (one walk, then whole) to calibrate the threshold
-CALIBRATION_WALKS = 3  # walks per person left out for genuine scores
-IMPOSTOR_REFITS = 3  # SVMs refit per person left out (the ones scoring their walks highest)
+CALIBRATION_PEOPLE = 30  # people left out (one walk, then whole) to calibrate the threshold
+CALIBRATION_WALKS = 2  # walks per person left out for genuine scores
+IMPOSTOR_REFITS = 2  # SVMs refit per person left out (the ones scoring their walks highest)
 CALIBRATION_SEED = 0
 DEFAULT_SVM_THRESHOLD = 0.0
 DEFAULT_COSINE_THRESHOLD = 0.5
@@ -202,9 +203,11 @@ def calibrate(X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarra
     jobs: list[_Job] = []
     pending_genuine: list[tuple[int, int]] = []  # (job index, walk)
     pending_impostor: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []  # (walks, scores, refit columns, first job)
-    for person in people:
-        walks = np.flatnonzero(labels == person)
-        margins = X[walks] @ coef.T + intercept  # (walks, people)
+    walk_lists = [np.flatnonzero(labels == person) for person in people]
+    bounds = np.cumsum([0] + [len(walks) for walks in walk_lists])
+    all_margins = X[np.concatenate(walk_lists)] @ coef.T + intercept  # (sampled walks, people)
+    for i, (person, walks) in enumerate(zip(people, walk_lists)):
+        margins = all_margins[bounds[i] : bounds[i + 1]]
         # genuine: leave one walk out. A walk outside its own margin (>= 1) is not a support
         # vector, so leaving it out changes nothing and its score needs no refit.
         if len(walks) >= 2:
@@ -217,7 +220,7 @@ def calibrate(X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarra
                     jobs.append(_Job(int(person), walks[k : k + 1], (coef[person], float(intercept[person]))))
         # impostor: leave the whole person out; refit the best-scoring SVMs their walks supported
         if n_classes >= 3:
-            table = margins / norms
+            table = margins / norms  # a new array: the refit scores go in below
             table[:, person] = -np.inf
             best = margins.max(axis=0)
             best[person] = -np.inf
@@ -291,15 +294,20 @@ def _solve(X: np.ndarray, labels: np.ndarray, jobs: list[_Job]) -> list[tuple[np
         positives.append(np.flatnonzero(own & keep))
         negatives.append(keep & ~own)
 
-    # First working set: the negatives scored highest by the warm SVM, or by the class mean.
+    # First working set: the negatives scored highest by the class mean (INITIAL_NEGATIVES of
+    # them) or by the warm SVM (a quarter more than it had inside its margin, plus
+    # WARM_EXTRA_NEGATIVES: the new solution is close to the old one).
     directions = np.stack([job.warm[0] if job.warm else X[pos].mean(axis=0) for job, pos in zip(jobs, positives)])
     offsets = np.array([job.warm[1] if job.warm else 0.0 for job in jobs], dtype=np.float32)
     active: list[np.ndarray] = [None] * len(jobs)  # type: ignore[list-item]
     for j, column in _margin_columns(X, directions, offsets, range(len(jobs))):
         candidates = np.flatnonzero(negatives[j])
-        if len(candidates) > INITIAL_NEGATIVES:
-            top = np.argpartition(-column[candidates], INITIAL_NEGATIVES - 1)[:INITIAL_NEGATIVES]
-            candidates = np.sort(candidates[top])
+        scores = column[candidates]
+        size = INITIAL_NEGATIVES
+        if jobs[j].warm:
+            size = int(1.25 * np.count_nonzero(scores > -1.0 - MARGIN_TOL)) + WARM_EXTRA_NEGATIVES
+        if len(candidates) > size:
+            candidates = np.sort(candidates[np.argpartition(-scores, size - 1)[:size]])
         active[j] = candidates
 
     results: list[tuple[np.ndarray, float]] = [None] * len(jobs)  # type: ignore[list-item]

@@ -13,7 +13,6 @@ from typing import Sequence
 
 import numpy as np
 
-from gaitcli.errors import InputError
 from gaitcli.gallery.vectors import load_vectors
 
 
@@ -49,14 +48,8 @@ def collect_walks(paths: Sequence[str | Path]) -> list[Walk]:
 
 
 def _embed(paths: list[Path]) -> list:
-    try:
-        from gaitcli.api import embed_inputs
-    except ModuleNotFoundError as exc:
-        if exc.name != "gaitcli.api":
-            raise
-        raise InputError(
-            f"{paths[0]}: this gaitcli cannot embed videos yet; give .npy vectors written by `gaitcli embed --out`"
-        ) from None
+    from gaitcli.api import embed_inputs  # heavy (pose and gait models): imported only when an input needs it
+
     results = list(embed_inputs(paths))
     if len(results) != len(paths):
         raise RuntimeError(f"embed_inputs returned {len(results)} results for {len(paths)} inputs")

@@ -12,6 +12,7 @@ random weights are never used.  TensorFlow is imported when an estimator is crea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import cv2
@@ -104,8 +105,12 @@ class IREstimator:
         from gaitcli.pose.ir_checkpoint import open_pose_checkpoint
         from gaitcli.pose.ir_network import HumanPoseIRNetwork
 
-        if not str(checkpoint).endswith(".h5"):
-            open_pose_checkpoint(checkpoint)  # fail fast, before the network is built
+        # fail fast, before the (slow) network is built
+        if str(checkpoint).endswith(".h5"):
+            if not Path(checkpoint).is_file():
+                raise InputError(f"weights file not found: {checkpoint}")
+        else:
+            open_pose_checkpoint(checkpoint)
         self.fit = fit
         self.min_score = float(min_score)
         self.network = HumanPoseIRNetwork(batch_size=batch_size)

@@ -159,7 +159,7 @@ class HumanPoseIRNetwork(keras.Model):
             reason = " ".join(str(exc).split())[:160]
             raise ModelError(f"{p.name} is not a HumanPoseIRNetwork weights file ({type(exc).__name__}: {reason})") from exc
 
-    def save(self, path: str | Path) -> Path:  # noqa: D417 - the seed's name; writes weights only
+    def save(self, path: str | Path) -> Path:
         """Write native Keras weights to ``path`` (must end in ``.weights.h5``), atomically."""
         path = Path(path)
         if not path.name.endswith(NATIVE_SUFFIX):

@@ -50,7 +50,7 @@ SLEEVES = ("short", "long")
 
 _SUPERSAMPLE = 3  # canvas pixels per output pixel
 _SHIFT = 4  # sub-pixel bits for OpenCV's drawing calls
-_FAR_SHADE = 0.72  # brightness of far-side limbs
+_FAR_SHADE = 0.6  # brightness of far-side limbs (in the body's own shadow)
 _LIGHT = np.array([-0.55, -0.83])  # unit vector towards the light (upper left), image axes
 
 # Segment radii in torso lengths (pelvis to thorax, about 0.5 m on an adult).
@@ -222,21 +222,17 @@ def render_frame(
 def infer_facing(joints_xy: np.ndarray, depth: np.ndarray | None = None) -> int:
     """Which way the figure looks in the image: +1 right, -1 left, 0 at the camera.
 
-    With ``depth`` the body's left-right axis decides (a person walking right shows the
-    camera their right side). Without it the knees decide: they bend forwards.
+    With ``depth`` the side nearer the camera decides (a person walking right shows the
+    camera their right side); without it, or when both sides are equally far, the knees
+    decide: they bend forwards. Straight legs without depth give 0.
     """
     j = _check_joints(joints_xy)
     torso = max(float(np.hypot(*(j[THORAX] - j[PELVIS]))), 1e-6)
     if depth is not None:
         z = np.asarray(depth, dtype=np.float64).reshape(NUM_JOINTS)
-        # right-to-left axis in the image plane (x) and in depth (z): forward is (dz, -dx)
-        dx = (j[L_HIP, 0] + j[L_SHOULDER, 0]) - (j[R_HIP, 0] + j[R_SHOULDER, 0])
-        dz = (z[L_HIP] + z[L_SHOULDER]) - (z[R_HIP] + z[R_SHOULDER])
-        scale_z = max(float(np.ptp(z)), 1e-9)
-        scale_x = max(float(np.ptp(j[:, 0])), 1e-9)
-        if abs(dz / scale_z) * 1.0 < abs(dx / scale_x) * 0.5:
-            return 0
-        return 1 if dz > 0 else -1
+        far_left = (z[L_HIP] + z[L_SHOULDER]) - (z[R_HIP] + z[R_SHOULDER])
+        if far_left != 0:
+            return 1 if far_left > 0 else -1
     # signed horizontal offset of each knee from its hip-ankle line
     bend = 0.0
     for hip, knee, ankle in ((R_HIP, R_KNEE, R_ANKLE), (L_HIP, L_KNEE, L_ANKLE)):

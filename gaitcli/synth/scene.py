@@ -40,8 +40,9 @@ _FAR_M = 200.0  # rays that hit nothing nearer end here (sky)
 class Scene:
     """A backdrop for one clip: ``background`` RGB uint8 (H, W, 3), seen by ``camera``.
 
-    ``shadow_strength`` (0-1) is how much the ground shadow darkens the floor; the shadow
-    falls ``shadow_shear`` image pixels sideways per pixel of height (light from the left).
+    ``shadow_strength`` (0-1) is how much the ground shadow darkens the floor; a point of the
+    figure ``h`` pixels above the ground casts its shadow ``shadow_shear * h`` pixels to the
+    right and ``shadow_squash * h`` pixels up (light from the upper left, behind the camera).
     """
 
     background: np.ndarray
@@ -115,15 +116,18 @@ def make_scene(camera: Camera, kind: str = "street", seed: int = 0, path_z: floa
     floor_hit = origin + np.minimum(t_floor, _FAR_M)[..., None] * rays
 
     palette = _palette(kind, rng)
-    sky = _sky(vv, palette, rng)
-    colour = sky.copy()
+    colour = np.repeat(_sky(v, palette)[:, None, :], ws, axis=1)
     dist = np.full(vv.shape, _FAR_M)
 
     # the wall's plane carries the wall itself and, above it, buildings or trees
     on_plane = np.isfinite(t_wall) & (t_wall < t_floor)
-    top = wall_h + _skyline(wall_hit[..., 0], kind, rng)
-    upper = on_plane & (wall_hit[..., 1] > wall_h) & (wall_hit[..., 1] < top)
+    upper = on_plane & (wall_hit[..., 1] > wall_h)
     lower = on_plane & (wall_hit[..., 1] >= 0.0) & (wall_hit[..., 1] <= wall_h)
+    # the skyline's height depends on x alone: sample it finely once, then look it up
+    xs = wall_hit[upper, 0]
+    line_x = np.linspace(xs.min(), xs.max(), 4096) if xs.size else np.zeros(1)
+    top = wall_h + np.interp(xs, line_x, _skyline(line_x, kind, rng))
+    upper[upper] = wall_hit[upper, 1] < top
     colour[upper] = _skyline_texture(wall_hit[upper], kind, palette, rng)
     colour[lower] = _wall_texture(wall_hit[lower], kind, palette, rng)
     dist[upper | lower] = t_wall[upper | lower]
@@ -165,8 +169,18 @@ class VideoWriter:
         self.frames += 1
 
     def close(self) -> Path:
-        """Finish the file and move it into place; returns its path."""
+        """Finish the file, check that it holds every frame, and move it into place.
+
+        Raises ``OSError`` (and leaves any older file alone) when nothing was written or the
+        container does not report the frames written.
+        """
         self._writer.release()
+        cap = cv2.VideoCapture(str(self._tmp))
+        stored = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else -1
+        cap.release()
+        if self.frames == 0 or stored != self.frames:
+            self._tmp.unlink(missing_ok=True)
+            raise OSError(f"{self.path}: wrote {self.frames} frames but the file holds {max(stored, 0)}")
         os.replace(self._tmp, self.path)
         return self.path
 
@@ -232,8 +246,9 @@ def _fbm(x, y, seed: int, octaves: int = 3) -> np.ndarray:
     return total / norm
 
 
-def _sky(vv: np.ndarray, palette, rng) -> np.ndarray:
-    t = np.clip((vv - vv.min()) / max(np.ptp(vv), 1e-9), 0, 1)[..., None]
+def _sky(rows: np.ndarray, palette) -> np.ndarray:
+    """Sky colour per image row (top to bottom: deep to pale), shaped (rows, 3)."""
+    t = np.clip((rows - rows.min()) / max(np.ptp(rows), 1e-9), 0, 1)[:, None]
     return palette["sky_top"] * (1 - t) + palette["sky_low"] * t
 
 
@@ -289,6 +304,9 @@ def _floor_texture(p: np.ndarray, kind: str, palette, path_z: float, rng) -> np.
         col[grout] = palette["grout"]
         return col
     on_path = np.abs(z - path_z) < 0.9 + 0.08 * _hash_noise(x * 2.0, np.zeros_like(x), seed)
-    grass = palette["floor"] * (1.0 + 0.25 * _fbm(x * 6, z * 6, seed + 2, 3))[:, None]
-    gravel = palette["path"] * (1.0 + 0.08 * _fbm(x * 25, z * 25, seed + 3, 2))[:, None]
-    return np.where(on_path[:, None], gravel, grass)
+    col = np.empty((len(p), 3))
+    xg, zg = x[~on_path], z[~on_path]
+    col[~on_path] = palette["floor"] * (1.0 + 0.25 * _fbm(xg * 6, zg * 6, seed + 2, 3))[:, None]
+    xp, zp = x[on_path], z[on_path]
+    col[on_path] = palette["path"] * (1.0 + 0.08 * _fbm(xp * 25, zp * 25, seed + 3, 2))[:, None]
+    return col

@@ -65,6 +65,7 @@ class GaitTrainingConfig:
     walks_per_batch_identity: int = 2
     window: int = WINDOW_FRAMES
     steps: int = 3000
+    optimizer: str = "rmsprop"  # the seed's; "adam" also works
     learning_rate: float = 1e-3
     decay_steps: int = 1000
     decay_rate: float = 0.5
@@ -213,7 +214,10 @@ def train_gait(
     dim = net.gait_config.identification_size
     class_weights = tf.Variable(tf.random.normal((dim, n_classes), stddev=0.05, seed=cfg.seed), name="classes")
     schedule = tf.keras.optimizers.schedules.ExponentialDecay(cfg.learning_rate, cfg.decay_steps, cfg.decay_rate)
-    optimizer = tf.keras.optimizers.RMSprop(schedule)
+    if cfg.optimizer == "rmsprop":
+        optimizer = tf.keras.optimizers.RMSprop(schedule)
+    else:
+        optimizer = tf.keras.optimizers.Adam(schedule)
     variables = net.trainable_variables + [class_weights]
 
     @tf.function(reduce_retracing=True)

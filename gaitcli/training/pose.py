@@ -279,21 +279,23 @@ def joint_distance(logits, joints, visible):
     return tf.reduce_sum(dist * visible) / tf.maximum(tf.reduce_sum(visible), 1.0)
 
 
-def train_pose(
-    config: PoseTrainingConfig,
-    on_step: Callable[[TrainStatus], None] | None = None,
-    on_save: Callable[[TrainStatus, Path], None] | None = None,
-) -> TrainStatus:
-    """Train (or resume training) HumanPoseIRNetwork; returns the final status.
+@dataclass
+class PoseTrainingPlan:
+    """A checked training run (from :func:`plan_pose_training`), ready for :func:`train_pose`."""
 
-    ``on_step`` is called after every optimizer step, ``on_save`` after every checkpoint.
-    On KeyboardInterrupt a checkpoint is saved before the interrupt propagates.
+    config: PoseTrainingConfig
+    samples: list[Sample]
+    state: dict  # the checkpoint's state when resuming, else {}
+    loss: str
+    init_trunk_only: bool = False
+
+
+def plan_pose_training(config: PoseTrainingConfig) -> PoseTrainingPlan:
+    """Check a run's settings, output folder, checkpoint and annotations (cheap, no network).
+
+    Every problem is an InputError (or ModelError for an unusable checkpoint) before any
+    time is spent building the network.
     """
-    import keras
-    import tensorflow as tf
-
-    from gaitcli.pose.ir_network import HumanPoseIRNetwork
-
     folder = Path(config.out)
     checkpoints = _Checkpoints(folder)
     if not (config.learning_rate > 0 and math.isfinite(config.learning_rate)):
@@ -307,22 +309,21 @@ def train_pose(
     if not config.resume and checkpoints.exists():
         raise InputError(f"{folder} already holds a training checkpoint; pass --resume to continue it, or choose another --out")
     state = checkpoints.read_state() if config.resume else {}
-    loss_kind = config.loss or state.get("loss", "sce")
-    if loss_kind not in LOSSES:
-        raise InputError(f"unknown loss '{loss_kind}'; choose one of: {', '.join(LOSSES)}")
-    if state and loss_kind != state["loss"]:
+    loss = config.loss or state.get("loss", "sce")
+    if loss not in LOSSES:
+        raise InputError(f"unknown loss '{loss}'; choose one of: {', '.join(LOSSES)}")
+    if state and loss != state["loss"]:
         raise InputError(f"the checkpoint in {folder} was trained with --loss {state['loss']}; resume it with the same loss")
-    done_epochs, done_batches = int(state.get("epoch", 0)), int(state.get("batch", 0))
-    if done_batches and config.batch_size != state["batch_size"]:
+    if state.get("batch") and config.batch_size != state["batch_size"]:
         raise InputError(
             f"the checkpoint in {folder} stopped inside an epoch of batches of {state['batch_size']}; "
             f"resume it with --batch-size {state['batch_size']}"
         )
-    if done_epochs >= config.epochs:
-        raise InputError(f"{folder} already holds {done_epochs} epochs; pass a larger --epochs to train on")
+    if int(state.get("epoch", 0)) >= config.epochs:
+        raise InputError(f"{folder} already holds {state['epoch']} epochs; pass a larger --epochs to train on")
     samples = load_annotations(config.annotations)
     init_trunk_only = False
-    if config.init:  # checked before the (slow) network is built
+    if config.init:
         init = str(config.init)
         if init.endswith(".h5"):
             if not Path(init).is_file():
@@ -331,13 +332,23 @@ def train_pose(
             from gaitcli.pose.ir_checkpoint import checkpoint_kind, open_pose_checkpoint
 
             init_trunk_only = checkpoint_kind(open_pose_checkpoint(init, trunk_only=True)) == "imagenet"
+    return PoseTrainingPlan(config, samples, state, loss, init_trunk_only)
 
+
+def _build(plan: PoseTrainingPlan):
+    """The network (with its starting weights), the optimizer and the compiled training step."""
+    import keras
+    import tensorflow as tf
+
+    from gaitcli.pose.ir_network import HumanPoseIRNetwork
+
+    config, state = plan.config, plan.state
     keras.utils.set_random_seed(config.seed + int(state.get("step", 0)))
     network = HumanPoseIRNetwork(batch_size=config.batch_size)
     if config.resume:
-        network.restore(folder / state["weights"])
+        network.restore(Path(config.out) / state["weights"])
     elif config.init:
-        network.restore(config.init, trunk_only=init_trunk_only)
+        network.restore(config.init, trunk_only=plan.init_trunk_only)
     if config.freeze_batch_norm:
         for layer in network.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
@@ -348,7 +359,7 @@ def train_pose(
     )
     optimizer.build(network.trainable_variables)
     if config.resume:
-        checkpoints.load_optimizer(optimizer, state)
+        _Checkpoints(Path(config.out)).load_optimizer(optimizer, state)
         optimizer.learning_rate = config.learning_rate  # the saved state holds the old rate
 
     spec = (
@@ -362,17 +373,39 @@ def train_pose(
     def train_step(images, targets, visible, joints):
         with tf.GradientTape() as tape:
             logits = network(images, training=True)["logits"]
-            loss = pose_loss(logits, targets, visible, loss_kind)
+            loss = pose_loss(logits, targets, visible, plan.loss)
         grads = tape.gradient(loss, network.trainable_variables)
         optimizer.apply_gradients(zip(grads, network.trainable_variables))
         return loss, joint_distance(logits, joints, visible)
 
+    return network, optimizer, train_step
+
+
+def train_pose(
+    plan: PoseTrainingPlan | PoseTrainingConfig,
+    on_step: Callable[[TrainStatus], None] | None = None,
+    on_save: Callable[[TrainStatus, Path], None] | None = None,
+) -> TrainStatus:
+    """Train (or resume training) HumanPoseIRNetwork; returns the final status.
+
+    ``on_step`` is called after every optimizer step, ``on_save`` after every checkpoint.
+    On KeyboardInterrupt a checkpoint is saved before the interrupt propagates.
+    """
+    import tensorflow as tf
+
+    if isinstance(plan, PoseTrainingConfig):
+        plan = plan_pose_training(plan)
+    config, state, samples = plan.config, plan.state, plan.samples
+    checkpoints = _Checkpoints(Path(config.out))
+    network, optimizer, train_step = _build(plan)
+
+    done_epochs, done_batches = int(state.get("epoch", 0)), int(state.get("batch", 0))
     batches = math.ceil(len(samples) / config.batch_size)
     history = list(state.get("history", []))
     status = TrainStatus(done_epochs + 1, config.epochs, done_batches, batches, int(state.get("step", 0)), math.nan, math.nan, history)
     settings = {
         "format": STATE_FORMAT,
-        "loss": loss_kind,
+        "loss": plan.loss,
         "batch_size": config.batch_size,
         "learning_rate": config.learning_rate,
         "freeze_batch_norm": config.freeze_batch_norm,
@@ -403,7 +436,7 @@ def train_pose(
             losses, distances = [], []
             for b in range(first, batches):
                 chosen = [samples[i] for i in order[b * config.batch_size : (b + 1) * config.batch_size]]
-                loss, dist = train_step(*(tf.constant(a) for a in load_batch(chosen, loss_kind)))
+                loss, dist = train_step(*(tf.constant(a) for a in load_batch(chosen, plan.loss)))
                 losses.append(float(loss))
                 distances.append(float(dist))
                 status.batch, status.step = b + 1, status.step + 1
