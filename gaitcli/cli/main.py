@@ -42,29 +42,19 @@ def _root(
 
 
 def _register() -> None:
-    # One module per command or command group (the order is the data's walk).
-    # Each command module adds its import and registration line here.
-    from gaitcli.cli import models, pose
+    """One module per command or command group, in the order the data walks."""
+    from gaitcli.cli import convert, demo, embed, enroll, evaluate, gallery, identify, models, pose, train
 
-    pose.register(app)
-    models.register(app)
-    from gaitcli.cli import embed
-
-    app.command("embed")(embed.embed)
-    from gaitcli.cli import evaluate
-
-    evaluate.register(app)
-    from gaitcli.cli import enroll, gallery, identify
-
-    enroll.register(app)
-    identify.register(app)
+    pose.register(app)  # image -> 16 joints
+    app.command("embed")(embed.embed)  # walk -> identification vector
+    enroll.register(app)  # vectors -> gallery
+    identify.register(app)  # gallery -> who is it
     gallery.register(app)
-    from gaitcli.cli import convert
-
+    evaluate.register(app)  # labelled walks -> rank-1, mAP, EER
+    app.command("demo")(demo.demo)  # the main job on the bundled samples
+    app.add_typer(train.app, name="train")
     convert.register(app)
-    from gaitcli.cli import train as train_cli
-
-    app.add_typer(train_cli.app, name="train")
+    models.register(app)
 
 
 _register()

@@ -2,13 +2,17 @@
 
 **Model.** Every enrolled person ``c`` has a binary linear SVM ``(w_c, b_c)`` (scikit-learn
 ``LinearSVC``: squared hinge, ``C = SVM_C``, every walk weighted 1) separating their walks
-from everybody else's. Vectors are L2-normalised first.
+from everybody else's. The SVMs see *centred* vectors: L2-normalised, minus the gallery's
+mean walk ``m``, L2-normalised again (:func:`features`). Gait vectors often share a large
+common component (all pairs at cosine 0.99); centring removes it, so that how people differ
+fills the unit sphere and one ``C`` suits any gait model. ``m`` is fixed between full refits
+(see below), so every walk's features stay fixed and the incremental refits stay exact.
 
-**Scores** are cosine-normalised decision values, ``(w_c . x + b_c) / |w_c|`` for a unit
-probe ``x``: the signed distance from the probe to person ``c``'s hyperplane in the embedding
-space (positive: on ``c``'s side). They share one unit for every person and every probe, so
-they can be ranked and thresholded. A gallery of one person has no second class: its score
-is the cosine similarity of the probe to that person's nearest walk.
+**Scores** are cosine-normalised decision values, ``(w_c . x + b_c) / |w_c|`` for a probe's
+features ``x`` (unit length): the signed distance from the probe to person ``c``'s hyperplane
+(positive: on ``c``'s side). They share one unit for every person and every probe, so they
+can be ranked and thresholded. A gallery of one person has no second class: its score is the
+cosine similarity of the probe to that person's nearest walk (plain L2-normalised vectors).
 
 **Exact refits that scale.** Each per-person problem is convex with a unique optimum whose
 loss is a sum over walks with fixed weights (nothing depends on how many walks there are). A
@@ -19,7 +23,8 @@ negative walk with margin ``w_c . x + b_c <= -1`` contributes neither loss nor g
   it is solved again until none is left — the result is the SVM of the whole gallery;
 * adding or removing walks leaves person ``c``'s optimum unchanged unless a changed walk has
   margin ``> -1`` under ``c``'s current SVM; only those people (and the person enrolled or
-  removed) are refit. Galleries with ``people x walks <= FULL_REFIT_MAX`` simply refit everyone.
+  removed) are refit. Galleries with ``people x walks <= FULL_REFIT_MAX`` simply refit everyone
+  and re-centre (a full refit); larger ones keep the centre of their last full refit.
 
 **Open-set threshold** (calibrated on every change, on the gallery itself): for up to
 ``CALIBRATION_PEOPLE`` people (all of them in smaller galleries; a fixed-seed sample
@@ -32,8 +37,9 @@ them highest are refit without them — the others keep their slightly lower sco
 approximation that only matters when a person supports many SVMs). The threshold minimises
 ``FAR + FRR`` (impostors accepted + genuines rejected, as fractions) over the midpoints
 between the sorted scores; a tie picks the middle of the best range. With fewer than three
-people (or no person with two walks) there is nothing to calibrate on and the default is
-used: 0 (the hyperplane) for the SVM, cosine 0.5 for a one-person gallery.
+people (or no person with two walks) there is nothing to calibrate on and a default is used:
+for the SVM, half the median margin ``0.5 / |w_c|`` (a walk must come at least half-way from
+a person's hyperplane to where their enrolled walks lie); cosine 0.5 for one person.
 """
 
 from __future__ import annotations
@@ -53,7 +59,6 @@ CALIBRATION_PEOPLE = 30  # people left out (one walk, then whole) to calibrate t
 CALIBRATION_WALKS = 2  # walks per person left out for genuine scores
 IMPOSTOR_REFITS = 2  # SVMs refit per person left out (the ones scoring their walks highest)
 CALIBRATION_SEED = 0
-DEFAULT_SVM_THRESHOLD = 0.0
 DEFAULT_COSINE_THRESHOLD = 0.5
 CLASSIFIER_VERSION = 1
 _BLOCK_FLOATS = 1 << 23  # margins computed per block (32 MB of float32)
@@ -65,13 +70,15 @@ class Model:
 
     ``mode`` is ``"svm"`` (two or more people), ``"cosine"`` (one person) or ``"empty"``.
     ``coef`` (C, D) and ``intercept`` (C,) hold the per-person SVMs in ``"svm"`` mode (empty
-    otherwise). ``calibration`` says how ``threshold`` was chosen.
+    otherwise), over the :func:`features` centred on ``center``. ``calibration`` says how
+    ``threshold`` was chosen.
     """
 
     mode: str
     coef: np.ndarray
     intercept: np.ndarray
     threshold: float
+    center: np.ndarray  # (D,) the mean walk subtracted by :func:`features` ("svm" mode; zeros otherwise)
     calibration: dict = field(default_factory=dict)
     version: int = CLASSIFIER_VERSION
     _unit: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
@@ -79,7 +86,7 @@ class Model:
     def unit_svms(self) -> tuple[np.ndarray, np.ndarray]:
         """``(coef / |w|, intercept / |w|)``: the SVMs whose decision values are the scores (cached)."""
         if self._unit is None:
-            norms = np.linalg.norm(self.coef, axis=1)
+            norms = _norms(self.coef)
             self._unit = (self.coef / norms[:, None], self.intercept / norms)
         return self._unit
 
@@ -90,6 +97,7 @@ class Model:
             "coef": self.coef,
             "intercept": self.intercept,
             "threshold": float(self.threshold),
+            "center": self.center,
             "calibration": dict(self.calibration),
             "version": self.version,
         }
@@ -100,9 +108,10 @@ class Model:
         mode = data["mode"]
         coef = np.asarray(data["coef"], dtype=np.float32)
         intercept = np.asarray(data["intercept"], dtype=np.float32)
-        if mode not in ("svm", "cosine", "empty") or coef.ndim != 2 or intercept.shape != (coef.shape[0],):
+        center = np.asarray(data["center"], dtype=np.float32)
+        if mode not in ("svm", "cosine", "empty") or coef.ndim != 2 or intercept.shape != (coef.shape[0],) or center.shape != (coef.shape[1],):
             raise ValueError("malformed classifier record")
-        return cls(mode, coef, intercept, float(data["threshold"]), dict(data["calibration"]), int(data["version"]))
+        return cls(mode, coef, intercept, float(data["threshold"]), center, dict(data["calibration"]), int(data["version"]))
 
     def reindexed(self, old_of_new: Sequence[int]) -> "Model":
         """The SVMs re-ordered to a new list of people; ``-1`` marks a new person (zero row)."""
@@ -113,7 +122,7 @@ class Model:
             kept = old >= 0
             coef[kept] = self.coef[old[kept]]
             intercept[kept] = self.intercept[old[kept]]
-        return Model(self.mode, coef, intercept, self.threshold, self.calibration, self.version)
+        return Model(self.mode, coef, intercept, self.threshold, self.center, self.calibration, self.version)
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -123,6 +132,15 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     if np.any(norms <= 1e-12):
         raise ValueError("an identification vector is all zeros")
     return array / norms
+
+
+def features(vectors: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """What the SVMs see: the L2-normalised ``vectors`` minus ``center``, L2-normalised again.
+
+    A vector at the centre itself (nothing to tell it apart) stays all zeros.
+    """
+    centred = normalise(vectors) - center
+    return centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
 
 
 def fit(
@@ -141,14 +159,14 @@ def fit(
     to the new people), the people whose own walks changed (``changed``) and the walks added
     or removed (``touched``, (M, D)); everything else is left to the exactness rule above.
     """
-    X = normalise(vectors) if len(vectors) else np.zeros((0, vectors.shape[1]), np.float32)
     labels = np.asarray(labels, dtype=np.int64)
-    dim = X.shape[1]
+    dim = vectors.shape[1]
+    none = (np.zeros((0, dim), np.float32), np.zeros(0, np.float32))
     if n_classes == 0:
-        return Model("empty", np.zeros((0, dim), np.float32), np.zeros(0, np.float32), DEFAULT_SVM_THRESHOLD,
+        return Model("empty", *none, 0.0, np.zeros(dim, np.float32),
                      {"source": "default", "reason": "empty gallery"})
     if n_classes == 1:
-        return Model("cosine", np.zeros((0, dim), np.float32), np.zeros(0, np.float32), DEFAULT_COSINE_THRESHOLD,
+        return Model("cosine", *none, DEFAULT_COSINE_THRESHOLD, np.zeros(dim, np.float32),
                      {"source": "default", "reason": "one person: no impostors to calibrate against"})
 
     incremental = (
@@ -156,17 +174,21 @@ def fit(
         and previous.mode == "svm"
         and previous.version == CLASSIFIER_VERSION
         and previous.coef.shape == (n_classes, dim)
-        and n_classes * len(X) > FULL_REFIT_MAX
+        and n_classes * len(vectors) > FULL_REFIT_MAX
     )
     if incremental:
+        center = previous.center
+        X = features(vectors, center)
         coef, intercept = previous.coef.copy(), previous.intercept.copy()
         refit = set(int(c) for c in changed)
         if touched is not None and len(touched):
-            margins = normalise(touched) @ coef.T + intercept
+            margins = features(touched, center) @ coef.T + intercept
             refit |= set(np.flatnonzero(margins.max(axis=0) > -1.0 - MARGIN_TOL).tolist())
         warm = np.linalg.norm(coef, axis=1) > 0
         jobs = [_Job(c, None, (coef[c], float(intercept[c])) if warm[c] else None) for c in sorted(refit)]
-    else:
+    else:  # a full refit, re-centred
+        center = normalise(vectors).mean(axis=0)
+        X = features(vectors, center)
         coef = np.zeros((n_classes, dim), np.float32)
         intercept = np.zeros(n_classes, np.float32)
         jobs = [_Job(c, None, None) for c in range(n_classes)]
@@ -175,28 +197,27 @@ def fit(
 
     threshold, calibration = calibrate(X, labels, n_classes, coef, intercept)
     calibration["refit_people"] = len(jobs)
-    return Model("svm", coef, intercept, threshold, calibration)
+    return Model("svm", coef, intercept, threshold, center, calibration)
 
 
 def scores(model: Model, vectors: np.ndarray, labels: np.ndarray, probes: np.ndarray) -> np.ndarray:
-    """Scores (P, C) of unit-normalised ``probes`` against every person (see the module doc)."""
-    probes = normalise(probes)
+    """Scores (P, C) of ``probes`` against every person (see the module doc)."""
     if model.mode == "svm":
         unit_coef, unit_intercept = model.unit_svms()
-        return probes @ unit_coef.T + unit_intercept
+        return features(probes, model.center) @ unit_coef.T + unit_intercept
     if model.mode == "cosine":
-        similarity = probes @ normalise(vectors).T
+        similarity = normalise(probes) @ normalise(vectors).T
         n_classes = int(labels.max()) + 1
         return np.stack([similarity[:, labels == c].max(axis=1) for c in range(n_classes)], axis=1)
     raise ValueError("the gallery is empty")
 
 
 def calibrate(X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarray, intercept: np.ndarray) -> tuple[float, dict]:
-    """The open-set threshold of an SVM gallery and how it was found (see the module doc)."""
+    """The open-set threshold of an SVM gallery over its :func:`features` ``X``, and how it was found."""
     rng = np.random.default_rng(CALIBRATION_SEED)
     people = np.arange(n_classes) if n_classes <= CALIBRATION_PEOPLE else np.sort(
         rng.choice(n_classes, CALIBRATION_PEOPLE, replace=False))
-    norms = np.linalg.norm(coef, axis=1)
+    norms = _norms(coef)
     genuine: list[float] = []
     impostor: list[np.ndarray] = []
     # Scores that need a refit wait for one batched solve of all the refits.
@@ -231,11 +252,11 @@ def calibrate(X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarra
     solved = _solve(X, labels, jobs)
     for job, walk in pending_genuine:
         w, b = solved[job]
-        genuine.append(float((X[walk] @ w + b) / np.linalg.norm(w)))
+        genuine.append(float((X[walk] @ w + b) / _norms(w)))
     for walks, table, supported, first_job in pending_impostor:
         for offset, column in enumerate(supported):
             w, b = solved[first_job + offset]
-            table[:, column] = (X[walks] @ w + b) / np.linalg.norm(w)
+            table[:, column] = (X[walks] @ w + b) / _norms(w)
         impostor.append(table.max(axis=1))
     genuine_scores = np.asarray(genuine, dtype=np.float64)
     impostor_scores = np.concatenate(impostor).astype(np.float64) if impostor else np.zeros(0)
@@ -244,7 +265,8 @@ def calibrate(X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarra
             "refits": len(jobs)}
     if len(genuine_scores) == 0 or len(impostor_scores) == 0:
         reason = "fewer than three people" if len(impostor_scores) == 0 else "nobody has two walks"
-        return DEFAULT_SVM_THRESHOLD, {**info, "source": "default", "reason": reason}
+        half_margin = float(0.5 * np.median(1.0 / norms))
+        return half_margin, {**info, "source": "default (half the margin)", "reason": reason}
     threshold = min_error_threshold(genuine_scores, impostor_scores)
     info.update(
         source="calibrated",
@@ -328,6 +350,11 @@ def _solve(X: np.ndarray, labels: np.ndarray, jobs: list[_Job]) -> list[tuple[np
                 still.append(j)
         pending = still
     return results
+
+
+def _norms(weights: np.ndarray) -> np.ndarray:
+    """Lengths of SVM weight vectors (rows), kept away from zero (two people with identical walks)."""
+    return np.maximum(np.linalg.norm(weights, axis=-1), 1e-12)
 
 
 def _margin_columns(X: np.ndarray, weights: np.ndarray, biases: np.ndarray, slots):

@@ -7,7 +7,9 @@ payload, a dict of plain values and arrays:
 * ``model_fingerprint``, ``feature_space`` and ``dim`` of the gait model that made the vectors;
 * ``created`` and ``updated`` (ISO 8601, UTC);
 * ``names`` (one per person) and, per walk, ``vectors`` (N, D) float32, ``labels`` (N,)
-  (index into ``names``), ``sources`` and ``enrolled`` (timestamps);
+  (index into ``names``), ``sources`` and ``enrolled`` (timestamps) — these two as one string
+  each, the walks' entries separated by NUL (tens of thousands of small strings are slow to
+  pickle one by one);
 * ``classifier``: the fitted SVMs and threshold (:class:`~gaitcli.gallery.classifier.Model`).
 
 The vectors are kept so that the SVMs can be refit (on every change) and the gallery
@@ -100,11 +102,16 @@ class Gallery:
 
     def people(self) -> list[dict]:
         """One record per person: name, walks, first and last enrolment time."""
-        records = []
-        for index, name in enumerate(self.names):
-            times = [self.enrolled[i] for i in np.flatnonzero(self.labels == index)]
-            records.append({"name": name, "walks": len(times), "first_enrolled": min(times), "last_enrolled": max(times)})
-        return records
+        first: list[str] = [""] * len(self.names)
+        last: list[str] = [""] * len(self.names)
+        for label, stamp in zip(self.labels.tolist(), self.enrolled):  # ISO 8601 UTC: sorts as text
+            first[label] = min(first[label], stamp) if first[label] else stamp
+            last[label] = max(last[label], stamp)
+        counts = self.walk_counts()
+        return [
+            {"name": name, "walks": counts[name], "first_enrolled": first[i], "last_enrolled": last[i]}
+            for i, name in enumerate(self.names)
+        ]
 
     def check_compatible(self, model_fingerprint: str, feature_space: str, dim: int, *, what: str) -> None:
         """Refuse vectors of another gait model (never mix them into or match them against this gallery)."""
@@ -141,7 +148,7 @@ class Gallery:
         stamp = _now()
         self.vectors = np.concatenate([self.vectors, vectors])
         self.labels = np.concatenate([self.labels, new_labels])
-        self.sources.extend(str(s) for s in sources)
+        self.sources.extend(str(s).replace("\0", "") for s in sources)  # NUL separates them on disk
         self.enrolled.extend([stamp] * len(names))
         self._refit(previous, changed=np.unique(new_labels), touched=vectors)
         counts = self.walk_counts()
@@ -209,8 +216,8 @@ class Gallery:
             "names": list(self.names),
             "vectors": np.ascontiguousarray(self.vectors, dtype=np.float32),
             "labels": np.ascontiguousarray(self.labels, dtype=np.int32),
-            "sources": list(self.sources),
-            "enrolled": list(self.enrolled),
+            "sources": "\0".join(self.sources),
+            "enrolled": "\0".join(self.enrolled),
             "classifier": self.model.to_dict(),
         }
 
@@ -227,7 +234,8 @@ class Gallery:
         names = [str(n) for n in payload["names"]]
         dim = int(payload["dim"])
         n = len(labels)
-        if vectors.shape != (n, dim) or len(payload["sources"]) != n or len(payload["enrolled"]) != n:
+        sources, enrolled = (payload[key].split("\0") if n else [] for key in ("sources", "enrolled"))
+        if vectors.shape != (n, dim) or len(sources) != n or len(enrolled) != n:
             raise ValueError("inconsistent walk arrays")
         if n and (labels.min() < 0 or labels.max() >= len(names)) or len(set(names)) != len(names):
             raise ValueError("inconsistent names")
@@ -239,8 +247,8 @@ class Gallery:
             names=names,
             vectors=vectors,
             labels=labels,
-            sources=[str(s) for s in payload["sources"]],
-            enrolled=[str(t) for t in payload["enrolled"]],
+            sources=sources,
+            enrolled=enrolled,
             created=str(payload["created"]),
             updated=str(payload["updated"]),
             model=model,

@@ -1,0 +1,74 @@
+"""`gaitcli demo`: the main job on the bundled sample videos — enroll one walk per person, identify the rest.
+
+Sample clips are named ``<person>_walk<k>.mp4`` (see sample_videos/README.md): each person's
+first walk is enrolled into a gallery, every other walk is identified against it. The same as
+running ``gaitcli enroll`` and ``gaitcli identify`` by hand, with the models loaded once.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gaitcli.cli.output import console, err_console, print_json, progress
+
+_WALK = re.compile(r"^(?P<person>.+?)_walk(?P<walk>\d+)$")
+
+
+def demo(
+    folder: Path = typer.Argument(Path("sample_videos"), help="Folder of <person>_walk<k> clips (default: ./sample_videos)."),
+    gallery: Optional[Path] = typer.Option(None, "--gallery", "-g", help="Keep the gallery in this file (default: a temporary one)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+) -> None:
+    """Enroll each person's first sample walk, then identify every other walk."""
+    import tempfile
+
+    from gaitcli.api import Embedder
+    from gaitcli.errors import InputError
+    from gaitcli.gallery.store import Gallery, editing
+
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder; run from the gaitcli repository root or give the sample_videos folder")
+    walks: dict[str, list[tuple[int, Path]]] = {}
+    for path in sorted(folder.iterdir()):
+        m = _WALK.match(path.stem)
+        if m and path.is_file() and not path.name.startswith("."):
+            walks.setdefault(m["person"], []).append((int(m["walk"]), path))
+    enrolled = {person: min(items)[1] for person, items in walks.items() if len(items) >= 2}
+    probes = [(person, p) for person, items in walks.items() if person in enrolled for _, p in sorted(items) if p != enrolled[person]]
+    if not enrolled:
+        raise InputError(f"{folder} holds no <person>_walk<k> clips with two walks of one person")
+
+    embedder = Embedder()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = gallery or Path(tmp) / "demo.gallery"
+        vectors = {}
+        with progress(disable=as_json) as bar:
+            task = bar.add_task("embedding walks", total=len(enrolled) + len(probes))
+            for clip in [*enrolled.values(), *(p for _, p in probes)]:
+                vectors[clip] = embedder.embed(clip).vector
+                bar.advance(task)
+        with editing(path, create=lambda: Gallery(embedder.gait.fingerprint, embedder.feature_space, embedder.gait.dimension)) as target:
+            for person, clip in enrolled.items():
+                target.add(person, vectors[clip][None], [str(clip)])
+            answers = target.identify([vectors[p] for _, p in probes], top_k=3)
+    rows = [
+        {"walk": clip.name, "truth": person, "name": a.name, "score": a.score, "correct": a.name == person}
+        for (person, clip), a in zip(probes, answers)
+    ]
+    correct = sum(r["correct"] for r in rows)
+    if as_json:
+        print_json({"enrolled": {k: str(v) for k, v in enrolled.items()}, "results": rows, "correct": correct, "total": len(rows)})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"enrolled {', '.join(f'{k} ({v.name})' for k, v in enrolled.items())}")
+    for column in ("walk", "who it is", "gaitcli says", "score", ""):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["walk"], r["truth"], r["name"], f"{r['score']:.3f}", "✓" if r["correct"] else "✗")
+    console.print(table)
+    err_console.print(f"identified {correct} of {len(rows)} walks correctly (gait model {embedder.gait.describe()})")

@@ -1,0 +1,69 @@
+"""`gaitcli train gait` end to end on a tiny synthetic set, and the shipped default model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gaitcli.cli.main import main
+from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS, FEATURE_SHAPE
+from gaitcli.gait.checkpoint import GaitCheckpoint
+from gaitcli.gait.model import default_model_path
+from gaitcli.gait.numpy_forward import NumpyGaitNetwork
+
+TINY = ["--identities", "8", "--walks", "2", "--val-identities", "4", "--steps", "3", "--no-mocap"]
+
+
+def _train(out, *extra):
+    with pytest.raises(SystemExit) as done:
+        main(["train", "gait", "--out", str(out), *TINY, *extra])
+    return done.value.code
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("train")
+    codes = [_train(folder / "a.npz"), _train(folder / "b.npz")]
+    return folder, codes
+
+
+def test_training_writes_a_checkpoint_for_joint_maps(tiny_run):
+    folder, codes = tiny_run
+    assert codes == [0, 0]
+    ckpt = GaitCheckpoint.load(folder / "a.npz")
+    assert ckpt.feature_space == FEATURE_SPACE_JOINT_MAPS
+    assert ckpt.training["steps"] == 3 and ckpt.training["seed"] == 20261124
+    report = json.loads((folder / "a.json").read_text())
+    assert report["history"] and np.isfinite(report["history"][-1]["loss"])
+    net = NumpyGaitNetwork.load(folder / "a.npz", feature_space=FEATURE_SPACE_JOINT_MAPS)
+    vec = net.feed_forward(np.random.default_rng(0).random((10, *FEATURE_SHAPE), dtype=np.float32))
+    assert vec.shape == (ckpt.config.identification_size,) and np.all(np.isfinite(vec))
+
+
+def test_training_is_reproducible(tiny_run):
+    folder, _ = tiny_run
+    a, b = GaitCheckpoint.load(folder / "a.npz"), GaitCheckpoint.load(folder / "b.npz")
+    assert a.fingerprint == b.fingerprint
+
+
+def test_training_refuses_to_overwrite(tiny_run, capsys):
+    folder, _ = tiny_run
+    before = (folder / "a.npz").read_bytes()
+    assert _train(folder / "a.npz") == 3
+    assert "--force" in capsys.readouterr().err
+    assert (folder / "a.npz").read_bytes() == before
+
+
+def test_default_model_ships_and_numpy_equals_keras():
+    from gaitcli.gait.network import GaitNetwork
+
+    ckpt = GaitCheckpoint.load(default_model_path())
+    assert ckpt.feature_space == FEATURE_SPACE_JOINT_MAPS
+    assert default_model_path().stat().st_size <= 20 * 1024 * 1024
+    x = np.random.default_rng(1).random((2, 24, *FEATURE_SHAPE), dtype=np.float32)
+    keras_net = GaitNetwork.from_checkpoint(default_model_path())
+    np.testing.assert_allclose(
+        NumpyGaitNetwork.from_checkpoint(ckpt).feed_forward_batch(x), keras_net.feed_forward_batch(x), atol=1e-4
+    )
