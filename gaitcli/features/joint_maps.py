@@ -18,8 +18,11 @@ exactly here (training and inference both call this code, so their features cann
 * **Channels 16-31: limb maps**, one per bone in :data:`~gaitcli.constants.SKELETON_EDGES`
   order: ``min(p_a, p_b) * exp(-d^2 / (2 * LIMB_SIGMA^2))`` with ``d`` the distance from the
   cell centre to the bone's segment in cells.
-* **Mirroring.** ``mirror=True`` reflects x about the centre (used to make every walk go
-  left-to-right). Joint labels stay anatomical: the left ankle stays the left ankle.
+* **Mirroring.** ``mirror=True`` reflects x about the centre and swaps left and right joints
+  (:data:`~gaitcli.constants.MIRROR_JOINTS`), used to make every walk go left-to-right: a walk
+  seen from the person's right side then looks like one seen from their left, so the limbs
+  nearer the camera (seen better, occluded less) land in the same channels whichever way the
+  person walked.
 
 All values lie in [0, 1]; the output is float32, shaped (B, 17, 17, 32).
 """
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gaitcli.constants import FEATURE_SIZE, NUM_JOINTS, PELVIS, SKELETON_EDGES, THORAX
+from gaitcli.constants import FEATURE_SIZE, MIRROR_JOINTS, NUM_JOINTS, PELVIS, SKELETON_EDGES, THORAX
 
 GRID_EXTENT = 4.0  # side of the grid square, in torso lengths
 JOINT_SIGMA = 1.0  # joint Gaussian std, in cells
@@ -36,6 +39,7 @@ LIMB_SIGMA = 0.75  # limb map std, in cells
 MIN_PROBABILITY = 0.05  # joints below this probability do not place the reference
 
 _EDGES = np.asarray(SKELETON_EDGES, dtype=np.int64)
+_MIRROR = np.asarray(MIRROR_JOINTS, dtype=np.int64)
 _CELL_OFFSETS = (np.arange(FEATURE_SIZE, dtype=np.float64) - (FEATURE_SIZE - 1) / 2.0)
 
 
@@ -103,8 +107,8 @@ def joint_maps(coords_y, coords_x, probs, reference=None, mirror: bool = False) 
     # joints in cell units relative to the grid centre
     jy = (ys - ref[:, :1]) / (ref[:, 2:3] * cell)
     jx = (xs - ref[:, 1:2]) / (ref[:, 2:3] * cell)
-    if mirror:
-        jx = -jx
+    if mirror:  # reflect, and relabel left <-> right (the skeleton's edges map onto themselves)
+        jy, jx, ps = jy[:, _MIRROR], -jx[:, _MIRROR], ps[:, _MIRROR]
     ps = np.where(np.isfinite(jy) & np.isfinite(jx), np.clip(ps, 0.0, 1.0), 0.0)
     jy = np.nan_to_num(jy, nan=0.0, posinf=0.0, neginf=0.0)
     jx = np.nan_to_num(jx, nan=0.0, posinf=0.0, neginf=0.0)

@@ -1,0 +1,113 @@
+"""Spatial features (joint maps) and the walk -> network-input preparation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaitcli.constants import FEATURE_SHAPE, JOINT_INDEX, MIRROR_JOINTS, NUM_JOINTS, PELVIS, SKELETON_EDGES, THORAX
+from gaitcli.features.joint_maps import GRID_EXTENT, joint_maps, person_reference, smooth_references
+from gaitcli.features.sequence import CANONICAL_FPS, TooFewFramesError, prepare_walk, windows
+
+# a standing person, image pixels (y down): torso (pelvis -> thorax) = 50 px
+STAND_Y = np.array([170, 135, 100, 100, 135, 170, 100, 50, 38, 10, 100, 75, 50, 50, 75, 100], float)
+STAND_X = np.array([190, 190, 190, 210, 210, 210, 200, 200, 200, 200, 180, 182, 185, 215, 218, 220], float)
+
+
+def walking(frames: int, fps: float, speed_px: float = 4.0, rng=None):
+    """A person translating sideways with a little jitter, at ``fps`` frames per second."""
+    rng = rng or np.random.default_rng(0)
+    t = np.arange(frames)[:, None]
+    ys = STAND_Y[None] + rng.normal(0, 0.5, (frames, NUM_JOINTS))
+    xs = STAND_X[None] + speed_px * t * 30.0 / fps + rng.normal(0, 0.5, (frames, NUM_JOINTS))
+    return ys, xs, np.ones((frames, NUM_JOINTS))
+
+
+def cell_of(y, x, ref):
+    cell = ref[2] * GRID_EXTENT / FEATURE_SHAPE[0]
+    return int(round((y - ref[0]) / cell + 8)), int(round((x - ref[1]) / cell + 8))
+
+
+def test_joint_gaussians_peak_where_the_joints_are():
+    probs = np.full(NUM_JOINTS, 0.8)
+    maps = joint_maps(STAND_Y[None], STAND_X[None], probs[None])[0]
+    assert maps.shape == FEATURE_SHAPE and maps.dtype == np.float32
+    assert maps.min() >= 0.0 and maps.max() <= 0.8 + 1e-6
+    ref = person_reference(STAND_Y[None], STAND_X[None], probs[None])[0]
+    np.testing.assert_allclose(ref, [100, 200, 50])  # pelvis, torso length
+    for j in range(NUM_JOINTS):
+        r, c = cell_of(STAND_Y[j], STAND_X[j], ref)
+        peak = np.unravel_index(np.argmax(maps[..., j]), maps.shape[:2])
+        assert abs(peak[0] - r) <= 1 and abs(peak[1] - c) <= 1, j
+    # a limb map is brightest along its bone: the cell midway between the joints
+    k = SKELETON_EDGES.index((JOINT_INDEX["right_hip"], JOINT_INDEX["right_knee"]))
+    mid = cell_of(STAND_Y[[2, 1]].mean(), STAND_X[[2, 1]].mean(), ref)
+    assert maps[mid[0], mid[1], 16 + k] > 0.7
+
+
+def test_probability_scales_and_missing_torso_gives_zeros():
+    full = joint_maps(STAND_Y[None], STAND_X[None], np.ones((1, NUM_JOINTS)))[0]
+    probs = np.ones(NUM_JOINTS)
+    probs[JOINT_INDEX["left_wrist"]] = 0.25
+    part = joint_maps(STAND_Y[None], STAND_X[None], probs[None])[0]
+    wrist = JOINT_INDEX["left_wrist"]
+    assert part[..., wrist].max() == pytest.approx(0.25 * full[..., wrist].max(), rel=1e-5)
+    probs[PELVIS] = 0.0  # no torso, no reference: the frame renders empty
+    assert not joint_maps(STAND_Y[None], STAND_X[None], probs[None]).any()
+
+
+def test_mirroring_reflects_and_swaps_left_and_right():
+    rng = np.random.default_rng(3)
+    ys, xs, ps = STAND_Y[None] + rng.normal(0, 3, (1, 16)), STAND_X[None] + rng.normal(0, 3, (1, 16)), rng.random((1, 16))
+    ps[0, [PELVIS, THORAX]] = 1.0
+    ref = person_reference(ys, xs, ps)
+    mirrored = joint_maps(ys, xs, ps, ref, mirror=True)
+    # the same person reflected about the pelvis with left/right relabelled, rendered plainly
+    cx = ref[0, 1]
+    swapped = joint_maps(ys[:, MIRROR_JOINTS], 2 * cx - xs[:, MIRROR_JOINTS], ps[:, MIRROR_JOINTS], ref)
+    np.testing.assert_allclose(mirrored, swapped, atol=1e-6)
+    assert not np.allclose(mirrored, joint_maps(ys, xs, ps, ref))
+
+
+def test_smoothed_references_fill_gaps_and_share_one_scale():
+    ref = np.array([[100, 10, 50], [np.nan] * 3, [102, 30, 54], [101, 40, 46]], float)
+    out = smooth_references(ref, window=1)
+    np.testing.assert_allclose(out[1, :2], [101, 20])
+    assert np.all(out[:, 2] == 50)
+    with pytest.raises(ValueError):
+        smooth_references(np.full((3, 3), np.nan))
+
+
+def test_prepare_walk_resamples_bridges_splits_and_mirrors():
+    ys, xs, ps = walking(150, fps=30.0, speed_px=-4.0)  # 5 s walking right-to-left
+    ps[40:43] = 0.0  # 0.1 s dropout: bridged
+    ps[90:100] = 0.0  # 0.33 s: splits the walk
+    walk = prepare_walk(ys, xs, ps, fps=30.0)
+    assert walk.mirrored
+    assert walk.frames_total == 150 and walk.frames_skipped == 13
+    assert len(walk.joints) == 2
+    assert walk.lengths == [45, 25]  # 90 and 50 frames at 30 fps -> 15 fps
+    feats = walk.segments
+    assert [f.shape for f in feats] == [(45, *FEATURE_SHAPE), (25, *FEATURE_SHAPE)]
+    # the same walk filmed at 60 fps gives the same number of network frames per second
+    ys60, xs60, ps60 = walking(300, fps=60.0, speed_px=4.0)
+    walk60 = prepare_walk(ys60, xs60, ps60, fps=60.0)
+    assert not walk60.mirrored and walk60.lengths == [int(299 / 60 * CANONICAL_FPS) + 1]
+
+
+def test_prepare_walk_refuses_less_than_a_gait_cycle():
+    ys, xs, ps = walking(24, fps=30.0)
+    with pytest.raises(TooFewFramesError, match="gait cycle"):
+        prepare_walk(ys, xs, ps, fps=30.0)
+    ps2 = np.ones((90, NUM_JOINTS))
+    ps2[:, [JOINT_INDEX[f"{side}_{j}"] for side in ("left", "right") for j in ("hip", "knee", "ankle")]] = 0.0
+    with pytest.raises(TooFewFramesError):  # legs unseen: no usable frame
+        prepare_walk(*walking(90, fps=30.0)[:2], ps2, fps=30.0)
+
+
+def test_windows_cover_every_frame():
+    seg = np.zeros((50, *FEATURE_SHAPE), np.float32)
+    seg[:, 0, 0, 0] = np.arange(50)
+    wins = windows([seg, seg[:10]], length=24, stride=12)
+    assert [len(w) for w in wins] == [24, 24, 24, 24, 10]
+    assert [w[0, 0, 0, 0] for w in wins[:4]] == [0, 12, 24, 26]  # the last window covers the tail
