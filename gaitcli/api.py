@@ -101,7 +101,7 @@ class Embedder:
         from gaitcli.io.video import open_frames
         from gaitcli.pose.video import poses_over_frames
 
-        source = open_frames(path, fps=self.fps)
+        source = open_frames(path, fps=self.fps if path.is_dir() else None)  # a video knows its rate
         total = source.num_frames
         done = [0]
 
@@ -138,7 +138,7 @@ class Embedder:
         if self.feature_space == FEATURE_SPACE_SEED_IR:
             if seq.source_format != "video":
                 raise InputError(f"{path}: the seed's pose network needs video frames, not a keypoint file")
-            vector = self.gait.embed_features(self._seed_features(Path(path), seq, walk.frames_used and fps))
+            vector = self.gait.embed_features(self._seed_features(Path(path), seq, fps))
         else:
             vector = self.gait.embed_walk(walk)
             info["feature_frames"] = int(sum(walk.lengths))
@@ -154,7 +154,7 @@ class Embedder:
         keep = set(seq.frame_indices[usable][:: max(1, int(round(fps / CANONICAL_FPS)))].tolist())
         boxes = {int(i): b for i, b in zip(seq.frame_indices, seq.boxes)}
         crops = []
-        for index, image in open_frames(path, fps=self.fps):
+        for index, image in open_frames(path):
             if index in keep:
                 crops.append(_centred_crop(image, boxes[index]))
         if not crops:

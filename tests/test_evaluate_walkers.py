@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from gaitcli.cli.main import main
-from gaitcli.io.keypoints import KeypointSequence, write_pose_json
+from gaitcli.synth.export import write_keypoint_dataset
 
 SUBJECTS = 10
 WALKS = 3  # walk-1 enrolled, walk-2 and walk-3 probed
@@ -18,23 +17,8 @@ CHANCE = 1.0 / SUBJECTS
 @pytest.fixture(scope="module")
 def walkers(tmp_path_factory):
     """<subject>/walk-<k>.json keypoint files of synthetic people never seen in training."""
-    from gaitcli.synth.dataset import make_sequences
-
     root = tmp_path_factory.mktemp("walkers")
-    sequences = make_sequences(SUBJECTS, WALKS, seed=424242, identity_offset=5_000_000, covariate_share=0.0)
-    counts: dict[str, int] = {}
-    for identity, ys, xs, ps, meta in sequences:
-        subject = f"s{int(identity) - 5_000_000:02d}"
-        counts[subject] = counts.get(subject, 0) + 1
-        t = len(ys)
-        w, h = meta["image_size"]
-        seq = KeypointSequence(
-            coords_y=ys, coords_x=xs, probs=ps, frame_indices=np.arange(t), scores=np.ones(t),
-            boxes=np.tile([0.0, 0.0, float(w), float(h)], (t, 1)), fps=float(meta["fps"]), image_size=(w, h),
-            source_format="gaitcli",
-        )  # fmt: skip
-        (root / subject).mkdir(exist_ok=True)
-        write_pose_json(root / subject / f"walk-{counts[subject]}.json", seq)
+    write_keypoint_dataset(root, SUBJECTS, WALKS)
     return root
 
 

@@ -292,3 +292,24 @@ def test_cli_convert_writes_weights_that_reproduce_the_seed(net, seed, tmp_path,
     _scoring(net).kernel.assign(np.zeros((1, 1, 768, 32), np.float32))
     net.restore(out)
     _assert_matches_seed(net, seed)
+
+
+def test_cli_embed_runs_the_seeds_whole_pipeline(seed, tmp_path, capsys, repo_root):
+    """`embed --pose-checkpoint --gait-checkpoint`: the seed's features on walker crops -> the seed's GaitNN."""
+    from tf1_gait_graphs import build_seed_gait_checkpoint
+
+    gait = tmp_path / "H3.6m-GRU-1.ckpt"
+    build_seed_gait_checkpoint(gait, "GRU", 1)
+    clip = repo_root / "sample_videos" / "person2_walk2.mp4"
+    code, out, err = run(
+        ["embed", clip, "--pose-checkpoint", seed["v2"], "--gait-checkpoint", gait, "--json"], capsys
+    )
+    assert code == 0, err
+    record = json.loads(out)[0]
+    assert record["feature_space"] == "seed-ir-v1"
+    vector = np.array(record["vector"])
+    assert vector.shape == (512,) and abs(np.linalg.norm(vector) - 1) < 1e-5
+    assert record["frames_used"] >= 60  # the walker was found and followed (BlazePose) on most frames
+    # and the seed's gait checkpoint refuses gaitcli's joint maps
+    code, _, err = run(["embed", clip, "--gait-checkpoint", gait], capsys)
+    assert code == 5 and "seed" in err.lower()
