@@ -4,7 +4,7 @@ One ``.npz`` file per gait model in ``<out>/cache/``, named after the model's fi
 An entry's key is a hash of the walk's absolute path, size and modification time (for a
 folder of frames or keypoint files: those of every file directly inside it), so editing,
 replacing or adding a file re-embeds that walk, and another gait model never reads these
-vectors. The file is written atomically (:func:`gaitcli.gallery.atomic.atomic_write`): an
+vectors. The file is written atomically (:func:`gaitcli.atomic.atomic_write`): an
 interrupted run keeps what it had embedded up to its last save.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitcli.gallery.atomic import atomic_write
+from gaitcli.atomic import atomic_write
 
 CACHE_FORMAT = "gaitcli.evaluation-cache/1"
 

@@ -2,7 +2,7 @@
 
 Rates in the JSON report are fractions in [0, 1] (the tables print percentages); a number
 that cannot be computed (e.g. an EER without impostor pairs) is ``null``. Files are written
-atomically (:func:`gaitcli.gallery.atomic.atomic_write`) into the output folder, named after the protocol: ``<protocol>-report.json``,
+atomically (:func:`gaitcli.atomic.atomic_write`) into the output folder, named after the protocol: ``<protocol>-report.json``,
 ``<protocol>-cmc.png``, ``<protocol>-roc.png``.
 """
 
@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from gaitcli.atomic import atomic_write
 from gaitcli.evaluation.embedding import Embeddings
 from gaitcli.evaluation.metrics import RocCurve
 from gaitcli.evaluation.protocols import PRESETS, Split
 from gaitcli.evaluation.scoring import Results, rank
-from gaitcli.gallery.atomic import atomic_write
 
 REPORT_FORMAT = "gaitcli.evaluation/1"
 MATCHING_SCORE = "cosine similarity of the L2-normalised identification vectors"

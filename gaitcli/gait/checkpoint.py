@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from gaitcli.atomic import atomic_output
 from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS, FEATURE_SPACE_SEED_IR
 from gaitcli.errors import InputError, ModelError
 from gaitcli.gait.architecture import GaitConfig, check_weights, weight_shapes
@@ -141,16 +140,8 @@ class GaitCheckpoint:
             raise InputError(f"folder {path.parent} does not exist; create it first")
         arrays = {META_KEY: np.array(json.dumps(self.meta(), sort_keys=True))}
         arrays.update(self.weights)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(path, mode=None) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
         return path
 
     @classmethod

@@ -4,7 +4,7 @@
 * :mod:`~gaitcli.gallery.walks` — turning command-line inputs into walks (vectors with their model);
 * :mod:`~gaitcli.gallery.classifier` — per-person linear SVMs, scores, open-set threshold;
 * :mod:`~gaitcli.gallery.store` — the signed, atomically written, lockable gallery file;
-* :mod:`~gaitcli.gallery.signing` and :mod:`~gaitcli.gallery.atomic` — what keeps that file safe.
+* :mod:`~gaitcli.gallery.signing` and :mod:`~gaitcli.atomic` — what keeps that file safe.
 
 Importing this package is cheap: joblib and scikit-learn are imported when first used.
 """

@@ -20,11 +20,10 @@ import os
 import secrets
 import stat
 import struct
-import tempfile
 from pathlib import Path
 
+from gaitcli.atomic import atomic_output
 from gaitcli.errors import GalleryError
-from gaitcli.gallery.atomic import fsync_dir
 
 MAGIC = b"gaitcli-gallery\n"
 _LENGTH = struct.Struct("<Q")
@@ -60,19 +59,11 @@ def signing_key(*, create: bool) -> bytes | None:
     folder = path.parent
     if not folder.is_dir():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".gallery.key.", suffix=".tmp")  # mode 0600
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process created it first: use theirs
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    fsync_dir(folder)
+        with atomic_output(path, mode=0o600, replace=False) as tmp:
+            tmp.write_text(secrets.token_hex(32) + "\n")
+    except FileExistsError:
+        pass  # another process created it first: use theirs
     return _read_key(path)
 
 

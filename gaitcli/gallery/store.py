@@ -29,9 +29,9 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
+from gaitcli.atomic import atomic_write, exclusive_lock, remove_stale_temps
 from gaitcli.errors import GalleryError, InputError
 from gaitcli.gallery import classifier
-from gaitcli.gallery.atomic import atomic_write, exclusive_lock, remove_stale_temps
 from gaitcli.gallery.signing import open_envelope, seal
 
 GALLERY_FORMAT = "gaitcli-gallery"

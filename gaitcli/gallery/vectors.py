@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from gaitcli.atomic import atomic_write
 from gaitcli.errors import InputError
-from gaitcli.gallery.atomic import atomic_write
 
 VECTORS_FORMAT = "gaitcli-vectors"
 VECTORS_VERSION = 1

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from gaitcli.atomic import atomic_write
 from gaitcli.constants import MAX_IMAGE_PIXELS
 from gaitcli.errors import InputError
 
@@ -93,23 +93,8 @@ def save_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     if not ok:
         raise InputError(f"{p}: OpenCV could not encode the image as '{suffix}'")
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(encoded.tobytes())
-        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(p, encoded.tobytes(), mode=None)  # the permissions a plain write would give
     return p
-
-
-def _new_file_mode() -> int:
-    """The permissions a newly created file gets under the current umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 # --- checks -----------------------------------------------------------------------

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from gaitcli.atomic import atomic_output
 from gaitcli.constants import JOINT_NAMES, NUM_JOINTS
 from gaitcli.errors import InputError, NoPersonError
 from gaitcli.io import keypoints_coco, keypoints_openpose
@@ -248,23 +248,6 @@ def write_pose_json(path: str | os.PathLike, sequence: KeypointSequence) -> Path
             "width": width, "height": height, "people": people,
         })  # fmt: skip
     doc = {"format": POSE_FORMAT, "joint_names": list(JOINT_NAMES), "fps": sequence.fps, "frames": frames}
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, _file_mode(p))  # mkstemp makes 0600; keep what a plain write would give
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(p) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, separators=(",", ":"))
     return p
-
-
-def _file_mode(path: Path) -> int:
-    if path.exists():
-        return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask

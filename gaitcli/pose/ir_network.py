@@ -35,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from gaitcli.atomic import atomic_output
 from gaitcli.constants import FEATURE_CHANNELS, FEATURE_SPACE_SEED_IR, IR_HEATMAP_SIZE, IR_INPUT_SIZE, NUM_JOINTS
 from gaitcli.errors import InputError, ModelError
 from gaitcli.pose.inception_resnet_v2 import inception_resnet_v2_trunk, keras_name
@@ -164,14 +165,9 @@ class HumanPoseIRNetwork(keras.Model):
         path = Path(path)
         if not path.name.endswith(NATIVE_SUFFIX):
             raise InputError(f"native pose weights are written to a file ending in {NATIVE_SUFFIX}; got {path.name}")
-        tmp = path.with_name(f".{path.name[: -len(NATIVE_SUFFIX)]}.tmp{os.getpid()}{NATIVE_SUFFIX}")
-        try:
-            with warnings.catch_warnings():  # Keras's writer trips NumPy 2's __array__(copy=) deprecation per variable
-                warnings.simplefilter("ignore", DeprecationWarning)
-                self.save_weights(str(tmp))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_output(path, suffix=NATIVE_SUFFIX) as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # Keras's writer trips NumPy 2's __array__(copy=) per variable
+            self.save_weights(str(tmp))
         return path
 
     # --- the seed's methods -------------------------------------------------------------

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from gaitcli.atomic import atomic_output
+
 if TYPE_CHECKING:  # pragma: no cover
     from gaitcli.synth.camera import Camera
     from gaitcli.synth.figure import FigureLayer
@@ -153,12 +155,18 @@ class VideoWriter:
     def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int]):
         self.path = Path(path)
         self.fps, self.size = float(fps), (int(size[0]), int(size[1]))
-        self._tmp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
         self.frames = 0
-        self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*CODEC), self.fps,
-                                       (self.size[1], self.size[0]))
-        if not self._writer.isOpened():
-            raise OSError(f"OpenCV cannot write {CODEC} video to {self._tmp}")
+        # the temporary file keeps the extension: OpenCV picks the container by it
+        self._output = atomic_output(self.path, suffix=f".partial{self.path.suffix}")
+        self._tmp = self._output.__enter__()
+        try:
+            self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*CODEC), self.fps,
+                                           (self.size[1], self.size[0]))
+            if not self._writer.isOpened():
+                raise OSError(f"OpenCV cannot write {CODEC} video to {self._tmp}")
+        except BaseException as exc:
+            self._drop(exc)
+            raise
 
     def write(self, frame: np.ndarray) -> None:
         """Append one RGB uint8 frame of the writer's size."""
@@ -179,15 +187,19 @@ class VideoWriter:
         stored = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else -1
         cap.release()
         if self.frames == 0 or stored != self.frames:
-            self._tmp.unlink(missing_ok=True)
-            raise OSError(f"{self.path}: wrote {self.frames} frames but the file holds {max(stored, 0)}")
-        os.replace(self._tmp, self.path)
+            error = OSError(f"{self.path}: wrote {self.frames} frames but the file holds {max(stored, 0)}")
+            self._drop(error)
+            raise error
+        self._output.__exit__(None, None, None)  # fsync and rename into place
         return self.path
 
     def abort(self) -> None:
         """Drop the partial file (the target, if it existed, stays as it was)."""
         self._writer.release()
-        self._tmp.unlink(missing_ok=True)
+        self._drop(OSError(f"{self.path}: aborted"))
+
+    def _drop(self, error: BaseException) -> None:
+        self._output.__exit__(type(error), error, error.__traceback__)  # removes the temporary file
 
     def __enter__(self) -> VideoWriter:
         return self

@@ -37,6 +37,7 @@ from typing import Callable
 
 import numpy as np
 
+from gaitcli.atomic import atomic_output, atomic_write
 from gaitcli.constants import IR_HEATMAP_SIZE, IR_INPUT_SIZE, NUM_JOINTS
 from gaitcli.errors import InputError, ModelError
 
@@ -206,9 +207,10 @@ class _Checkpoints:
         tag = f"step-{state['step']:07d}"
         weights = network.save(self.folder / f"{tag}.weights.h5")
         arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)}
-        _atomic_write(self.folder / f"{tag}.optimizer.npz", lambda f: np.savez(f, **arrays))
+        with atomic_output(self.folder / f"{tag}.optimizer.npz") as tmp, open(tmp, "wb") as f:
+            np.savez(f, **arrays)
         state = {**state, "weights": weights.name, "optimizer": f"{tag}.optimizer.npz"}
-        _atomic_write(self.state_path, lambda f: f.write(json.dumps(state, indent=2).encode()))
+        atomic_write(self.state_path, json.dumps(state, indent=2).encode(), mode=None)
         _publish(weights, self.folder / WEIGHTS_FILE)
         for key in ("weights", "optimizer"):
             if old.get(key) and old[key] != state[key]:
@@ -228,30 +230,17 @@ class _Checkpoints:
             variable.assign(value)
 
 
-def _atomic_write(path: Path, write: Callable) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _publish(source: Path, target: Path) -> None:
     """Make ``target`` the latest weights: a hard link to ``source`` (a copy where links fail)."""
     import shutil
 
-    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    try:
+    # a link shares source's inode (and so its mode); a copy is given the same mode
+    with atomic_output(target, mode=source.stat().st_mode & 0o777) as tmp:
+        tmp.unlink()
         try:
             os.link(source, tmp)
         except OSError:
             shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def pose_loss(logits, targets, visible, loss: str):
