@@ -14,7 +14,7 @@ Printed:
 
 Each number is the best of ``--rounds`` (the run least disturbed by other processes).
 Peak memory on a long 1080p clip: ``python bench/bench_video_memory.py --seconds 600
---pipeline bench.bench_embed:embed_source`` (run from the repository root).
+--pipeline bench_embed:embed_source``.
 """
 
 from __future__ import annotations
@@ -36,11 +36,17 @@ def embed_source(source) -> int:
     from gaitcli.features.sequence import prepare_walk
     from gaitcli.pose.video import poses_over_frames
 
+    from gaitcli.errors import NoPersonError
+    from gaitcli.features.sequence import TooFewFramesError
+
     embedder = Embedder()
-    seq = poses_over_frames(embedder.blazepose, source, name=str(source.path), fps=source.fps)
-    walk = prepare_walk(seq.coords_y, seq.coords_x, seq.probs, float(seq.fps or 30.0))
-    embedder.gait.embed_walk(walk)
-    return seq.num_frames
+    try:
+        seq = poses_over_frames(embedder.blazepose, source, name=str(source.path), fps=source.fps)
+        walk = prepare_walk(seq.coords_y, seq.coords_x, seq.probs, float(seq.fps or 30.0))
+        embedder.gait.embed_walk(walk)
+    except (NoPersonError, TooFewFramesError):  # a clip without a walker still streams every frame
+        pass
+    return source.num_frames
 
 
 def raw_landmark_fps(frames: list[np.ndarray], rounds: int) -> float:

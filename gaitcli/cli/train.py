@@ -121,10 +121,10 @@ def pose(
 def gait(
     out: Path = typer.Option(..., "--out", "-o", help="Gait checkpoint to write (.npz); a report lands beside it (.json)."),
     seed: int = typer.Option(20261124, "--seed", help="Seeds the synthetic people, their walks and the network."),
-    identities: int = typer.Option(1600, "--identities", min=8, help="Synthetic training people."),
-    walks: int = typer.Option(4, "--walks", min=2, help="Walks per training person."),
+    identities: int = typer.Option(320, "--identities", min=8, help="Synthetic training people."),
+    walks: int = typer.Option(8, "--walks", min=2, help="Walks per training person."),
     val_identities: int = typer.Option(64, "--val-identities", min=2, help="Held-out synthetic people for validation."),
-    steps: int = typer.Option(900, "--steps", min=1, help="Training steps (the time budget may stop earlier)."),
+    steps: int = typer.Option(600, "--steps", min=1, help="Training steps (the time budget may stop earlier)."),
     minutes: float = typer.Option(45.0, "--minutes", help="Time budget in minutes, data generation included."),
     rnn_layers: int = typer.Option(1, "--rnn-layers", min=1, max=4, help="Stacked GRU layers."),
     mocap: bool = typer.Option(True, "--mocap/--no-mocap", help="Mix in the real CMU walks of ../shared/data/mocap when present."),

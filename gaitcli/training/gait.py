@@ -54,8 +54,8 @@ class GaitTrainingConfig:
     """Everything that determines a training run (stored in the checkpoint)."""
 
     seed: int = 20261124
-    train_identities: int = 1600  # many people, few walks each: generalises to unseen people
-    walks_per_identity: int = 4
+    train_identities: int = 320
+    walks_per_identity: int = 8
     val_identities: int = 64
     val_walks_per_identity: int = 6
     recurrent_unit: str = "GRU"
@@ -65,7 +65,7 @@ class GaitTrainingConfig:
     batch_identities: int = 16
     walks_per_batch_identity: int = 2
     window: int = WINDOW_FRAMES
-    steps: int = 900
+    steps: int = 600
     optimizer: str = "adam"  # or the seed's "rmsprop" (learnt no faster in short trials)
     learning_rate: float = 3e-4
     decay_steps: int = 1000
@@ -77,7 +77,7 @@ class GaitTrainingConfig:
     triplet_margin: float = 0.2
     joint_jitter: float = 0.01  # extra per-frame joint noise (torso lengths) during training
     include_mocap: bool = True  # mix in the real CMU walks of ../shared/data/mocap when present
-    eval_every: int = 150
+    eval_every: int = 100
     time_budget_minutes: float = 45.0
 
 
