@@ -56,7 +56,15 @@ def demo(
                 target.add(person, vectors[clip][None], [str(clip)])
             answers = target.identify([vectors[p] for _, p in probes], top_k=3)
     rows = [
-        {"walk": clip.name, "truth": person, "name": a.name, "score": a.score, "correct": a.name == person}
+        {
+            "walk": clip.name,
+            "truth": person,
+            "name": a.name,
+            "nearest": a.candidates[0].name,
+            "score": a.score,
+            "threshold": a.threshold,
+            "correct": a.name == person,
+        }
         for (person, clip), a in zip(probes, answers)
     ]
     correct = sum(r["correct"] for r in rows)
@@ -66,9 +74,15 @@ def demo(
     from rich.table import Table
 
     table = Table(title=f"enrolled {', '.join(f'{k} ({v.name})' for k, v in enrolled.items())}")
-    for column in ("walk", "who it is", "gaitcli says", "score", ""):
+    for column in ("walk", "who it is", "gaitcli says", "nearest", "score", ""):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["walk"], r["truth"], r["name"], f"{r['score']:.3f}", "✓" if r["correct"] else "✗")
+        mark = "✓" if r["correct"] else "✗"
+        table.add_row(r["walk"], r["truth"], r["name"], r["nearest"], f"{r['score']:.3f}", mark)
     console.print(table)
-    err_console.print(f"identified {correct} of {len(rows)} walks correctly (gait model {embedder.gait.describe()})")
+    nearest = sum(r["nearest"] == r["truth"] for r in rows)
+    threshold = rows[0]["threshold"] if rows else float("nan")
+    err_console.print(
+        f"identified {correct} of {len(rows)} walks correctly; the nearest person was right for {nearest} "
+        f"(open-set threshold {threshold:.3f}; gait model {embedder.gait.describe()})"
+    )
