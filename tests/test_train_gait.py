@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from gaitcli.cli.main import main
 from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS, FEATURE_SHAPE
 from gaitcli.gait.checkpoint import GaitCheckpoint
 from gaitcli.gait.model import default_model_path
@@ -17,9 +18,13 @@ TINY = ["--identities", "8", "--walks", "2", "--val-identities", "4", "--steps",
 
 
 def _train(out, *extra):
-    with pytest.raises(SystemExit) as done:
-        main(["train", "gait", "--out", str(out), *TINY, *extra])
-    return done.value.code
+    """One `gaitcli train gait` run in a fresh process, as a user runs it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gaitcli.cli.main", "train", "gait", "--out", str(out), *TINY, *extra],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    sys.stderr.write(done.stderr[-2000:])
+    return done.returncode
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +53,14 @@ def test_training_is_reproducible(tiny_run):
     assert a.fingerprint == b.fingerprint
 
 
-def test_training_refuses_to_overwrite(tiny_run, capsys):
+def test_training_refuses_to_overwrite(tiny_run):
     folder, _ = tiny_run
     before = (folder / "a.npz").read_bytes()
-    assert _train(folder / "a.npz") == 3
-    assert "--force" in capsys.readouterr().err
+    done = subprocess.run(
+        [sys.executable, "-m", "gaitcli.cli.main", "train", "gait", "--out", str(folder / "a.npz"), *TINY],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 3 and "--force" in done.stderr
     assert (folder / "a.npz").read_bytes() == before
 
 
