@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from gaitcli.constants import NUM_JOINTS, PELVIS, THORAX
+from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS, NUM_JOINTS, PELVIS, THORAX
 from gaitcli.features.joint_maps import joint_maps
 from gaitcli.pose.base import Pose
 from gaitcli.pose.blazepose_detector import Detection, PoseDetector
@@ -24,7 +24,6 @@ from gaitcli.pose.blazepose_landmarks import NUM_BODY_LANDMARKS, LandmarkModel
 from gaitcli.pose.blazepose_map import to_seed_joints
 from gaitcli.pose.blazepose_roi import Roi
 
-FEATURE_SPACE = "joint-maps-v1"
 MIN_POSE_SCORE = 0.5  # landmark model's presence score below which the person is lost
 MIN_ROI_SIZE = 8.0  # pixels; a ROI that collapses below this is a lost track
 DUPLICATE_DISTANCE = 0.2  # mean joint distance (torso lengths) under which two poses are one person
@@ -40,7 +39,7 @@ class BlazePoseEstimator:
     (H, W, 3); coordinates are image pixels.
     """
 
-    feature_space = FEATURE_SPACE
+    feature_space = FEATURE_SPACE_JOINT_MAPS
 
     def __init__(self, num_threads: int = 2, min_pose_score: float = MIN_POSE_SCORE, download: bool = True):
         from gaitcli.pose.assets import ensure_models
