@@ -72,11 +72,14 @@ IR_HEATMAP_SIZE = 289  # 17 * 17 after the stride-17 transposed conv
 # --- gait ------------------------------------------------------------------------
 
 IDENTIFICATION_SIZE = 512  # the seed's identification vector width
+CANONICAL_FPS = 15.0  # the frame rate the gait network sees (gait cycle ~1.1 s = ~16 frames)
+WINDOW_FRAMES = 24  # frames per gait window at CANONICAL_FPS (1.6 s: more than one gait cycle)
+WINDOW_STRIDE = 12  # frames between the starts of consecutive windows
 
 #: Spatial-feature spaces: a pose engine names the one it produces (``feature_space``), a gait
 #: checkpoint the one it was trained on; mixing them is refused.
 FEATURE_SPACE_SEED_IR = "seed-ir-v1"  # the seed HumanPoseIRNetwork's learned Scoring_layer maps
-FEATURE_SPACE_JOINT_MAPS = "joint-maps-v1"  # gaitcli.features.joint_maps
+FEATURE_SPACE_JOINT_MAPS = "joint-maps-v2"  # gaitcli.features.joint_maps (v2: legs ordered front/back)
 
 # --- input limits ----------------------------------------------------------------
 

@@ -35,7 +35,9 @@ class TF1Checkpoint:
             raise InputError(f"checkpoint not found: {self.path} (give the .ckpt file or the V2 prefix without .index)")
         if p.is_dir():
             raise InputError(f"checkpoint path is a directory, not a checkpoint: {self.path}")
-        import tensorflow as tf
+        from gaitcli.tf_import import import_tensorflow
+
+        tf = import_tensorflow()
 
         try:
             self._reader = tf.train.load_checkpoint(self.path)

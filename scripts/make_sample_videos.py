@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Regenerate ``sample_videos/``: short profile clips of synthetic people walking.
 
-Three people, two walks each, drawn by gaitcli's own synthetic-walker generator
+Three people, two walks each, and a fourth person with a single walk (a stranger, whom the
+demo and the gallery tests never enroll: they must come out ``unknown``), drawn by gaitcli's own synthetic-walker generator
 (:mod:`gaitcli.synth.dataset`: a personal body and gait per identity, a fresh walk per clip)
 and rendered as shaded figures (:mod:`gaitcli.synth.figure`) in a ray-cast street or park
 (:mod:`gaitcli.synth.scene`), filmed in profile by a still camera: 640 x 360 at 25 fps, mp4v.
@@ -71,6 +72,7 @@ CLIPS: tuple[Clip, ...] = (
     Clip(2, 2, +1, 1.15, 3.2, 4.4, +0.7, "street", covariate="bag"),
     Clip(3, 1, +1, 0.95, 4.0, 5.0, +0.3, "street"),
     Clip(3, 2, -1, 1.10, 3.6, 4.6, -0.5, "park", covariate="coat"),
+    Clip(4, 1, +1, 1.05, 4.0, 4.8, -0.2, "park"),  # the stranger: one walk, never enrolled
 )
 
 
@@ -179,8 +181,9 @@ def readme(rows: list[tuple[Clip, int]]) -> str:
         "figure (skin, hair, clothes, shoes) in a ray-cast street or park. Both walks of one person",
         "have the same body, gait and clothes (plus a bag or a coat where noted, which also changes",
         "the gait); they differ in direction, speed, distance from the camera and where the walker",
-        "starts. 640 x 360, 25 fps, MPEG-4 (mp4v). Speed is a factor of the person's own",
-        "comfortable pace and, in brackets, as walked.",
+        "starts. Person 4 walks once: a stranger whom `gaitcli demo` (and the gallery tests)",
+        "never enroll, so gaitcli should call them `unknown`. 640 x 360, 25 fps, MPEG-4 (mp4v).",
+        "Speed is a factor of the person's own comfortable pace and, in brackets, as walked.",
         "",
         "| clip | person | walk | direction | speed | seconds | frames | scene | carrying |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -208,10 +211,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "sample_videos", help="output folder")
     parser.add_argument("--check", action="store_true", help="measure pose detection on every frame")
+    parser.add_argument("--only", nargs="+", metavar="CLIP", help="render only these clips (e.g. person4_walk1.mp4)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    unknown = set(args.only or ()) - {clip.name for clip in CLIPS}
+    if unknown:
+        parser.error(f"no such clip: {', '.join(sorted(unknown))}")
     rows = []
     for clip in CLIPS:
+        if args.only and clip.name not in args.only:
+            import cv2
+
+            cap = cv2.VideoCapture(str(args.out / clip.name))
+            rows.append((clip, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))))
+            cap.release()
+            continue
         path, n = write_clip(clip, args.out)
         rows.append((clip, n))
         print(f"{path.name}: {n} frames, {path.stat().st_size / 1e3:.0f} kB", flush=True)
@@ -221,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
 
         estimator = load_estimator("blazepose")  # the default pose engine
         for clip, _ in rows:
+            if args.only and clip.name not in args.only:
+                continue
             found, total = detection_rate(args.out / clip.name, estimator)
             print(f"{clip.name}: person found in {found}/{total} frames ({100 * found / total:.1f} %)", flush=True)
     return 0

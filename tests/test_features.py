@@ -9,9 +9,10 @@ from gaitcli.constants import FEATURE_SHAPE, JOINT_INDEX, MIRROR_JOINTS, NUM_JOI
 from gaitcli.features.joint_maps import GRID_EXTENT, joint_maps, person_reference, smooth_references
 from gaitcli.features.sequence import CANONICAL_FPS, TooFewFramesError, prepare_walk, windows
 
-# a standing person, image pixels (y down): torso (pelvis -> thorax) = 50 px
+# a person mid-stride facing +x, right leg ahead, image pixels (y down): torso (pelvis -> thorax) = 50 px
 STAND_Y = np.array([170, 135, 100, 100, 135, 170, 100, 50, 38, 10, 100, 75, 50, 50, 75, 100], float)
-STAND_X = np.array([190, 190, 190, 210, 210, 210, 200, 200, 200, 200, 180, 182, 185, 215, 218, 220], float)
+STAND_X = np.array([225, 212, 195, 205, 192, 180, 200, 200, 200, 200, 180, 182, 185, 215, 218, 220], float)
+LEGS = [JOINT_INDEX[f"{side}_{j}"] for side in ("right", "left") for j in ("hip", "knee", "ankle")]
 
 
 def walking(frames: int, fps: float, speed_px: float = 4.0, rng=None):
@@ -43,6 +44,28 @@ def test_joint_gaussians_peak_where_the_joints_are():
     k = SKELETON_EDGES.index((JOINT_INDEX["right_hip"], JOINT_INDEX["right_knee"]))
     mid = cell_of(STAND_Y[[2, 1]].mean(), STAND_X[[2, 1]].mean(), ref)
     assert maps[mid[0], mid[1], 16 + k] > 0.7
+
+
+def test_legs_are_ordered_front_first_whatever_their_labels():
+    """joint-maps-v2: the leg ahead fills the right-leg channels, so a pose engine that mixes
+    up the legs (BlazePose does, in profile) gives the same features."""
+    probs = np.linspace(0.5, 1.0, NUM_JOINTS)[None]
+    plain = joint_maps(STAND_Y[None], STAND_X[None], probs)
+    swap = np.arange(NUM_JOINTS)
+    swap[LEGS] = swap[LEGS[3:] + LEGS[:3]]  # right hip/knee/ankle <-> left hip/knee/ankle
+    relabelled = joint_maps(STAND_Y[None, swap], STAND_X[None, swap], probs[:, swap])
+    np.testing.assert_allclose(relabelled, plain, atol=1e-6)
+    # the leg ahead is in the right-leg channels, with its own probabilities
+    ankle = JOINT_INDEX["right_ankle"]
+    peak = np.unravel_index(np.argmax(relabelled[0, ..., ankle]), FEATURE_SHAPE[:2])
+    ref = person_reference(STAND_Y[None], STAND_X[None], probs)[0]
+    assert peak == cell_of(STAND_Y[ankle], STAND_X[ankle], ref)
+    assert relabelled[0, ..., ankle].max() == pytest.approx(plain[0, ..., ankle].max(), rel=1e-5)
+    # arms keep their labels
+    arms = [JOINT_INDEX[f"{side}_{j}"] for side in ("right", "left") for j in ("wrist", "elbow", "shoulder")]
+    swap_arms = np.arange(NUM_JOINTS)
+    swap_arms[arms] = swap_arms[arms[3:] + arms[:3]]
+    assert not np.allclose(joint_maps(STAND_Y[None, swap_arms], STAND_X[None, swap_arms], probs[:, swap_arms]), plain)
 
 
 def test_probability_scales_and_missing_torso_gives_zeros():

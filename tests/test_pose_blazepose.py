@@ -65,7 +65,7 @@ def _assert_anatomical(pose):
 
 def test_implements_the_protocol(engine):
     assert isinstance(engine, PoseEstimator)
-    assert engine.feature_space == "joint-maps-v1"
+    assert engine.feature_space == "joint-maps-v2"
 
 
 def test_registry():

@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_videos"
 SCRIPT = REPO / "scripts" / "make_sample_videos.py"
-NAMES = [f"person{k}_walk{j}.mp4" for k in (1, 2, 3) for j in (1, 2)]
+NAMES = [f"person{k}_walk{j}.mp4" for k in (1, 2, 3) for j in (1, 2)] + ["person4_walk1.mp4"]  # person 4: a stranger
 
 
 @pytest.fixture(scope="module")

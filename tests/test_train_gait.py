@@ -13,8 +13,9 @@ from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS, FEATURE_SHAPE
 from gaitcli.gait.checkpoint import GaitCheckpoint
 from gaitcli.gait.model import default_model_path
 from gaitcli.gait.numpy_forward import NumpyGaitNetwork
+from gaitcli.training.gait_config import scaled_widths
 
-TINY = ["--identities", "8", "--walks", "2", "--val-identities", "4", "--steps", "3", "--no-mocap"]
+TINY = ["--identities", "8", "--walks", "2", "--val-identities", "4", "--steps", "3", "--no-mocap", "--fresh", "4", "--width-scale", "0.5"]
 
 
 def _train(out, *extra):
@@ -40,8 +41,10 @@ def test_training_writes_a_checkpoint_for_joint_maps(tiny_run):
     ckpt = GaitCheckpoint.load(folder / "a.npz")
     assert ckpt.feature_space == FEATURE_SPACE_JOINT_MAPS
     assert ckpt.training["steps"] == 3 and ckpt.training["seed"] == 20261124
+    assert ckpt.config.widths == scaled_widths(0.5) and ckpt.config.identification_size == 64
     report = json.loads((folder / "a.json").read_text())
     assert report["history"] and np.isfinite(report["history"][-1]["loss"])
+    assert report["fresh_walks"] == 2 * 4  # fresh walks drawn before steps 2 and 3
     net = NumpyGaitNetwork.load(folder / "a.npz", feature_space=FEATURE_SPACE_JOINT_MAPS)
     vec = net.feed_forward(np.random.default_rng(0).random((10, *FEATURE_SHAPE), dtype=np.float32))
     assert vec.shape == (ckpt.config.identification_size,) and np.all(np.isfinite(vec))
@@ -75,3 +78,26 @@ def test_default_model_ships_and_numpy_equals_keras():
     np.testing.assert_allclose(
         NumpyGaitNetwork.from_checkpoint(ckpt).feed_forward_batch(x), keras_net.feed_forward_batch(x), atol=1e-4
     )
+
+
+def test_fresh_walks_are_new_walks_of_the_same_people():
+    """The refresher swaps a slot's walk for an unseen walk of the same person, reproducibly."""
+    from gaitcli.training.gait import GaitTrainingConfig, WalkRefresher, build_walks
+
+    cfg = GaitTrainingConfig(train_identities=3, walks_per_identity=2, include_mocap=False)
+
+    def refreshed():
+        data = build_walks(3, 2, cfg.seed, log=lambda _: None)
+        before = [w.joints[0].copy() for w in data.walks]
+        labels = data.labels.copy()
+        refresher = WalkRefresher(data, cfg)
+        refresher.refresh(4)
+        return data, before, labels, refresher
+
+    data, before, labels, refresher = refreshed()
+    changed = [i for i, w in enumerate(data.walks) if w.joints[0].shape != before[i].shape or not np.array_equal(w.joints[0], before[i])]
+    assert len(changed) == 4 and refresher.replaced == 4
+    assert np.array_equal(data.labels, labels)  # same people, same classes
+    assert [data.meta[i]["identity"] for i in range(6)] == [0, 0, 1, 1, 2, 2]
+    again, _, _, _ = refreshed()
+    assert all(np.array_equal(a.joints[0], b.joints[0]) for a, b in zip(data.walks, again.walks))

@@ -1,7 +1,9 @@
 """`gaitcli demo`: the main job on the bundled sample videos — enroll one walk per person, identify the rest.
 
-Sample clips are named ``<person>_walk<k>.mp4`` (see sample_videos/README.md): each person's
-first walk is enrolled into a gallery, every other walk is identified against it. The same as
+Sample clips are named ``<person>_walk<k>.mp4`` (see sample_videos/README.md): the first walk
+of each person with two or more walks is enrolled into a gallery, and every other walk is
+identified against it. People with a single walk are strangers: never enrolled, they should
+come out ``unknown``. The same as
 running ``gaitcli enroll`` and ``gaitcli identify`` by hand, with the models loaded once.
 """
 
@@ -28,7 +30,7 @@ def demo(
 
     from gaitcli.api import Embedder
     from gaitcli.errors import InputError
-    from gaitcli.gallery.store import Gallery, editing
+    from gaitcli.gallery.store import UNKNOWN, Gallery, editing
 
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder; run from the gaitcli repository root or give the sample_videos folder")
@@ -38,7 +40,12 @@ def demo(
         if m and path.is_file() and not path.name.startswith("."):
             walks.setdefault(m["person"], []).append((int(m["walk"]), path))
     enrolled = {person: min(items)[1] for person, items in walks.items() if len(items) >= 2}
-    probes = [(person, p) for person, items in walks.items() if person in enrolled for _, p in sorted(items) if p != enrolled[person]]
+    probes = [  # (who walks, the right answer, clip)
+        (person, person if person in enrolled else UNKNOWN, p)
+        for person, items in walks.items()
+        for _, p in sorted(items)
+        if p != enrolled.get(person)
+    ]
     if not enrolled:
         raise InputError(f"{folder} holds no <person>_walk<k> clips with two walks of one person")
 
@@ -48,24 +55,26 @@ def demo(
         vectors = {}
         with progress(disable=as_json) as bar:
             task = bar.add_task("embedding walks", total=len(enrolled) + len(probes))
-            for clip in [*enrolled.values(), *(p for _, p in probes)]:
+            for clip in [*enrolled.values(), *(p for _, _, p in probes)]:
                 vectors[clip] = embedder.embed(clip).vector
                 bar.advance(task)
         with editing(path, create=lambda: Gallery(embedder.gait.fingerprint, embedder.feature_space, embedder.gait.dimension)) as target:
             for person, clip in enrolled.items():
                 target.add(person, vectors[clip][None], [str(clip)])
-            answers = target.identify([vectors[p] for _, p in probes], top_k=3)
+            answers = target.identify([vectors[p] for _, _, p in probes], top_k=3)
     rows = [
         {
             "walk": clip.name,
-            "truth": person,
+            "person": person,
+            "enrolled": person in enrolled,
+            "truth": truth,
             "name": a.name,
             "nearest": a.candidates[0].name,
             "score": a.score,
             "threshold": a.threshold,
-            "correct": a.name == person,
+            "correct": a.name == truth,
         }
-        for (person, clip), a in zip(probes, answers)
+        for (person, truth, clip), a in zip(probes, answers)
     ]
     correct = sum(r["correct"] for r in rows)
     if as_json:
@@ -78,11 +87,14 @@ def demo(
         table.add_column(column)
     for r in rows:
         mark = "✓" if r["correct"] else "✗"
-        table.add_row(r["walk"], r["truth"], r["name"], r["nearest"], f"{r['score']:.3f}", mark)
+        who = r["person"] if r["enrolled"] else f"{r['person']} (never enrolled)"
+        table.add_row(r["walk"], who, r["name"], r["nearest"], f"{r['score']:.3f}", mark)
     console.print(table)
-    nearest = sum(r["nearest"] == r["truth"] for r in rows)
+    known = [r for r in rows if r["enrolled"]]
+    nearest = sum(r["nearest"] == r["truth"] for r in known)
     threshold = rows[0]["threshold"] if rows else float("nan")
     err_console.print(
-        f"identified {correct} of {len(rows)} walks correctly; the nearest person was right for {nearest} "
+        f"identified {correct} of {len(rows)} walks correctly ({len(rows) - len(known)} of them by strangers, who should "
+        f"be unknown); the nearest person was right for {nearest} of {len(known)} enrolled people's walks "
         f"(open-set threshold {threshold:.3f}; gait model {embedder.gait.describe()})"
     )

@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from gaitcli.cli.output import err_console, print_json, progress
+from gaitcli.training.gait_config import GaitTrainingConfig
 
 app = typer.Typer(
     help="Train the networks on your own annotated data.",
@@ -117,17 +118,26 @@ def pose(
         err_console.print(f"done: {status.step} steps; use it with: gaitcli pose --engine ir --checkpoint {weights} IMAGE", soft_wrap=True, highlight=False)
 
 
+_GAIT = GaitTrainingConfig()  # the defaults of the recipe, kept in one place
+
+
 @app.command("gait")
 def gait(
     out: Path = typer.Option(..., "--out", "-o", help="Gait checkpoint to write (.npz); a report lands beside it (.json)."),
-    seed: int = typer.Option(20261124, "--seed", help="Seeds the synthetic people, their walks and the network."),
-    identities: int = typer.Option(320, "--identities", min=8, help="Synthetic training people."),
-    walks: int = typer.Option(8, "--walks", min=2, help="Walks per training person."),
-    val_identities: int = typer.Option(64, "--val-identities", min=2, help="Held-out synthetic people for validation."),
-    steps: int = typer.Option(600, "--steps", min=1, help="Training steps (the time budget may stop earlier)."),
-    minutes: float = typer.Option(45.0, "--minutes", help="Time budget in minutes, data generation included."),
-    rnn_layers: int = typer.Option(1, "--rnn-layers", min=1, max=4, help="Stacked GRU layers."),
-    mocap: bool = typer.Option(True, "--mocap/--no-mocap", help="Mix in the real CMU walks of ../shared/data/mocap when present."),
+    seed: int = typer.Option(_GAIT.seed, "--seed", help="Seeds the synthetic people, their walks and the network."),
+    identities: int = typer.Option(_GAIT.train_identities, "--identities", min=8, help="Synthetic training people."),
+    walks: int = typer.Option(_GAIT.walks_per_identity, "--walks", min=2, help="Walks per training person held at a time."),
+    fresh: int = typer.Option(
+        _GAIT.fresh_walks_per_step, "--fresh", min=0, help="Training walks replaced by new walks of the same people per step (0: a fixed set)."
+    ),
+    val_identities: int = typer.Option(_GAIT.val_identities, "--val-identities", min=2, help="Held-out synthetic people for validation."),
+    steps: int = typer.Option(_GAIT.steps, "--steps", min=1, help="Training steps (the time budget may stop earlier)."),
+    minutes: float = typer.Option(_GAIT.time_budget_minutes, "--minutes", help="Time budget in minutes, data generation included."),
+    rnn_layers: int = typer.Option(_GAIT.rnn_layers, "--rnn-layers", min=1, max=4, help="Stacked GRU layers."),
+    width_scale: float = typer.Option(
+        1.0, "--width-scale", min=0.05, help="Network widths as a multiple of the default model's (4: the seed's full GaitNN)."
+    ),
+    mocap: bool = typer.Option(_GAIT.include_mocap, "--mocap/--no-mocap", help="Mix in the real CMU walks of ../shared/data/mocap when present."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON on stdout."),
 ) -> None:
@@ -144,16 +154,19 @@ def gait(
         raise InputError(f"{out} already exists; pass --force to overwrite it")
     if not out.parent.is_dir():
         raise InputError(f"folder {out.parent} does not exist; create it first")
-    from gaitcli.training.gait import GaitTrainingConfig, train_gait
+    from gaitcli.training.gait import train_gait
+    from gaitcli.training.gait_config import scaled_widths
 
     cfg = GaitTrainingConfig(
         seed=seed,
         train_identities=identities,
         walks_per_identity=walks,
+        fresh_walks_per_step=fresh,
         val_identities=val_identities,
         steps=steps,
         time_budget_minutes=minutes,
         rnn_layers=rnn_layers,
+        widths=scaled_widths(width_scale),
         include_mocap=mocap,
     )
     with progress(disable=as_json) as bar:

@@ -28,17 +28,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gaitcli.constants import L_ANKLE, L_HIP, L_KNEE, NUM_JOINTS, PELVIS, R_ANKLE, R_HIP, R_KNEE, THORAX
+from gaitcli.constants import (
+    CANONICAL_FPS,
+    L_ANKLE,
+    L_HIP,
+    L_KNEE,
+    NUM_JOINTS,
+    PELVIS,
+    R_ANKLE,
+    R_HIP,
+    R_KNEE,
+    THORAX,
+    WINDOW_FRAMES,
+    WINDOW_STRIDE,
+)
 from gaitcli.features.joint_maps import joint_maps, person_reference, smooth_references
 
-CANONICAL_FPS = 15.0  # the frame rate the gait network sees (gait cycle ~1.1 s = ~16 frames)
 MIN_TORSO_PROBABILITY = 0.3
 MIN_LEG_PROBABILITY = 0.3
 MAX_GAP_SECONDS = 0.2  # shorter runs of unusable frames are interpolated
 MIN_SEGMENT_SECONDS = 0.5  # shorter usable runs are dropped
 MIRROR_MIN_TRAVEL = 0.5  # torso lengths of leftward travel before a walk is mirrored
-WINDOW_FRAMES = 24  # frames per gait window at CANONICAL_FPS (1.6 s: more than one gait cycle)
-WINDOW_STRIDE = 12
 MIN_WALK_SECONDS = 1.0  # less usable walk than this cannot hold a gait cycle
 
 _LEGS = [R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE]

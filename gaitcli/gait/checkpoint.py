@@ -5,7 +5,7 @@ The file is an uncompressed NumPy ``.npz`` archive (read with ``allow_pickle=Fal
 * one float32 array per weight, named as in :mod:`gaitcli.gait.architecture`
   (``stem/kernel``, ``rnn_0/recurrent_kernel``, ...);
 * ``meta``: a JSON string ``{"format": "gaitcli-gait", "format_version": 1, "architecture":
-  {...}, "feature_space": "seed-ir-v1" | "joint-maps-v1" | ..., "training": {...},
+  {...}, "feature_space": "seed-ir-v1" | "joint-maps-v2" | ..., "training": {...},
   "fingerprint": "<sha256 hex>"}``.
 
 The fingerprint is a SHA-256 over the architecture (canonical JSON) and every weight (name,
@@ -41,7 +41,7 @@ FEATURE_SPACE_NAMES = {
 
 
 def describe_feature_space(space: str) -> str:
-    """``"gaitcli's joint maps (joint-maps-v1)"`` and the like."""
+    """``"gaitcli's joint maps (joint-maps-v2)"`` and the like."""
     name = FEATURE_SPACE_NAMES.get(space)
     return f"{name} ({space})" if name else space
 
@@ -93,7 +93,7 @@ class GaitCheckpoint:
         epochs, accuracy, or the converted file). Raises ``ValueError`` on bad arguments.
         """
         if not isinstance(feature_space, str) or not feature_space.strip():
-            raise ValueError("feature_space must be a non-empty string such as 'joint-maps-v1'")
+            raise ValueError("feature_space must be a non-empty string such as 'joint-maps-v2'")
         training = dict(training or {})
         json.dumps(training)  # must be JSON (raises TypeError otherwise)
         checked = check_weights(config, weights)

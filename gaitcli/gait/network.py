@@ -20,12 +20,16 @@ the seed's identification vectors.
 
 from __future__ import annotations
 
+from gaitcli.tf_import import import_tensorflow
+
+import_tensorflow()  # Keras imports TensorFlow: load it first, without its start-up chatter
+
 from pathlib import Path
 from typing import Any, Mapping
 
-import keras
+import keras  # noqa: E402
 import numpy as np
-from keras import layers, ops
+from keras import layers, ops  # noqa: E402
 
 from gaitcli.constants import FEATURE_SHAPE, FEATURE_SPACE_SEED_IR
 from gaitcli.errors import ModelError

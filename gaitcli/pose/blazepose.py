@@ -7,7 +7,7 @@ For video, :meth:`BlazePoseEstimator.track` follows a person from frame to frame
 ROI its landmarks predict, so the detector only runs again when the person is lost.
 
 Spatial features are the joint maps of :mod:`gaitcli.features.joint_maps` (feature space
-``"joint-maps-v1"``), rendered from the joints with each frame's own reference.
+``"joint-maps-v2"``), rendered from the joints with each frame's own reference.
 """
 
 from __future__ import annotations

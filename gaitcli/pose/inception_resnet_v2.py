@@ -18,7 +18,11 @@ This module imports Keras (and so TensorFlow): import it only where the network 
 
 from __future__ import annotations
 
-from keras import layers
+from gaitcli.tf_import import import_tensorflow
+
+import_tensorflow()  # Keras imports TensorFlow: load it first, without its start-up chatter
+
+from keras import layers  # noqa: E402
 
 BN_EPSILON = 0.001
 #: The seed's batch-norm decay (``inception_resnet_v2_arg_scope(batch_norm_decay=0.999)``).

@@ -9,10 +9,14 @@ the network does not use (``global_step``, optimizer slots, ImageNet logits) are
 
 from __future__ import annotations
 
+from gaitcli.tf_import import import_tensorflow
+
+import_tensorflow()  # Keras imports TensorFlow: load it first, without its start-up chatter
+
 from pathlib import Path
 
 import numpy as np
-from keras import layers
+from keras import layers  # noqa: E402
 
 from gaitcli.errors import ModelError
 from gaitcli.pose.inception_resnet_v2 import TRUNK_SCOPE, slim_scope

@@ -25,15 +25,18 @@ This module imports TensorFlow: import it only where the network is needed.
 
 from __future__ import annotations
 
+from gaitcli.tf_import import import_tensorflow
+
+tf = import_tensorflow()  # Keras imports TensorFlow: load it first, without its start-up chatter
+
 import os
 import warnings
 from pathlib import Path
 from typing import Sequence
 
-import keras
+import keras  # noqa: E402
 import numpy as np
-import tensorflow as tf
-from keras import layers, ops
+from keras import layers, ops  # noqa: E402
 
 from gaitcli.atomic import atomic_output
 from gaitcli.constants import FEATURE_CHANNELS, FEATURE_SPACE_SEED_IR, IR_HEATMAP_SIZE, IR_INPUT_SIZE, NUM_JOINTS

@@ -42,6 +42,9 @@ __all__ = [
     "observe_walk",
     "sample_identity",
     "simulate_walk",
+    "synthetic_identity",
+    "synthetic_walk",
+    "WalkOptions",
 ]
 
 #: Image sizes (H, W) a walk may be filmed at.
@@ -221,21 +224,33 @@ def _draw(value, rng: np.random.Generator) -> float:
     return float(value)
 
 
+@dataclass(frozen=True)
+class WalkOptions:
+    """How synthetic walks are drawn and filmed (:func:`make_sequences`, :func:`synthetic_walk`).
+
+    Per walk: a covariate with probability ``covariate_share`` (uniform over ``covariates``),
+    camera yaw uniform in ``±max_yaw_deg``, direction ±1, and ``fps``/``seconds``/
+    ``noise_level`` drawn from their ranges (a number is used as it is).
+    """
+
+    covariate_share: float = 0.4
+    covariates: tuple[str, ...] = COVARIATES
+    max_yaw_deg: float = 30.0
+    fps: float | tuple[float, float] = (24.0, 30.0)
+    seconds: float | tuple[float, float] = (3.0, 5.0)
+    noise_level: float | tuple[float, float] = (0.5, 1.5)
+
+
 def make_sequences(
     n_identities: int,
     walks_per_identity: int,
     seed: int,
     *,
     identity_offset: int = 0,
-    covariate_share: float = 0.4,
-    covariates: tuple[str, ...] = COVARIATES,
-    max_yaw_deg: float = 30.0,
-    fps: float | tuple[float, float] = (24.0, 30.0),
-    seconds: float | tuple[float, float] = (3.0, 5.0),
-    noise_level: float | tuple[float, float] = (0.5, 1.5),
     include_mocap: bool = False,
     mocap_views: int = 4,
     mocap_dir: str | Path | None = None,
+    **options,
 ) -> list[tuple]:
     """Synthetic (and optionally real) walks as a pose engine would see them.
 
@@ -245,33 +260,42 @@ def make_sequences(
     are ``identity_offset + k`` for k < ``n_identities`` (so disjoint offsets/seeds give
     disjoint people); real walks are labelled ``"cmu-SS"`` by CMU subject (``include_mocap``,
     ``mocap_views`` camera/noise draws per real walk; silently none when
-    :func:`mocap_available` is False).
-
-    Per walk: a covariate with probability ``covariate_share`` (uniform over ``covariates``),
-    camera yaw uniform in ``±max_yaw_deg``, direction ±1, and ``fps``/``seconds``/
-    ``noise_level`` drawn from their ranges. Deterministic given ``seed``; identity ``k``'s
-    walks do not depend on ``n_identities``.
+    :func:`mocap_available` is False). ``options`` are :class:`WalkOptions` fields.
+    Deterministic given ``seed``; identity ``k``'s walks do not depend on ``n_identities``.
     """
+    how = WalkOptions(**options)
     out: list[tuple] = []
     for k in range(n_identities):
-        ident_id = identity_offset + k
-        identity = sample_identity(np.random.default_rng([seed, 0, ident_id]), ident_id)
-        for w in range(walks_per_identity):
-            rng = np.random.default_rng([seed, 1, ident_id, w])
-            covariate = None
-            if covariates and rng.random() < covariate_share:
-                covariate = covariates[int(rng.integers(len(covariates)))]
-            direction = 1 if rng.random() < 0.5 else -1
-            rate = _draw(fps, rng)
-            walk = simulate_walk(identity, rng, fps=rate, seconds=_draw(seconds, rng), covariate=covariate, direction=direction)
-            out.append(_observed(walk, rng, max_yaw_deg, _draw(noise_level, rng), {"source": "synthetic", **walk.meta}))
+        identity = synthetic_identity(seed, identity_offset + k)
+        out.extend(synthetic_walk(identity, seed, w, how) for w in range(walks_per_identity))
     if include_mocap and mocap_available(mocap_dir):
         rng = np.random.default_rng([seed, 2])
-        rate, length = _draw(fps, rng), _draw(seconds, rng)
+        rate, length = _draw(how.fps, rng), _draw(how.seconds, rng)
         for walk in mocap_walks(rng, fps=rate, seconds=length, mocap_dir=mocap_dir):
             for _ in range(mocap_views):
-                out.append(_observed(walk, rng, max_yaw_deg, _draw(noise_level, rng), dict(walk.meta)))
+                out.append(_observed(walk, rng, how.max_yaw_deg, _draw(how.noise_level, rng), dict(walk.meta)))
     return out
+
+
+def synthetic_identity(seed: int, identity_id: int) -> Identity:
+    """Person ``identity_id`` of the synthetic population ``seed`` (as :func:`make_sequences` draws them)."""
+    return sample_identity(np.random.default_rng([seed, 0, identity_id]), identity_id)
+
+
+def synthetic_walk(identity: Identity, seed: int, walk_index: int, how: WalkOptions = WalkOptions()) -> tuple:
+    """Walk number ``walk_index`` of ``identity``, observed: ``(identity_id, coords_y, coords_x, probs, meta)``.
+
+    Deterministic given ``(seed, identity, walk_index)``, so a trainer can draw fresh walks of
+    the same people (any ``walk_index``) reproducibly.
+    """
+    rng = np.random.default_rng([seed, 1, identity.identity_id, walk_index])
+    covariate = None
+    if how.covariates and rng.random() < how.covariate_share:
+        covariate = how.covariates[int(rng.integers(len(how.covariates)))]
+    direction = 1 if rng.random() < 0.5 else -1
+    rate = _draw(how.fps, rng)
+    walk = simulate_walk(identity, rng, fps=rate, seconds=_draw(how.seconds, rng), covariate=covariate, direction=direction)
+    return _observed(walk, rng, how.max_yaw_deg, _draw(how.noise_level, rng), {"source": "synthetic", **walk.meta})
 
 
 def _observed(walk: Walk, rng: np.random.Generator, max_yaw_deg: float, noise_level: float, meta: dict) -> tuple:

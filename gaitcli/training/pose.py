@@ -245,7 +245,9 @@ def _publish(source: Path, target: Path) -> None:
 
 def pose_loss(logits, targets, visible, loss: str):
     """The seed's loss: per (image, joint) sum over the map, masked, mean over visible joints."""
-    import tensorflow as tf
+    from gaitcli.tf_import import import_tensorflow
+
+    tf = import_tensorflow()
 
     if loss == "sce":
         per_pixel = tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=logits)
@@ -257,7 +259,9 @@ def pose_loss(logits, targets, visible, loss: str):
 
 def joint_distance(logits, joints, visible):
     """Mean distance (px of the 299x299 input) of the heat maps' arg-max joints to ``joints``."""
-    import tensorflow as tf
+    from gaitcli.tf_import import import_tensorflow
+
+    tf = import_tensorflow()
 
     from gaitcli.pose.ir_network import HEAT_SMOOTHING, smooth
 
@@ -327,7 +331,9 @@ def plan_pose_training(config: PoseTrainingConfig) -> PoseTrainingPlan:
 def _build(plan: PoseTrainingPlan):
     """The network (with its starting weights), the optimizer and the compiled training step."""
     import keras
-    import tensorflow as tf
+    from gaitcli.tf_import import import_tensorflow
+
+    tf = import_tensorflow()
 
     from gaitcli.pose.ir_network import HumanPoseIRNetwork
 
@@ -380,7 +386,9 @@ def train_pose(
     ``on_step`` is called after every optimizer step, ``on_save`` after every checkpoint.
     On KeyboardInterrupt a checkpoint is saved before the interrupt propagates.
     """
-    import tensorflow as tf
+    from gaitcli.tf_import import import_tensorflow
+
+    tf = import_tensorflow()
 
     if isinstance(plan, PoseTrainingConfig):
         plan = plan_pose_training(plan)

@@ -1,0 +1,67 @@
+"""The recipe of a gait training run: every default of ``gaitcli train gait`` lives here.
+
+Kept free of NumPy and TensorFlow so that the CLI can show these defaults without importing
+either (see :mod:`gaitcli.training.gait` for what each setting does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gaitcli.constants import WINDOW_FRAMES
+
+#: The default model's widths: the seed's GaitNN narrowed about 4x for CPU training/inference.
+DEFAULT_WIDTHS: dict[str, int] = {
+    "stem": 64,
+    "block8_channels": 128,
+    "block8_inner": 32,
+    "block4_channels": 128,
+    "block4_inner": 48,
+    "head_1x1": 64,
+    "head_3x3": 64,
+    "fc": 128,
+    "rnn_units": 128,
+}
+
+
+def scaled_widths(scale: float) -> dict[str, int]:
+    """:data:`DEFAULT_WIDTHS` times ``scale``, each capped at the seed's width (so ``4`` gives
+    exactly the seed's GaitNN, ``0.5`` a network half as wide as the default)."""
+    from gaitcli.gait.architecture import SEED_WIDTHS  # (imports NumPy: only when asked)
+
+    if not scale > 0:
+        raise ValueError(f"width scale must be positive, not {scale!r}")
+    return {k: max(1, min(int(round(v * scale)), SEED_WIDTHS[k])) for k, v in DEFAULT_WIDTHS.items()}
+
+
+@dataclass
+class GaitTrainingConfig:
+    """Everything that determines a training run (stored in the checkpoint)."""
+
+    seed: int = 20261124
+    train_identities: int = 640
+    walks_per_identity: int = 4
+    val_identities: int = 64
+    val_walks_per_identity: int = 6
+    recurrent_unit: str = "GRU"
+    rnn_layers: int = 1
+    widths: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WIDTHS))
+    input_scale: float = 1.0  # joint maps are already in [0, 1]
+    batch_identities: int = 16
+    walks_per_batch_identity: int = 2
+    window: int = WINDOW_FRAMES
+    steps: int = 1500
+    optimizer: str = "adam"  # or the seed's "rmsprop" (learnt no faster in short trials)
+    learning_rate: float = 3e-4
+    decay_steps: int = 1000
+    decay_rate: float = 0.5
+    clip_norm: float = 5.0
+    cosine_scale: float = 16.0
+    cosine_margin: float = 0.1
+    triplet_weight: float = 0.3
+    triplet_margin: float = 0.2
+    joint_jitter: float = 0.01  # extra per-frame joint noise (torso lengths) during training
+    include_mocap: bool = True  # mix in the real CMU walks of ../shared/data/mocap when present
+    fresh_walks_per_step: int = 16  # synthetic training walks replaced by new walks of the same people each step
+    eval_every: int = 100
+    time_budget_minutes: float = 60.0

@@ -1,0 +1,60 @@
+"""The gallery on real clips, through the real CLI: enroll each sample_videos/ person from one
+walk, identify their other walk, and a person never enrolled comes out ``unknown``.
+
+The clips differ from the enrolled walk in direction, speed, distance and scene (and one carries
+a bag, one wears a coat); see sample_videos/README.md. The default pose engine and gait model do
+all the work, as `gaitcli enroll` / `gaitcli identify` run them for a user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from gaitcli.cli.main import main
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "sample_videos"
+PEOPLE = ["person1", "person2", "person3"]
+STRANGER = "person4"
+
+
+@pytest.fixture(scope="module")
+def answers(tmp_path_factory):
+    """Enroll walk 1 of persons 1-3 (one `enroll` each), identify their walk 2 and the stranger."""
+    gallery = tmp_path_factory.mktemp("samples") / "people.gallery"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GAITCLI_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "samples-config"))
+        for person in PEOPLE:
+            with pytest.raises(SystemExit) as exit_info:
+                main(["enroll", "--gallery", str(gallery), "--name", person, str(SAMPLES / f"{person}_walk1.mp4")])
+            assert exit_info.value.code == 0
+        probes = [SAMPLES / f"{person}_walk2.mp4" for person in PEOPLE] + [SAMPLES / f"{STRANGER}_walk1.mp4"]
+        buffer = io.StringIO()  # capsys is per test; this fixture runs once per module
+        with contextlib.redirect_stdout(buffer), pytest.raises(SystemExit) as exit_info:
+            main(["identify", "--gallery", str(gallery), "--json", "--top-k", "3", *map(str, probes)])
+        assert exit_info.value.code == 0
+    records = json.loads(buffer.getvalue())
+    assert len(records) == len(probes)
+    return {Path(r["input"]).name: r for r in records}
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+@pytest.mark.xfail(
+    reason="known gap of the default gait model (issue 5 open): from BlazePose's joints on these clips it names "
+    "person2 but not person1 or person3, though it separates all three from their true joints (README: Limits)",
+    strict=False,
+)
+def test_enrolled_people_are_named_from_their_other_walk(answers, person):
+    record = answers[f"{person}_walk2.mp4"]
+    assert record["name"] == person, f"{person}_walk2 identified as {record['name']}: {record['candidates']}"
+
+
+def test_a_stranger_is_unknown(answers):
+    record = answers[f"{STRANGER}_walk1.mp4"]
+    assert record["name"] == "unknown", f"the never-enrolled {STRANGER} was named {record['name']}: {record['candidates']}"
+    assert record["candidates"] and record["candidates"][0]["name"] in PEOPLE  # the runners-up are still shown
