@@ -133,7 +133,7 @@ def test_newer_format_and_bad_architecture_are_refused(checkpoint, tmp_path):
 
 def test_require_refuses_another_feature_space(checkpoint):
     checkpoint.require(feature_space=FEATURE_SPACE_JOINT_MAPS)
-    with pytest.raises(ModelError, match=r"trained on gaitcli's joint maps \(joint-maps-v1\).*gives the seed "):
+    with pytest.raises(ModelError, match=r"trained on gaitcli's joint maps \(joint-maps-v2\).*gives the seed "):
         checkpoint.require(feature_space=FEATURE_SPACE_SEED_IR)
 
 
@@ -154,7 +154,7 @@ def test_inference_path_never_imports_tensorflow(checkpoint, tmp_path):
     code = (
         "import sys, numpy as np\n"
         "from gaitcli.gait import NumpyGaitNetwork\n"
-        f"net = NumpyGaitNetwork.load({str(path)!r}, feature_space='joint-maps-v1')\n"
+        f"net = NumpyGaitNetwork.load({str(path)!r}, feature_space='joint-maps-v2')\n"
         "v = net.feed_forward(np.ones((4, 17, 17, 32), np.float32))\n"
         "assert v.shape == (16,), v.shape\n"
         "heavy = [m for m in ('tensorflow', 'keras', 'sklearn', 'ai_edge_litert') if m in sys.modules]\n"
