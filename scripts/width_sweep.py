@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val-identities", type=int, default=128, help="held-out people (more: less noisy rank-1)")
     parser.add_argument("--out", type=Path, help="write the table as JSON here too")
     args, extra = parser.parse_known_args(argv)  # anything else goes to `gaitcli train gait`
+    from gaitcli.gait.checkpoint import GaitCheckpoint
+
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for scale in args.scales:
@@ -40,8 +42,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(done.stderr[-2000:], file=sys.stderr)
                 return done.returncode
             report = json.loads(done.stdout)
-            from gaitcli.gait.checkpoint import GaitCheckpoint
-
             ckpt = GaitCheckpoint.load(out)
             params = sum(int(v.size) for v in ckpt.weights.values())
             last = report["history"][-1]
