@@ -43,12 +43,14 @@ def answers(tmp_path_factory):
     return {Path(r["input"]).name: r for r in records}
 
 
-@pytest.mark.parametrize("person", PEOPLE)
-@pytest.mark.xfail(
+_GAP = pytest.mark.xfail(
     reason="known gap of the default gait model (issue 5 open): from BlazePose's joints on these clips it names "
     "person2 but not person1 or person3, though it separates all three from their true joints (README: Limits)",
     strict=False,
 )
+
+
+@pytest.mark.parametrize("person", [pytest.param(p, marks=() if p == "person2" else _GAP) for p in PEOPLE])
 def test_enrolled_people_are_named_from_their_other_walk(answers, person):
     record = answers[f"{person}_walk2.mp4"]
     assert record["name"] == person, f"{person}_walk2 identified as {record['name']}: {record['candidates']}"

@@ -5,10 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaitcli.constants import L_HIP, L_SHOULDER, L_WRIST, PELVIS, R_ANKLE, R_HIP, R_SHOULDER, R_WRIST, THORAX
+from gaitcli.constants import (
+    HEAD_TOP,
+    L_ELBOW,
+    L_HIP,
+    L_KNEE,
+    L_SHOULDER,
+    L_WRIST,
+    PELVIS,
+    R_ANKLE,
+    R_ELBOW,
+    R_HIP,
+    R_KNEE,
+    R_SHOULDER,
+    R_WRIST,
+    THORAX,
+)
 from gaitcli.synth import camera as cam
 from gaitcli.synth.dataset import observe, observe_walk, sample_identity, simulate_walk
-from gaitcli.synth.estimator_noise import NoiseProfile, apply_estimator_noise
+from gaitcli.synth.estimator_noise import JOINT_BIAS, NoiseProfile, apply_estimator_noise
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +102,42 @@ def test_estimator_noise_is_scaled_structured_and_bounded(walk):
     dropped_xy, dropped_p = apply_estimator_noise(proj.xy, proj.visibility, proj.far_side, np.random.default_rng(2), _profile(drop_rate=0.05))
     lost = dropped_p[:, R_ANKLE] < 0.05
     assert lost.any() and ((dropped_p >= 0) & (dropped_p <= 1)).all()
+
+
+def test_swapped_arms_carry_their_probability(walk):
+    """When the estimator labels the far elbow as the near one, it is as sure of it as of
+    whatever it sees there: the probability follows the position, not the label."""
+    c = cam.side_camera(walk.joints, image_size=(720, 1280), yaw_deg=0.0)
+    proj = cam.project_walk(walk.joints, c)
+    xy, probs = apply_estimator_noise(proj.xy, proj.visibility, proj.far_side, np.random.default_rng(4),
+                                      _profile(arm_swap_rate=0.3, far_side=0.5))
+    at_left = np.linalg.norm(xy[:, R_ELBOW] - proj.xy[:, L_ELBOW], axis=1) < 1e-6  # right label, left (far) elbow
+    at_right = np.linalg.norm(xy[:, R_ELBOW] - proj.xy[:, R_ELBOW], axis=1) < 1e-6
+    assert at_left.sum() > 10 and at_right.sum() > 10
+    assert probs[at_right, R_ELBOW].mean() - probs[at_left, R_ELBOW].mean() > 0.3
+
+
+def test_single_leg_joints_are_mixed_up_where_the_legs_meet(walk):
+    c = cam.side_camera(walk.joints, image_size=(720, 1280), yaw_deg=0.0)
+    proj = cam.project_walk(walk.joints, c)
+    xy, _ = apply_estimator_noise(proj.xy, proj.visibility, proj.far_side, np.random.default_rng(5), _profile(mix_rate=0.05))
+    knee_swapped = np.linalg.norm(xy[:, R_KNEE] - proj.xy[:, L_KNEE], axis=1) < 1e-6
+    knee_swapped &= np.linalg.norm(proj.xy[:, R_KNEE] - proj.xy[:, L_KNEE], axis=1) > 1e-3
+    ankle_kept = np.linalg.norm(xy[:, R_ANKLE] - proj.xy[:, R_ANKLE], axis=1) < 1e-6
+    assert (knee_swapped & ankle_kept).any()  # a knee crossed over while its ankle stayed
+    gap = np.abs(proj.xy[:, R_KNEE, 0] - proj.xy[:, L_KNEE, 0])
+    assert np.median(gap[knee_swapped]) < np.median(gap)  # ... mostly while the knees are close
+
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_systematic_offsets_follow_the_walking_direction(direction):
+    person = sample_identity(np.random.default_rng(11), 0)
+    walk = simulate_walk(person, np.random.default_rng(12), fps=30.0, seconds=3.0, heading_sd=0.0, direction=direction)
+    proj = cam.project_walk(walk.joints, cam.side_camera(walk.joints, image_size=(720, 1280), yaw_deg=0.0))
+    xy, _ = apply_estimator_noise(proj.xy, proj.visibility, proj.far_side, np.random.default_rng(6), _profile(bias=1.0))
+    height = np.median(np.maximum(proj.xy[:, R_ANKLE, 1], proj.xy[:, 5, 1]) - proj.xy[:, HEAD_TOP, 1])
+    ahead = direction * (xy[:, HEAD_TOP, 0] - proj.xy[:, HEAD_TOP, 0]).mean() / height
+    assert ahead == pytest.approx(JOINT_BIAS[HEAD_TOP, 0], rel=0.1)  # the head top is placed ahead
 
 
 def test_observe_returns_pose_engine_arrays(walk):

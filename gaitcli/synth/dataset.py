@@ -141,7 +141,7 @@ def observe_walk(
             hfov_deg=float(rng.uniform(45.0, 75.0)),
         )
     projection = cam.project_walk(walk.joints, camera)
-    profile = sample_noise_profile(rng, noise_level)
+    profile = sample_noise_profile(rng, noise_level, covariate=walk.covariate)
     xy, probs = apply_estimator_noise(projection.xy, projection.visibility, projection.far_side, rng, profile)
     return Observation(xy[..., 1], xy[..., 0], probs, projection, profile)
 
