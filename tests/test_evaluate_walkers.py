@@ -37,7 +37,6 @@ def test_evaluation_of_unseen_synthetic_walkers(report):
     assert len(reports) == 1
     data = json.loads(reports[0].read_text())
     overall = data["overall"]
-    # 10 people never seen in training, profile views, no covariates: well above chance
     # 20 probes among 10 people: a model at chance reaches rank-1 >= 0.25 with p = 0.04 and
     # rank-5 >= 0.75 with p = 0.02 (binomial); the default model, through BlazePose-like
     # estimator noise, gets 0.30 and 0.90
@@ -49,3 +48,26 @@ def test_evaluation_of_unseen_synthetic_walkers(report):
         if name.endswith(".png"):
             assert files[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert any(name.endswith("-cmc.png") for name in files) and any(name.endswith("-roc.png") for name in files)
+
+
+def test_evaluate_runs_a_gait_model_of_ones_own(walkers, report, tmp_path):
+    """--gait-checkpoint: the walks are embedded by that model (its fingerprint in the report,
+    its own cache file beside the default model's)."""
+    import numpy as np
+
+    from gaitcli.gait.checkpoint import GaitCheckpoint
+    from gaitcli.gait.model import default_model_path
+
+    shipped = GaitCheckpoint.load(default_model_path())
+    rng = np.random.default_rng(0)
+    scrambled = {name: rng.permutation(w.ravel()).reshape(w.shape) for name, w in shipped.weights.items()}
+    mine = GaitCheckpoint.create(shipped.config, scrambled, shipped.feature_space, {"note": "weights shuffled"})
+    path = mine.save(tmp_path / "mine.npz")
+    out = tmp_path / "eval"
+    for extra in ([], ["--gait-checkpoint", str(path)]):
+        with pytest.raises(SystemExit) as done:
+            main(["evaluate", str(walkers), "--gallery-pattern", "walk-1*", "--out", str(out), "--json", *extra])
+        assert done.value.code == 0
+    data = json.loads(next(out.glob("*-report.json")).read_text())
+    assert data["model_fingerprint"] == mine.fingerprint != shipped.fingerprint
+    assert len(list((out / "cache").glob("embeddings-*.npz"))) == 2  # one per model

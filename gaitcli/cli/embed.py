@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from gaitcli.cli import model_options
 from gaitcli.cli.output import console, err_console, print_json, progress
 
 
@@ -16,9 +17,9 @@ def embed(
     json_output: bool = typer.Option(False, "--json", help="Print machine-readable results only."),
     track: Optional[int] = typer.Option(None, "--track", help="Embed this track instead of the main walker (see --list-tracks)."),
     list_tracks: bool = typer.Option(False, "--list-tracks", help="List the people found in each input and which is the walker; embed nothing."),
-    fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate of inputs that have none (frame folders, keypoint files; default 30)."),
-    gait_checkpoint: Optional[Path] = typer.Option(None, "--gait-checkpoint", help="Gait model: a gaitcli .npz or the seed's TF-1 GaitNN checkpoint."),
-    pose_checkpoint: Optional[Path] = typer.Option(None, "--pose-checkpoint", help="Run the seed's HumanPoseIRNetwork (TF-1 .ckpt or converted .weights.h5) for the features; needs a seed gait checkpoint."),
+    fps: Optional[float] = model_options.FPS,
+    gait_checkpoint: Optional[Path] = model_options.GAIT_CHECKPOINT,
+    pose_checkpoint: Optional[Path] = model_options.POSE_CHECKPOINT,
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
 ) -> None:
     """Turn each walk into an identification vector (the default pose engine and gait model, or the seed's)."""

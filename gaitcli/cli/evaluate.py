@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from gaitcli.cli import model_options
 from gaitcli.cli.output import console, err_console, print_json, progress
 
 
@@ -35,14 +36,20 @@ def evaluate(
         None, "--out", help="Folder for the report, plots and embedding cache (default: ./evaluation-<DATASET name>)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    gait_checkpoint: Optional[Path] = model_options.GAIT_CHECKPOINT,
+    pose_checkpoint: Optional[Path] = model_options.POSE_CHECKPOINT,
+    fps: Optional[float] = model_options.FPS,
 ) -> None:
     """Measure identification (rank-1, rank-5, mAP) and verification (EER) on DATASET/<subject>/<walk>.
 
     Walks are videos, frame folders, keypoint files or .npy vectors from `gaitcli embed --out`.
 
-    Writes <protocol>-report.json, <protocol>-cmc.png and <protocol>-roc.png into --out and caches the embeddings there, so a rerun with another protocol does not embed again.
+    Writes <protocol>-report.json, <protocol>-cmc.png and <protocol>-roc.png into --out and caches the embeddings there (per gait model), so a rerun with another protocol does not embed again. --gait-checkpoint evaluates a model of your own.
     """
     from gaitcli.evaluation import evaluate_dataset
+    from gaitcli.evaluation.embedding import ApiEmbedder
+
+    embedder = ApiEmbedder(gait_checkpoint=gait_checkpoint, pose_checkpoint=pose_checkpoint, fps=fps)
 
     with progress() as bar:
         task = bar.add_task("embedding walks", total=None)
@@ -65,6 +72,7 @@ def evaluate(
             gallery_patterns=gallery_patterns,
             probe_patterns=probe_patterns,
             out=out,
+            embedder=embedder,
             on_plan=on_plan,
             on_walk=on_walk,
         )

@@ -51,6 +51,11 @@ class ApiEmbedder:
 
         return api.model_fingerprint(**self.options)
 
+    def cache_key(self) -> str:
+        """What the cached vectors depend on: the gait model and the options that change vectors."""
+        extra = sorted(f"{k}={v}" for k, v in self.options.items() if v is not None and k != "gait_checkpoint")
+        return "|".join([self.fingerprint(), *extra])
+
     def embed(self, path: Path) -> Any:
         from gaitcli import api
 
@@ -123,7 +128,8 @@ def embed_walks(
                 f"one embedding the other walks ({fingerprint[:12]}…); re-embed them or leave them out"
             )
         result.model_fingerprint = fingerprint
-        cache = EmbeddingCache(cache_dir, fingerprint) if cache_dir is not None else None
+        key_of_model = embedder.cache_key() if hasattr(embedder, "cache_key") else fingerprint
+        cache = EmbeddingCache(cache_dir, key_of_model) if cache_dir is not None else None
         if cache is not None and cache.feature_space:
             result.feature_space = cache.feature_space
         last_save = time.monotonic()

@@ -1,0 +1,18 @@
+"""Command-line options that choose the models a walk is embedded with (shared by commands)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+GAIT_CHECKPOINT: Optional[Path] = typer.Option(
+    None, "--gait-checkpoint", help="Gait model: a gaitcli .npz or the seed's TF-1 GaitNN checkpoint (default: the shipped model)."
+)
+POSE_CHECKPOINT: Optional[Path] = typer.Option(
+    None,
+    "--pose-checkpoint",
+    help="Run the seed's HumanPoseIRNetwork (TF-1 .ckpt or converted .weights.h5) for the features; needs a seed gait checkpoint.",
+)
+FPS: Optional[float] = typer.Option(None, "--fps", help="Frame rate of inputs that have none (frame folders, keypoint files; default 30).")
