@@ -143,6 +143,9 @@ class FakeEmbedder:
     def fingerprint(self) -> str:
         return self._fingerprint
 
+    def cache_key(self) -> str:
+        return self._fingerprint
+
     def embed(self, path: Path):
         self.calls.append(Path(path))
         if "nobody" in Path(path).name:

@@ -35,6 +35,10 @@ class Embedder(Protocol):
         """Fingerprint of the gait model that :meth:`embed` uses (cheap: no embedding)."""
         ...
 
+    def cache_key(self) -> str:
+        """What cached vectors depend on: at least :meth:`fingerprint`."""
+        ...
+
     def embed(self, path: Path) -> Any:
         """One walk's result, with ``.vector`` (D,), ``.model_fingerprint`` and ``.feature_space``."""
         ...
@@ -128,8 +132,7 @@ def embed_walks(
                 f"one embedding the other walks ({fingerprint[:12]}…); re-embed them or leave them out"
             )
         result.model_fingerprint = fingerprint
-        key_of_model = embedder.cache_key() if hasattr(embedder, "cache_key") else fingerprint
-        cache = EmbeddingCache(cache_dir, key_of_model) if cache_dir is not None else None
+        cache = EmbeddingCache(cache_dir, embedder.cache_key()) if cache_dir is not None else None
         if cache is not None and cache.feature_space:
             result.feature_space = cache.feature_space
         last_save = time.monotonic()

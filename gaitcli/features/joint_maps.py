@@ -112,14 +112,17 @@ def smooth_references(references: np.ndarray, window: int = 9) -> np.ndarray:
     return ref
 
 
+def right_leg_in_front(jx: np.ndarray) -> np.ndarray:
+    """(B,) bool: the right leg is further along +x than the left (knee + ankle; ties: right)."""
+    return jx[:, R_KNEE] + jx[:, R_ANKLE] >= jx[:, L_KNEE] + jx[:, L_ANKLE]
+
+
 def legs_front_first(jy: np.ndarray, jx: np.ndarray, ps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per frame, put the leg further along +x (knee + ankle) in the right-leg slots (see above).
 
     ``jy``, ``jx``, ``ps`` are (B, 16) with no NaN; returns re-ordered copies.
     """
-    right = jx[:, R_KNEE] + jx[:, R_ANKLE]
-    left = jx[:, L_KNEE] + jx[:, L_ANKLE]
-    order = np.where((left > right)[:, None], _LEGS_SWAPPED[None, :], np.arange(NUM_JOINTS)[None, :])
+    order = np.where(right_leg_in_front(jx)[:, None], np.arange(NUM_JOINTS)[None, :], _LEGS_SWAPPED[None, :])
     return (np.take_along_axis(jy, order, axis=1), np.take_along_axis(jx, order, axis=1), np.take_along_axis(ps, order, axis=1))
 
 

@@ -56,6 +56,7 @@ from gaitcli.constants import (
     THORAX,
     UPPER_NECK,
 )
+from gaitcli.features.joint_maps import right_leg_in_front
 
 #: How hard each joint is to localise along x (the walking direction) and y, relative to the
 #: profile's ``sigma`` (seed order). Fitted with ``scripts/estimator_calibration.py`` to BlazePose
@@ -66,7 +67,6 @@ JOINT_DIFFICULTY[[R_ANKLE, L_ANKLE]] = (0.9, 2.7)
 JOINT_DIFFICULTY[[R_KNEE, L_KNEE]] = (3.1, 2.1)
 JOINT_DIFFICULTY[[R_HIP, L_HIP]] = (1.0, 0.8)
 JOINT_DIFFICULTY[PELVIS] = (1.0, 0.8)  # derived from the hips in the end
-JOINT_DIFFICULTY[THORAX] = (1.0, 1.0)  # derived from the shoulders in the end
 JOINT_DIFFICULTY[UPPER_NECK] = (0.4, 0.6)
 JOINT_DIFFICULTY[HEAD_TOP] = (0.8, 0.4)
 JOINT_DIFFICULTY[[R_SHOULDER, L_SHOULDER]] = (1.3, 0.5)
@@ -82,7 +82,6 @@ JOINT_BIAS[HEAD_TOP] = (0.017, -0.005)
 JOINT_BIAS[[R_ELBOW, L_ELBOW]] = (0.014, -0.007)
 JOINT_BIAS[[R_WRIST, L_WRIST]] = (0.004, 0.002)
 JOINT_BIAS[[R_SHOULDER, L_SHOULDER]] = (-0.005, 0.005)
-JOINT_BIAS[THORAX] = (-0.005, 0.005)
 LEG_BIAS = np.array([
     [(0.013, 0.006), (-0.019, -0.002), (-0.008, -0.020)],  # front leg: hip, knee, ankle
     [(-0.004, 0.006), (-0.003, -0.008), (0.018, -0.011)],  # back leg
@@ -200,7 +199,7 @@ def _swap(arrays: tuple[np.ndarray, ...], span: slice, pairs) -> None:
 def _systematic_offsets(xy: np.ndarray, direction: float) -> np.ndarray:
     """(T, 16, 2) offsets in person heights: ``JOINT_BIAS`` plus ``LEG_BIAS`` by which leg is in front."""
     t = xy.shape[0]
-    right_front = direction * (xy[:, R_KNEE, 0] + xy[:, R_ANKLE, 0] - xy[:, L_KNEE, 0] - xy[:, L_ANKLE, 0]) >= 0
+    right_front = right_leg_in_front(direction * xy[..., 0])  # the rule joint-maps-v2 orders the legs by
     bias = np.repeat(JOINT_BIAS[None], t, axis=0)
     for k, (r, l) in enumerate(zip(_RIGHT_LEG, _LEFT_LEG)):
         bias[:, r] = np.where(right_front[:, None], LEG_BIAS[0, k], LEG_BIAS[1, k])
