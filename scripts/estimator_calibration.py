@@ -47,19 +47,7 @@ SEED = 20261124
 def calibration_clips(count: int) -> list[samples.Clip]:
     """``count`` seeded clips of people who are not in sample_videos/."""
     rng = np.random.default_rng(SEED)
-    clips = []
-    for i in range(count):
-        clips.append(samples.Clip(
-            person=FIRST_PERSON + i, walk=1,
-            direction=int(rng.choice([-1, 1])),
-            speed_factor=float(rng.uniform(0.85, 1.15)),
-            seconds=float(rng.uniform(3.2, 4.4)),
-            distance_m=float(rng.uniform(4.2, 5.6)),
-            start_shift=float(rng.uniform(-0.7, 0.7)),
-            scene=str(rng.choice(["street", "park"])),
-            covariate=[None, None, "bag", "coat"][int(rng.integers(4))],
-        ))
-    return clips
+    return [samples.random_clip(rng, FIRST_PERSON + i, 1) for i in range(count)]
 
 
 def measure_clip(clip: samples.Clip, estimator, workdir: Path) -> dict[str, np.ndarray]:

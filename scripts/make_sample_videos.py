@@ -65,6 +65,21 @@ class Clip:
         return f"person{self.person}_walk{self.walk}.mp4"
 
 
+def random_clip(rng: np.random.Generator, person: int, walk: int) -> Clip:
+    """A clip of ``person`` with a setting drawn as widely as the sample clips vary (for
+    measuring and training on clips of people who are not in the samples)."""
+    return Clip(
+        person=person, walk=walk,
+        direction=int(rng.choice([-1, 1])),
+        speed_factor=float(rng.uniform(0.85, 1.15)),
+        seconds=float(rng.uniform(3.2, 4.4)),
+        distance_m=float(rng.uniform(4.2, 5.6)),
+        start_shift=float(rng.uniform(-0.7, 0.7)),
+        scene=str(rng.choice(["street", "park"])),
+        covariate=[None, None, "bag", "coat"][int(rng.integers(4))],
+    )
+
+
 CLIPS: tuple[Clip, ...] = (
     Clip(1, 1, +1, 1.00, 4.0, 4.6, -0.6, "street"),
     Clip(1, 2, -1, 0.85, 4.4, 5.4, +0.5, "park"),

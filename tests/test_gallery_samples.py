@@ -45,7 +45,9 @@ def answers(tmp_path_factory):
 
 _GAP = pytest.mark.xfail(
     reason="known gap of the default gait model (issue 5 open): from BlazePose's joints on these clips it names "
-    "person2 but not person1 or person3, though it separates all three from their true joints (README: Limits)",
+    "person2 but not person1 or person3, though it separates all three from their true joints; in random three-person "
+    "galleries of held-out rendered people all three are named right only ~35 % of the time (scripts/engine_walks.py "
+    "--score; README: Limits)",
     strict=False,
 )
 

@@ -138,6 +138,15 @@ def gait(
         1.0, "--width-scale", min=0.05, help="Network widths as a multiple of the default model's (4: the seed's full GaitNN)."
     ),
     mocap: bool = typer.Option(_GAIT.include_mocap, "--mocap/--no-mocap", help="Mix in the real CMU walks of ../shared/data/mocap when present."),
+    engine_walks: Optional[Path] = typer.Option(
+        None, "--engine-walks", help="Mix in walks seen by the real pose engine (made by scripts/engine_walks.py)."
+    ),
+    engine_val_walks: Optional[Path] = typer.Option(
+        None, "--engine-val-walks", help="Also validate on such walks of other people; the best checkpoint is then the best on both sets."
+    ),
+    engine_share: Optional[float] = typer.Option(
+        None, "--engine-share", min=0.0, max=1.0, help="Share of each batch's people taken from --engine-walks (default: in proportion)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON on stdout."),
 ) -> None:
@@ -168,7 +177,15 @@ def gait(
         rnn_layers=rnn_layers,
         widths=scaled_widths(width_scale),
         include_mocap=mocap,
+        engine_walks=str(engine_walks) if engine_walks is not None else None,
+        engine_val_walks=str(engine_val_walks) if engine_val_walks is not None else None,
+        engine_share=engine_share,
     )
+    for path in (engine_walks, engine_val_walks):
+        if path is not None:
+            from gaitcli.training.engine_walks import load_engine_walks
+
+            load_engine_walks(path)  # a bad file is refused before anything starts
     with progress(disable=as_json) as bar:
         task = bar.add_task("training", total=steps)
 
@@ -186,7 +203,9 @@ def gait(
     best = report["best"]
     err_console.print(
         f"wrote {out} ({report['fingerprint'][:12]}): {report['steps']} steps in {report['minutes']:.1f} min; "
-        f"held-out rank-1 {best['rank1']:.3f} at step {best.get('step')}",
+        f"held-out rank-1 {best['rank1']:.3f}"
+        + (f" (engine walks {best['engine_rank1']:.3f})" if "engine_rank1" in best else "")
+        + f" at step {best.get('step')}",
         markup=False,
         highlight=False,
     )

@@ -4,6 +4,9 @@ Data: synthetic walkers from :mod:`gaitcli.synth` (per-identity bodies and gait,
 speed/view/covariates, pose-estimator noise), turned into network input by exactly the code
 inference uses (:func:`gaitcli.features.sequence.prepare_walk` and
 :func:`gaitcli.features.joint_maps`), so training and inference features cannot drift apart.
+Optionally mixed with walks that carry the real pose engine's errors
+(:mod:`gaitcli.training.engine_walks`: rendered walkers run through BlazePose), which can
+also be a second validation set.
 
 Model: the seed's :class:`~gaitcli.gait.network.GaitNetwork` (GRU, narrowed widths for CPU).
 Loss: a cosine-margin softmax over the training identities (CosFace: the seed's softmax with
@@ -31,9 +34,10 @@ import numpy as np
 from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
 from gaitcli.features.sequence import CANONICAL_FPS, PreparedWalk, TooFewFramesError, prepare_walk
 from gaitcli.gait.embedding import identification_vector
+from gaitcli.training.engine_walks import engine_sequences, file_fingerprint, load_engine_walks
 from gaitcli.training.gait_config import DEFAULT_WIDTHS, GaitTrainingConfig
 
-__all__ = ["DEFAULT_WIDTHS", "GaitTrainingConfig", "WalkRefresher", "WalkSet", "build_walks", "evaluate", "train_gait"]
+__all__ = ["DEFAULT_WIDTHS", "GaitTrainingConfig", "WalkRefresher", "WalkSet", "build_walks", "evaluate", "train_gait", "walk_set"]
 
 VAL_IDENTITY_OFFSET = 1_000_000  # validation people are numbered apart from (and seeded unlike) training people
 
@@ -54,16 +58,25 @@ def build_walks(
     *,
     identity_offset: int = 0,
     include_mocap: bool = False,
+    extra: list[tuple] = (),
     log: Callable[[str], None] = print,
 ) -> WalkSet:
-    """Generate synthetic walks and prepare them exactly as inference prepares real ones."""
+    """Generate synthetic walks (plus ``extra`` ones, e.g. from
+    :func:`~gaitcli.training.engine_walks.engine_sequences`) and prepare them exactly as
+    inference prepares real ones."""
     from gaitcli.synth.dataset import make_sequences
 
-    walks, labels, metas = [], [], []
-    dropped = 0
     sequences = make_sequences(
         n_identities, walks_per_identity, seed, identity_offset=identity_offset, include_mocap=include_mocap
     )
+    return walk_set([*sequences, *extra], log=log)
+
+
+def walk_set(sequences: list[tuple], *, log: Callable[[str], None] = print) -> WalkSet:
+    """``(identity, coords_y, coords_x, probs, meta)`` walks prepared as inference prepares them;
+    labels numbered densely in the order of the identities' names."""
+    walks, labels, metas = [], [], []
+    dropped = 0
     for identity, coords_y, coords_x, probs, meta in sequences:
         try:
             walk = prepare_walk(coords_y, coords_x, probs, float(meta.get("fps", CANONICAL_FPS)))
@@ -74,7 +87,7 @@ def build_walks(
         labels.append(identity)
         metas.append(dict(meta, identity=identity))
     if dropped:
-        log(f"dropped {dropped} synthetic walks with too few usable frames")
+        log(f"dropped {dropped} walks with too few usable frames")
     _, labels_dense = np.unique(np.asarray([str(label) for label in labels]), return_inverse=True)
     return WalkSet(walks, labels_dense.astype(np.int64), metas)
 
@@ -141,7 +154,14 @@ def sample_batch(data: WalkSet, cfg: GaitTrainingConfig, rng: np.random.Generato
     by_label: dict[int, np.ndarray] = {}
     for lab in np.unique(data.labels):
         by_label[int(lab)] = np.flatnonzero(data.labels == lab)
-    ids = rng.choice(list(by_label), size=min(cfg.batch_identities, len(by_label)), replace=False)
+    engine = sorted({int(lab) for lab, m in zip(data.labels, data.meta) if m.get("source") == "engine"})
+    if cfg.engine_share is None or not engine or len(engine) == len(by_label):
+        ids = rng.choice(list(by_label), size=min(cfg.batch_identities, len(by_label)), replace=False)
+    else:  # a fixed share of the batch's people from the engine walks
+        others = sorted(set(by_label) - set(engine))
+        n_engine = min(int(round(cfg.engine_share * cfg.batch_identities)), len(engine))
+        n_other = min(cfg.batch_identities - n_engine, len(others))
+        ids = np.concatenate([rng.choice(engine, size=n_engine, replace=False), rng.choice(others, size=n_other, replace=False)])
     xs, ys = [], []
     for lab in ids:
         pool = by_label[int(lab)]
@@ -161,14 +181,16 @@ def rank1(vectors: np.ndarray, labels: np.ndarray, gallery_mask: np.ndarray) -> 
 
 
 def evaluate(forward_batch, data: WalkSet) -> dict[str, Any]:
-    """Rank-1 on held-out walks through the inference path; gallery = first plain walk per person."""
+    """Rank-1 on held-out walks through the inference path; gallery = first plain walk per person
+    (the first walk for a person who never walks plain)."""
     vectors = np.stack([identification_vector(forward_batch, w.segments) for w in data.walks])
     gallery = np.zeros(len(data.walks), bool)
     seen: set[int] = set()
-    for i, (lab, meta) in enumerate(zip(data.labels, data.meta)):
-        if int(lab) not in seen and not meta.get("covariate"):
-            gallery[i] = True
-            seen.add(int(lab))
+    for plain_only in (True, False):
+        for i, (lab, meta) in enumerate(zip(data.labels, data.meta)):
+            if int(lab) not in seen and not (plain_only and meta.get("covariate")):
+                gallery[i] = True
+                seen.add(int(lab))
     result: dict[str, Any] = {"rank1": rank1(vectors, data.labels, gallery), "probes": int((~gallery).sum())}
     covariates = sorted({str(m.get("covariate") or "none") for m in data.meta})
     for cov in covariates:
@@ -205,12 +227,20 @@ def train_gait(
     tf.keras.utils.set_random_seed(cfg.seed)
     t0 = time.time()
     log(f"generating {cfg.train_identities} x {cfg.walks_per_identity} training walks ...")
-    train = build_walks(cfg.train_identities, cfg.walks_per_identity, cfg.seed, include_mocap=cfg.include_mocap, log=log)
-    real = sum(1 for m in train.meta if m.get("source") == "mocap")
-    if real:
-        log(f"mixed in {real} observations of real CMU motion-capture walks")
+    engine = engine_sequences(load_engine_walks(cfg.engine_walks)) if cfg.engine_walks else []
+    train = build_walks(
+        cfg.train_identities, cfg.walks_per_identity, cfg.seed, include_mocap=cfg.include_mocap, extra=engine, log=log
+    )
+    for source, what in (("mocap", "observations of real CMU motion-capture walks"), ("engine", "walks seen by the pose engine")):
+        count = sum(1 for m in train.meta if m.get("source") == source)
+        if count:
+            log(f"mixed in {count} {what}")
     log(f"generating {cfg.val_identities} x {cfg.val_walks_per_identity} validation walks (other people) ...")
     val = build_walks(cfg.val_identities, cfg.val_walks_per_identity, cfg.seed + 1, identity_offset=VAL_IDENTITY_OFFSET, log=log)
+    engine_val = None
+    if cfg.engine_val_walks:
+        engine_val = walk_set(engine_sequences(load_engine_walks(cfg.engine_val_walks)), log=log)
+        log(f"validating on {len(engine_val.walks)} walks seen by the pose engine as well")
     log(f"data ready in {time.time() - t0:.0f} s: {len(train.walks)} training walks, {len(val.walks)} validation walks")
     n_classes = int(train.labels.max()) + 1
 
@@ -247,7 +277,7 @@ def train_gait(
         return NumpyGaitNetwork(net.gait_config, net.get_gait_weights())
 
     history: list[dict[str, Any]] = []
-    best: dict[str, Any] = {"rank1": -1.0}
+    best: dict[str, Any] = {"score": -1.0}
     best_weights = None
     budget = cfg.time_budget_minutes * 60.0
     losses: list[float] = []
@@ -266,10 +296,15 @@ def train_gait(
         if it % cfg.eval_every == 0 or it == cfg.steps or out_of_time:
             numpy_net = snapshot()
             metrics = evaluate(numpy_net.feed_forward_batch, val)
+            metrics["score"] = metrics["rank1"]
+            if engine_val is not None:  # the checkpoint kept is the best on both validation sets together
+                metrics.update({f"engine_{k}": v for k, v in evaluate(numpy_net.feed_forward_batch, engine_val).items()})
+                metrics["score"] = (metrics["rank1"] + metrics["engine_rank1"]) / 2
             metrics.update(step=it, loss=float(np.mean(losses[-cfg.eval_every :])), minutes=(time.time() - t0) / 60)
             history.append(metrics)
-            log("step {step}: loss {loss:.3f}, validation rank-1 {rank1:.3f} ({minutes:.1f} min)".format(**metrics))
-            if metrics["rank1"] > best["rank1"]:
+            engine_note = f", on engine walks {metrics['engine_rank1']:.3f}" if engine_val is not None else ""
+            log("step {step}: loss {loss:.3f}, validation rank-1 {rank1:.3f}".format(**metrics) + f"{engine_note} ({metrics['minutes']:.1f} min)")
+            if metrics["score"] > best["score"]:
                 best, best_weights = metrics, numpy_net.weights
         if out_of_time:
             log(f"time budget of {cfg.time_budget_minutes:g} min reached after {it} steps")
@@ -291,11 +326,12 @@ def train_gait(
         best_weights,
         FEATURE_SPACE_JOINT_MAPS,
         training={
-            "data": "gaitcli.synth synthetic walkers",
+            "data": "gaitcli.synth synthetic walkers" + (" + pose-engine walks" if cfg.engine_walks else ""),
+            "engine_walks": {"walks": len(engine), "fingerprint": file_fingerprint(cfg.engine_walks)} if cfg.engine_walks else None,
             "seed": cfg.seed,
             "steps": steps_done,
             "best_step": best.get("step"),
-            "validation": {k: v for k, v in best.items() if k.startswith("rank1") or k == "probes"},
+            "validation": {k: v for k, v in best.items() if k.startswith(("rank1", "engine_rank1", "engine_probes")) or k == "probes"},
             "window_frames": cfg.window,
             "canonical_fps": CANONICAL_FPS,
         },

@@ -62,6 +62,9 @@ class GaitTrainingConfig:
     triplet_margin: float = 0.2
     joint_jitter: float = 0.01  # extra per-frame joint noise (torso lengths) during training
     include_mocap: bool = True  # mix in the real CMU walks of ../shared/data/mocap when present
+    engine_walks: str | None = None  # walks run through the real pose engine (scripts/engine_walks.py) to mix in
+    engine_val_walks: str | None = None  # ... and to validate on (other people), with the synthetic validation set
+    engine_share: float | None = None  # share of each batch's people drawn from the engine walks (None: as many as they are)
     fresh_walks_per_step: int = 16  # synthetic training walks replaced by new walks of the same people each step
     eval_every: int = 100
     time_budget_minutes: float = 60.0

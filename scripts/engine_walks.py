@@ -1,0 +1,158 @@
+#!/usr/bin/env python
+"""Walks as the real pose engine sees them: render clips of synthetic people, run BlazePose.
+
+The default gait model learns from synthetic walks passed through a *model* of the pose
+engine's errors (:mod:`gaitcli.synth.estimator_noise`). This script makes training walks that
+carry the engine's *real* errors instead: it renders clips exactly as
+``scripts/make_sample_videos.py`` renders the samples (figures, scenes, camera, codec) of other
+people (ids from :data:`FIRST_PERSON` up; the sample clips stay a held-out test), several walks
+per person with a random clip setting each (direction, speed, distance, place in the frame,
+scene, bag or coat; the person's body, gait and clothes stay), and runs BlazePose over each clip
+the way ``gaitcli embed`` does (tracking mode). ``gaitcli train gait --engine-walks FILE`` mixes
+them into training.
+
+The output is one ``.npz`` without pickles (:mod:`gaitcli.training.engine_walks` describes it;
+a clip where the engine finds nobody is kept with no frames). Work is saved every few walks and
+a rerun with the same arguments resumes. Deterministic: the same arguments give the same clips
+(and, with the same LiteRT build, the same joints). ``--score`` rates gait models on such a file
+of held-out people (:func:`score`).
+
+    python scripts/engine_walks.py --people 240 --walks 4 --out engine_walks.npz       # training
+    python scripts/engine_walks.py --people 40 --walks 3 --first 3001 --out engine_test.npz
+    python scripts/engine_walks.py --out engine_test.npz --score gaitcli/weights/gait_default.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+for folder in (REPO, REPO / "scripts"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+import make_sample_videos as samples  # noqa: E402
+
+from gaitcli.constants import NUM_JOINTS  # noqa: E402
+from gaitcli.training.engine_walks import ARRAYS, load_engine_walks, save_engine_walks  # noqa: E402
+
+FIRST_PERSON = 1001
+SEED = 20261125
+
+
+def clip_of(person: int, walk: int) -> samples.Clip:
+    """Walk ``walk`` of ``person``: its setting depends on nothing else."""
+    return samples.random_clip(np.random.default_rng([SEED, person, walk]), person, walk)
+
+
+_ESTIMATOR = None
+
+
+def engine_walk(job: tuple[int, int]) -> dict:
+    """Render one clip, encode it as the samples are, and run the engine over it."""
+    global _ESTIMATOR
+    from gaitcli.errors import NoPersonError
+    from gaitcli.io.video import open_frames
+    from gaitcli.pose import load_estimator
+    from gaitcli.pose.video import poses_over_frames
+
+    if _ESTIMATOR is None:
+        _ESTIMATOR = load_estimator("blazepose", num_threads=1)
+    clip = clip_of(*job)
+    with tempfile.TemporaryDirectory() as tmp:
+        path, _ = samples.write_clip(clip, Path(tmp))
+        try:
+            seq = poses_over_frames(_ESTIMATOR, open_frames(path), name=clip.name, fps=samples.FPS)
+        except NoPersonError:
+            seq = None
+    record = {"person": clip.person, "walk": clip.walk, "fps": samples.FPS, "covariate": clip.covariate or "",
+              "direction": clip.direction}
+    for key in ARRAYS:
+        record[key] = np.zeros((0, NUM_JOINTS), np.float32) if seq is None else np.asarray(getattr(seq, key), np.float32)
+    return record
+
+
+def score(checkpoint: str, walks_file: Path, trials: int = 3000) -> dict[str, float]:
+    """How a gait model does on engine walks of held-out people: rank-1 among all of them
+    (gallery: each person's first plain walk) and, like the sample-video gallery test, in
+    random galleries of three people enrolled from one walk each (one other walk each as probe):
+    how often a probe is named right, and how often all three are."""
+    from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
+    from gaitcli.gait.embedding import identification_vector
+    from gaitcli.gait.numpy_forward import NumpyGaitNetwork
+    from gaitcli.training.engine_walks import engine_sequences
+    from gaitcli.training.gait import evaluate, walk_set
+
+    data = walk_set(engine_sequences(load_engine_walks(walks_file)), log=lambda _: None)
+    net = NumpyGaitNetwork.load(checkpoint, feature_space=FEATURE_SPACE_JOINT_MAPS)
+    result = {"rank1": evaluate(net.feed_forward_batch, data)["rank1"], "people": len(np.unique(data.labels))}
+    vectors = np.stack([identification_vector(net.feed_forward_batch, w.segments) for w in data.walks])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rng = np.random.default_rng(0)
+    right = []
+    for _ in range(trials):
+        pairs = [rng.permutation(np.flatnonzero(data.labels == lab))[:2] for lab in rng.choice(np.unique(data.labels), 3, replace=False)]
+        enrolled, probes = vectors[[p[0] for p in pairs]], vectors[[p[1] for p in pairs]]
+        right.append(np.argmax(probes @ enrolled.T, axis=1) == np.arange(3))
+    right = np.array(right)
+    result.update(three_probe=float(right.mean()), three_all=float(right.all(axis=1).mean()))
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=240, help="how many people (ids from %d up)" % FIRST_PERSON)
+    parser.add_argument("--walks", type=int, default=4, help="walks per person")
+    parser.add_argument("--first", type=int, default=FIRST_PERSON, help="first person id")
+    parser.add_argument("--out", type=Path, required=True, help="output .npz (resumed when it exists)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
+    parser.add_argument("--save-every", type=int, default=20, help="save after this many new walks")
+    parser.add_argument("--score", nargs="+", metavar="CKPT", help="score these gait models on --out instead (see score())")
+    args = parser.parse_args(argv)
+    if args.score:
+        for checkpoint in args.score:
+            r = score(checkpoint, args.out)
+            print(f"{checkpoint}: rank-1 among {r['people']} people {100 * r['rank1']:.1f} %; in galleries of 3: "
+                  f"a probe named right {100 * r['three_probe']:.1f} %, all 3 right {100 * r['three_all']:.1f} %", flush=True)
+        return 0
+
+    records = load_engine_walks(args.out) if args.out.exists() else []
+    done = {(r["person"], r["walk"]) for r in records}
+    jobs = [(p, w) for p in range(args.first, args.first + args.people) for w in range(1, args.walks + 1) if (p, w) not in done]
+    print(f"{len(done)} walks already in {args.out}, {len(jobs)} to make with {args.workers} workers", flush=True)
+    t0, frames, unsaved = time.time(), 0, 0
+    if args.workers > 1:
+        from multiprocessing import get_context
+
+        pool = get_context("spawn").Pool(args.workers)
+        results = pool.imap(engine_walk, jobs)
+    else:
+        pool, results = None, map(engine_walk, jobs)
+    try:
+        for n, record in enumerate(results, 1):
+            records.append(record)
+            frames += len(record["probs"])
+            unsaved += 1
+            if unsaved >= args.save_every or n == len(jobs):
+                save_engine_walks(records, args.out)
+                unsaved = 0
+                rate = (time.time() - t0) / max(frames, 1)
+                print(f"{n}/{len(jobs)} walks, {frames} frames, {rate * 1000:.0f} ms/frame, "
+                      f"{(time.time() - t0) / 60:.1f} min", flush=True)
+    finally:
+        if pool is not None:
+            pool.terminate()
+    if not jobs:
+        save_engine_walks(records, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
