@@ -80,30 +80,41 @@ def engine_walk(job: tuple[int, int]) -> dict:
 
 
 def score(checkpoint: str, walks_file: Path, trials: int = 3000) -> dict[str, float]:
-    """How a gait model does on engine walks of held-out people: rank-1 among all of them
-    (gallery: each person's first plain walk) and, like the sample-video gallery test, in
-    random galleries of three people enrolled from one walk each (one other walk each as probe):
-    how often a probe is named right, and how often all three are."""
-    from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
-    from gaitcli.gait.embedding import identification_vector
-    from gaitcli.gait.numpy_forward import NumpyGaitNetwork
-    from gaitcli.training.engine_walks import engine_sequences
-    from gaitcli.training.gait import evaluate, walk_set
+    """How a gait model (with its discriminant head, if any) does on engine walks of held-out
+    people: :func:`gaitcli.training.head.gallery_scores` (rank-1 among all of them and random
+    three-person galleries like the sample-video gallery test)."""
+    from gaitcli.gait.model import load_gait_model
+    from gaitcli.training.head import engine_walk_set, gallery_scores
 
-    data = walk_set(engine_sequences(load_engine_walks(walks_file)), log=lambda _: None)
-    net = NumpyGaitNetwork.load(checkpoint, feature_space=FEATURE_SPACE_JOINT_MAPS)
-    result = {"rank1": evaluate(net.feed_forward_batch, data)["rank1"], "people": len(np.unique(data.labels))}
-    vectors = np.stack([identification_vector(net.feed_forward_batch, w.segments) for w in data.walks])
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    rng = np.random.default_rng(0)
-    right = []
+    data = engine_walk_set([walks_file], log=lambda _: None)
+    model = load_gait_model(checkpoint)
+    vectors = np.stack([model.embed_walk(w) for w in data.walks])
+    return {**gallery_scores(vectors, data, trials=trials), **open_set(vectors, np.asarray(data.labels), trials=trials // 10)}
+
+
+def open_set(vectors: np.ndarray, labels: np.ndarray, *, trials: int = 300, people: int = 3, seed: int = 1) -> dict[str, float]:
+    """The sample-video gallery test as a rate: ``trials`` galleries of ``people`` people enrolled
+    from one walk each (gaitcli's gallery classifier and its default threshold), one other walk
+    of each identified, and one walk of a stranger: how often an enrolled person is named
+    right (ranked first and above the threshold), the stranger comes out unknown, and all are right."""
+    from gaitcli.gallery import classifier
+
+    several = [lab for lab in np.unique(labels) if (labels == lab).sum() >= 2]
+    rng = np.random.default_rng(seed)
+    named, unknown, every = [], [], []
     for _ in range(trials):
-        pairs = [rng.permutation(np.flatnonzero(data.labels == lab))[:2] for lab in rng.choice(np.unique(data.labels), 3, replace=False)]
-        enrolled, probes = vectors[[p[0] for p in pairs]], vectors[[p[1] for p in pairs]]
-        right.append(np.argmax(probes @ enrolled.T, axis=1) == np.arange(3))
-    right = np.array(right)
-    result.update(three_probe=float(right.mean()), three_all=float(right.all(axis=1).mean()))
-    return result
+        chosen = rng.choice(several, people + 1, replace=False)
+        pairs = [rng.permutation(np.flatnonzero(labels == lab))[:2] for lab in chosen[:people]]
+        enrolled = vectors[[p[0] for p in pairs]]
+        probes = np.concatenate([vectors[[p[1] for p in pairs]], vectors[[rng.choice(np.flatnonzero(labels == chosen[-1]))]]])
+        model = classifier.fit(enrolled, np.arange(people), people)
+        table = classifier.scores(model, enrolled, np.arange(people), probes)
+        accepted = table.max(axis=1) >= model.threshold
+        right = accepted[:people] & (table[:people].argmax(axis=1) == np.arange(people))
+        named.append(right.mean())
+        unknown.append(not accepted[people])
+        every.append(right.all() and not accepted[people])
+    return {"open_named": float(np.mean(named)), "open_stranger_unknown": float(np.mean(unknown)), "open_all": float(np.mean(every))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         for checkpoint in args.score:
             r = score(checkpoint, args.out)
             print(f"{checkpoint}: rank-1 among {r['people']} people {100 * r['rank1']:.1f} %; in galleries of 3: "
-                  f"a probe named right {100 * r['three_probe']:.1f} %, all 3 right {100 * r['three_all']:.1f} %", flush=True)
+                  f"a probe ranked first {100 * r['three_probe']:.1f} %, all 3 {100 * r['three_all']:.1f} %; with the gallery's "
+                  f"open-set threshold: named right {100 * r['open_named']:.1f} %, a stranger unknown "
+                  f"{100 * r['open_stranger_unknown']:.1f} %, all 4 right {100 * r['open_all']:.1f} %", flush=True)
         return 0
 
     records = load_engine_walks(args.out) if args.out.exists() else []

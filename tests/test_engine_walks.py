@@ -17,6 +17,8 @@ from gaitcli.errors import InputError
 from gaitcli.gait.checkpoint import GaitCheckpoint
 from gaitcli.training.engine_walks import engine_sequences, file_fingerprint, load_engine_walks, save_engine_walks
 
+from engine_fixtures import records_from_synthetic
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "scripts"
 
@@ -32,19 +34,8 @@ def _script():
     return module
 
 
-def _records_from_synthetic(people: int, walks: int, first: int) -> list[dict]:
-    """Engine-walk records made from synthetic observations (fast; for the training plumbing)."""
-    from gaitcli.synth.dataset import make_sequences
-
-    out = []
-    for k, (identity, ys, xs, ps, meta) in enumerate(make_sequences(people, walks, 7, identity_offset=first, fps=25.0)):
-        out.append({"person": int(identity), "walk": k % walks + 1, "fps": meta["fps"], "covariate": meta["covariate"] or "",
-                    "direction": meta["direction"], "coords_y": ys, "coords_x": xs, "probs": ps})  # fmt: skip
-    return out
-
-
 def test_file_round_trip_and_bad_files(tmp_path):
-    records = _records_from_synthetic(2, 2, 0)
+    records = records_from_synthetic(2, 2, 0)
     path = tmp_path / "walks.npz"
     save_engine_walks(records, path)
     back = load_engine_walks(path)
@@ -85,8 +76,8 @@ def test_the_script_renders_other_people_and_runs_the_engine(tmp_path):
 
 def test_training_mixes_in_and_validates_on_engine_walks(tmp_path):
     train, val = tmp_path / "train.npz", tmp_path / "val.npz"
-    save_engine_walks(_records_from_synthetic(4, 2, 100), train)
-    save_engine_walks(_records_from_synthetic(3, 2, 200), val)
+    save_engine_walks(records_from_synthetic(4, 2, 100), train)
+    save_engine_walks(records_from_synthetic(3, 2, 200), val)
     out = tmp_path / "model.npz"
     done = subprocess.run(
         [sys.executable, "-m", "gaitcli.cli.main", "train", "gait", "--out", str(out), "--identities", "8", "--walks", "2",
@@ -121,7 +112,7 @@ def test_engine_share_fixes_how_many_people_of_a_batch_come_from_engine_walks():
     from gaitcli.training.gait import GaitTrainingConfig, sample_batch, walk_set
     from gaitcli.synth.dataset import make_sequences
 
-    data = walk_set([*make_sequences(10, 2, 3), *engine_sequences(_records_from_synthetic(3, 2, 50))], log=lambda _: None)
+    data = walk_set([*make_sequences(10, 2, 3), *engine_sequences(records_from_synthetic(3, 2, 50))], log=lambda _: None)
     engine = {int(lab) for lab, m in zip(data.labels, data.meta) if m["source"] == "engine"}
     assert len(engine) == 3
     rng = np.random.default_rng(0)
@@ -138,8 +129,9 @@ def test_score_reports_rank1_and_three_person_galleries(tmp_path):
     from gaitcli.gait.model import default_model_path
 
     walks = tmp_path / "test.npz"
-    save_engine_walks(_records_from_synthetic(5, 2, 300), walks)
+    save_engine_walks(records_from_synthetic(5, 2, 300), walks)
     result = _script().score(str(default_model_path()), walks, trials=200)
     assert result["people"] == 5
     assert 0.0 <= result["three_all"] <= result["three_probe"] <= 1.0 and 0.0 <= result["rank1"] <= 1.0
+    assert 0.0 <= result["open_all"] <= min(result["open_named"], result["open_stranger_unknown"]) <= 1.0
     assert result["three_probe"] > 1 / 3  # better than guessing among three (synthetic walks, light noise)

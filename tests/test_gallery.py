@@ -120,7 +120,7 @@ def test_leave_one_walk_out_identified_and_strangers_unknown(people, enrolled):
 
 def test_scores_are_cosine_normalised_decision_values(people, enrolled):
     model = enrolled.model
-    np.testing.assert_allclose(model.center, classifier.normalise(enrolled.vectors).mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(model.center, classifier.common_component(enrolled.vectors), atol=1e-6)
     probe = people[0, 4] * 3.0  # the probe's length does not matter
     table = classifier.scores(model, enrolled.vectors, enrolled.labels, probe[None])
     unit = people[0, 4] / np.linalg.norm(people[0, 4])
@@ -143,10 +143,12 @@ def test_centring_makes_the_svm_indifferent_to_a_shared_component(people):
 
 
 def _full_ovr_scores(vectors, labels, n_classes, probes, center):
-    """Reference: one LinearSVC per person trained on the whole gallery (no working sets)."""
+    """Reference: one LinearSVC per person trained on the whole gallery and the average walker
+    (the origin, a negative of everybody; no working sets)."""
     from sklearn.svm import LinearSVC
 
-    X = classifier.features(vectors, center)
+    X = np.concatenate([classifier.features(vectors, center), np.zeros((1, vectors.shape[1]), np.float32)])
+    labels = np.append(labels, -1)
     rows = []
     for c in range(n_classes):
         svm = LinearSVC(C=classifier.SVM_C, loss="squared_hinge", dual=True, tol=1e-6, max_iter=100_000, random_state=0)
@@ -177,7 +179,7 @@ def test_incremental_refits_equal_a_full_refit(monkeypatch):
     gallery.add("newcomer", clusters(1, 3, DIM, seed=6)[0], ["a", "b", "c"])
     gallery.remove(["p7"])
     # the centre stays that of the last full refit, so that every walk's features stay fixed
-    np.testing.assert_allclose(gallery.model.center, classifier.normalise(data[:, :4].reshape(-1, DIM)).mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(gallery.model.center, classifier.common_component(data[:, :4].reshape(-1, DIM)), atol=1e-6)
     probes = data[:, 4]
     np.testing.assert_allclose(
         classifier.scores(gallery.model, gallery.vectors, gallery.labels, probes),
@@ -202,15 +204,51 @@ def test_one_person_gallery_is_distance_based(people):
     assert other.name == UNKNOWN and other.score < 0.5
 
 
+def test_common_component_is_what_the_walks_share():
+    rng = np.random.default_rng(3)
+    shared = rng.normal(size=64)
+    shared /= np.linalg.norm(shared)
+    noise = rng.normal(size=(40, 64))
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    raw = 0.99 * shared + 0.14 * noise  # a network's raw vectors: every pair at cosine ~0.98
+    centre = classifier.common_component(raw)
+    assert centre @ shared == pytest.approx(0.99, abs=0.02) and np.linalg.norm(centre) == pytest.approx(0.99, abs=0.02)
+    # vectors centred on a background population share nothing: a few walks' mean is not removed
+    few = noise[:3]
+    assert np.linalg.norm(classifier.normalise(few).mean(axis=0)) > 0.5
+    assert np.linalg.norm(classifier.common_component(few)) < 0.1
+
+
 def test_two_person_gallery(people):
     gallery = Gallery(FINGERPRINT, FEATURE_SPACE, DIM)
     gallery.add("a", people[0, :2], ["1", "2"])
     gallery.add("b", people[1, :1], ["3"])
     assert gallery.model.mode == "svm"
     assert gallery.model.calibration["source"].startswith("default")  # no third person to be an impostor
-    half_margin = 0.5 * np.median(1 / np.linalg.norm(gallery.model.coef, axis=1))
-    assert gallery.model.threshold == pytest.approx(half_margin)
-    assert [x.name for x in gallery.identify(np.stack([people[0, 4], people[1, 4]]))] == ["a", "b"]
+    assert gallery.model.threshold == 0.0  # the SVMs' own decision
+    assert [x.name for x in gallery.identify(np.stack([people[0, 4], people[1, 4], people[8, 0]]))] == ["a", "b", UNKNOWN]
+
+
+def test_one_walk_each_the_average_walker_is_nobody(people):
+    """Three people, one walk each: nothing to calibrate on. Their other walks are named, while a
+    walk at the centre of the vectors (the average walker) and strangers are nobody."""
+    gallery = Gallery(FINGERPRINT, FEATURE_SPACE, DIM)
+    for k in range(3):
+        gallery.add(f"p{k}", people[k, :1], [str(k)])
+    assert gallery.model.calibration["source"].startswith("default") and gallery.model.threshold == 0.0
+    average = np.full((1, DIM), 1e-3, np.float32) + gallery.model.center  # (nearly) the origin of the features
+    answers = gallery.identify(np.concatenate([people[:3, 3], people[8:, 0], average]))
+    assert [a.name for a in answers] == ["p0", "p1", "p2", UNKNOWN, UNKNOWN, UNKNOWN]
+    assert answers[-1].score < 0 < min(a.score for a in answers[:3])
+
+
+def test_galleries_of_an_older_classifier_are_refit_on_load(people, tmp_path):
+    gallery = make_gallery(people, n_people=3)
+    payload = gallery.to_payload()
+    payload["classifier"]["version"] = 1  # written by an earlier gaitcli
+    stale = Gallery.from_payload(payload)
+    assert stale.model.version == classifier.CLASSIFIER_VERSION
+    np.testing.assert_allclose(stale.model.coef, gallery.model.coef, atol=1e-6)
 
 
 def test_empty_gallery_refuses_to_identify(people):

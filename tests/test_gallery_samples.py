@@ -44,15 +44,15 @@ def answers(tmp_path_factory):
 
 
 _GAP = pytest.mark.xfail(
-    reason="known gap of the default gait model (issue 5 open): from BlazePose's joints on these clips it names "
-    "person2 but not person1 or person3, though it separates all three from their true joints; in random three-person "
-    "galleries of held-out rendered people all three are named right only ~35 % of the time (scripts/engine_walks.py "
-    "--score; README: Limits)",
+    reason="known gap (issue 5 open): person3's second walk (in a coat) is ranked first among the three but scores "
+    "-0.05, just below the open-set threshold 0 of a gallery with one walk per person, so it comes out unknown; in "
+    "random three-person galleries of held-out rendered people a probe is ranked right 95 % of the time and named "
+    "right (ranked first and above the threshold) about 75 % (README: Gallery)",
     strict=False,
 )
 
 
-@pytest.mark.parametrize("person", [pytest.param(p, marks=() if p == "person2" else _GAP) for p in PEOPLE])
+@pytest.mark.parametrize("person", [pytest.param(p, marks=_GAP if p == "person3" else ()) for p in PEOPLE])
 def test_enrolled_people_are_named_from_their_other_walk(answers, person):
     record = answers[f"{person}_walk2.mp4"]
     assert record["name"] == person, f"{person}_walk2 identified as {record['name']}: {record['candidates']}"

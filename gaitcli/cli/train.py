@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from gaitcli.cli.output import err_console, print_json, progress
-from gaitcli.training.gait_config import GaitTrainingConfig
+from gaitcli.training.gait_config import HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, GaitTrainingConfig
 
 app = typer.Typer(
     help="Train the networks on your own annotated data.",
@@ -118,6 +118,18 @@ def pose(
         err_console.print(f"done: {status.step} steps; use it with: gaitcli pose --engine ir --checkpoint {weights} IMAGE", soft_wrap=True, highlight=False)
 
 
+def _check_checkpoint_out(out: Path, force: bool) -> None:
+    """A gait checkpoint may be written to ``out`` (.npz, not there unless ``force``, folder exists)."""
+    from gaitcli.errors import InputError
+
+    if out.suffix.lower() != ".npz":
+        raise InputError(f"{out}: gait checkpoints are .npz files; give a name ending in .npz")
+    if out.exists() and not force:
+        raise InputError(f"{out} already exists; pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise InputError(f"folder {out.parent} does not exist; create it first")
+
+
 _GAIT = GaitTrainingConfig()  # the defaults of the recipe, kept in one place
 
 
@@ -150,19 +162,12 @@ def gait(
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON on stdout."),
 ) -> None:
-    """Train a gait model on synthetic walkers (the recipe of the packaged default model).
+    """Train a gait network on synthetic walkers (the recipe of the packaged default model's network).
 
-    Seeded and reproducible: the defaults reproduce gaitcli's default model
-    (`gaitcli train gait --out gaitcli/weights/gait_default.npz --force`).
+    Seeded and reproducible: the defaults reproduce the network of gaitcli's default model
+    (`gaitcli train gait --out gait_network.npz`; `gaitcli train head` then fits its head).
     """
-    from gaitcli.errors import InputError
-
-    if out.suffix.lower() != ".npz":
-        raise InputError(f"{out}: gait checkpoints are .npz files; give a name ending in .npz")
-    if out.exists() and not force:
-        raise InputError(f"{out} already exists; pass --force to overwrite it")
-    if not out.parent.is_dir():
-        raise InputError(f"folder {out.parent} does not exist; create it first")
+    _check_checkpoint_out(out, force)
     from gaitcli.training.gait import train_gait
     from gaitcli.training.gait_config import scaled_widths
 
@@ -209,3 +214,67 @@ def gait(
         markup=False,
         highlight=False,
     )
+
+
+@app.command("head")
+def head(
+    engine_walks: list[Path] = typer.Option(
+        ..., "--engine-walks", help="Walks of background people seen by the pose engine (scripts/engine_walks.py); repeat for more files."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Gait checkpoint to write (.npz): the network with the fitted head."),
+    gait_checkpoint: Optional[Path] = typer.Option(
+        None, "--gait-checkpoint", help="The gait network to put the head on (default: the packaged model's network)."
+    ),
+    val_walks: list[Path] = typer.Option([], "--val-walks", help="Score the network with and without the head on walks of other people."),
+    gait_weight: float = typer.Option(HEAD_GAIT_WEIGHT, "--gait-weight", min=0.0, help="Weight of the network's vector beside the walk statistics (0: statistics only)."),
+    shrinkage: float = typer.Option(HEAD_SHRINKAGE, "--shrinkage", min=0.0, max=1.0, help="Shrinkage of the within-person covariance."),
+    dimensions: int = typer.Option(HEAD_DIMENSIONS, "--dimensions", min=1, help="Leading discriminants kept: the identification vector's size."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Fit a gait model's discriminant head on walks seen by the pose engine (seconds to minutes).
+
+    The head projects the network's vector and the walk's statistics onto the directions along
+    which people differ (linear discriminants). Any head the checkpoint has is replaced. The
+    README (The discriminant head) gives the command and files that made the packaged model's.
+    """
+    from gaitcli.gait.checkpoint import GaitCheckpoint
+    from gaitcli.gait.model import load_gait_model
+    from gaitcli.training.engine_walks import load_engine_walks
+    from gaitcli.training.head import train_head
+
+    _check_checkpoint_out(out, force)
+    for path in (*engine_walks, *val_walks):
+        load_engine_walks(path)  # a bad file is refused before anything starts
+    base: GaitCheckpoint = load_gait_model(gait_checkpoint).checkpoint
+
+    def log(message: str) -> None:
+        if not as_json:
+            err_console.print(message, markup=False, highlight=False)
+
+    with progress(disable=as_json) as bar:
+        tasks: dict[str, int] = {}
+
+        def on_walk(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task("embedding the walks to fit on" if stage == "fit" else "embedding the validation walks", total=total)
+            bar.update(tasks[stage], completed=done)
+
+        checkpoint, report = train_head(base, engine_walks, val_files=val_walks, gait_weight=gait_weight, shrinkage=shrinkage, dimensions=dimensions, log=log, progress=on_walk)
+    checkpoint.save(out, overwrite=force)
+    report["checkpoint"] = str(out)
+    if as_json:
+        print_json(report)
+        return
+    err_console.print(
+        f"wrote {out} ({checkpoint.short_fingerprint}): {checkpoint.describe()}, fitted on {report['walks']} walks of {report['people']} people",
+        markup=False,
+        highlight=False,
+    )
+    for name, scores in report.get("validation", {}).items():
+        err_console.print(
+            f"  validation, {'network alone' if name == 'network' else 'with the head'}: rank-1 {scores['rank1']:.3f} among {scores['people']} people"
+            + (f"; galleries of 3: probe right {scores['three_probe']:.3f}, all 3 right {scores['three_all']:.3f}" if "three_all" in scores else ""),
+            markup=False,
+            highlight=False,
+        )

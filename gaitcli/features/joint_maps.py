@@ -126,11 +126,14 @@ def legs_front_first(jy: np.ndarray, jx: np.ndarray, ps: np.ndarray) -> tuple[np
     return (np.take_along_axis(jy, order, axis=1), np.take_along_axis(jx, order, axis=1), np.take_along_axis(ps, order, axis=1))
 
 
-def joint_maps(coords_y, coords_x, probs, reference=None, mirror: bool = False) -> np.ndarray:
-    """Render (B, 17, 17, 32) spatial features from joints given in image pixels.
+def person_frame(coords_y, coords_x, probs, reference=None, mirror: bool = False, unit: float = 1.0):
+    """Joints in the person frame described above: ``(jy, jx, ps, valid)``.
 
-    ``reference`` is (B, 3) ``(cy, cx, scale)`` (default: :func:`person_reference` per frame,
-    with frames lacking a torso rendered as all zeros).
+    ``jy``, ``jx`` (B, 16) are in ``unit`` torso lengths from the reference centre, mirrored when asked and
+    with the legs ordered front first; ``ps`` are the probabilities (0 where a joint is not
+    finite); ``valid`` (B,) marks frames with a usable reference (``reference`` is (B, 3)
+    ``(cy, cx, scale)``, default :func:`person_reference` per frame; invalid frames are placed at
+    the image origin with unit scale and should be ignored).
     """
     ys, xs, ps = _as_batch(coords_y, coords_x, probs)
     batch = ys.shape[0]
@@ -139,16 +142,25 @@ def joint_maps(coords_y, coords_x, probs, reference=None, mirror: bool = False) 
         raise ValueError(f"reference must be shaped ({batch}, 3); got {ref.shape}")
     valid = np.isfinite(ref).all(axis=1)
     ref = np.where(valid[:, None], ref, np.array([0.0, 0.0, 1.0]))
-    cell = GRID_EXTENT / FEATURE_SIZE
-    # joints in cell units relative to the grid centre
-    jy = (ys - ref[:, :1]) / (ref[:, 2:3] * cell)
-    jx = (xs - ref[:, 1:2]) / (ref[:, 2:3] * cell)
+    jy = (ys - ref[:, :1]) / (ref[:, 2:3] * unit)
+    jx = (xs - ref[:, 1:2]) / (ref[:, 2:3] * unit)
     if mirror:  # reflect, and relabel left <-> right (the skeleton's edges map onto themselves)
         jy, jx, ps = jy[:, _MIRROR], -jx[:, _MIRROR], ps[:, _MIRROR]
     ps = np.where(np.isfinite(jy) & np.isfinite(jx), np.clip(ps, 0.0, 1.0), 0.0)
     jy = np.nan_to_num(jy, nan=0.0, posinf=0.0, neginf=0.0)
     jx = np.nan_to_num(jx, nan=0.0, posinf=0.0, neginf=0.0)
     jy, jx, ps = legs_front_first(jy, jx, ps)
+    return jy, jx, ps, valid
+
+
+def joint_maps(coords_y, coords_x, probs, reference=None, mirror: bool = False) -> np.ndarray:
+    """Render (B, 17, 17, 32) spatial features from joints given in image pixels.
+
+    ``reference`` is (B, 3) ``(cy, cx, scale)`` (default: :func:`person_reference` per frame,
+    with frames lacking a torso rendered as all zeros).
+    """
+    # joints in cell units relative to the grid centre
+    jy, jx, ps, valid = person_frame(coords_y, coords_x, probs, reference, mirror, unit=GRID_EXTENT / FEATURE_SIZE)
 
     gy = _CELL_OFFSETS[None, :, None, None]  # (1, 17, 1, 1)
     gx = _CELL_OFFSETS[None, None, :, None]  # (1, 1, 17, 1)

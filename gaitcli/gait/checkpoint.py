@@ -4,13 +4,16 @@ The file is an uncompressed NumPy ``.npz`` archive (read with ``allow_pickle=Fal
 
 * one float32 array per weight, named as in :mod:`gaitcli.gait.architecture`
   (``stem/kernel``, ``rnn_0/recurrent_kernel``, ...);
-* ``meta``: a JSON string ``{"format": "gaitcli-gait", "format_version": 1, "architecture":
+* ``meta``: a JSON string ``{"format": "gaitcli-gait", "format_version": 1 or 2, "architecture":
   {...}, "feature_space": "seed-ir-v1" | "joint-maps-v2" | ..., "training": {...},
-  "fingerprint": "<sha256 hex>"}``.
+  "head": {...}, "fingerprint": "<sha256 hex>"}`` (``head`` and version 2 only for a model
+  with a discriminant head, whose arrays ``head/mean``, ``head/scale``, ``head/projection`` sit beside
+  the weights; see :mod:`gaitcli.gait.discriminant`).
 
 The fingerprint is a SHA-256 over the architecture (canonical JSON) and every weight (name,
-shape and float32 bytes, in name order): it identifies the model (galleries record it) and
-loading recomputes it, so a corrupt or edited file is refused instead of giving wrong vectors.
+shape and float32 bytes, in name order), then the head's metadata and arrays when there is a
+head: it identifies the model (galleries record it) and loading recomputes it, so a corrupt or
+edited file is refused instead of giving wrong vectors.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from gaitcli.atomic import atomic_output
 from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS, FEATURE_SPACE_SEED_IR
 from gaitcli.errors import InputError, ModelError
 from gaitcli.gait.architecture import GaitConfig, check_weights, weight_shapes
+from gaitcli.gait.discriminant import DiscriminantHead
 
 FORMAT = "gaitcli-gait"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: may carry a discriminant head (files without one are still written as 1)
 META_KEY = "meta"
 
 #: What each known feature space is, for messages.
@@ -46,12 +50,17 @@ def describe_feature_space(space: str) -> str:
     return f"{name} ({space})" if name else space
 
 
-def compute_fingerprint(config: GaitConfig, weights: Mapping[str, np.ndarray]) -> str:
-    """SHA-256 (hex) over the architecture and all weights (name, shape, float32 bytes)."""
+def compute_fingerprint(config: GaitConfig, weights: Mapping[str, np.ndarray], head: DiscriminantHead | None = None) -> str:
+    """SHA-256 (hex) over the architecture and all weights (name, shape, float32 bytes), then the
+    head's metadata and arrays (a model without a head hashes as before heads existed)."""
     digest = hashlib.sha256()
     digest.update(json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":")).encode())
-    for name in sorted(weights):
-        array = np.ascontiguousarray(weights[name], dtype="<f4")
+    arrays = dict(weights)
+    if head is not None:
+        digest.update(json.dumps(head.meta(), sort_keys=True, separators=(",", ":")).encode())
+        arrays.update(head.arrays())
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name], dtype="<f4")
         digest.update(f"\n{name}:{','.join(map(str, array.shape))}\n".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
@@ -78,6 +87,7 @@ class GaitCheckpoint:
     feature_space: str
     training: Mapping[str, Any]
     fingerprint: str
+    head: DiscriminantHead | None = None
 
     @classmethod
     def create(
@@ -86,8 +96,9 @@ class GaitCheckpoint:
         weights: Mapping[str, np.ndarray],
         feature_space: str,
         training: Mapping[str, Any] | None = None,
+        head: DiscriminantHead | None = None,
     ) -> "GaitCheckpoint":
-        """Check ``weights`` against ``config`` and fingerprint them.
+        """Check ``weights`` (and ``head``) against ``config`` and fingerprint them.
 
         ``training`` is free JSON describing where the weights come from (data, seed,
         epochs, accuracy, or the converted file). Raises ``ValueError`` on bad arguments.
@@ -97,7 +108,17 @@ class GaitCheckpoint:
         training = dict(training or {})
         json.dumps(training)  # must be JSON (raises TypeError otherwise)
         checked = check_weights(config, weights)
-        return cls(config, checked, feature_space, training, compute_fingerprint(config, checked))
+        _check_head(config, feature_space, head)
+        return cls(config, checked, feature_space, training, compute_fingerprint(config, checked, head), head)
+
+    @property
+    def identification_size(self) -> int:
+        """Width of the identification vector: the head's output, else the network's."""
+        return self.head.output_size if self.head is not None else self.config.identification_size
+
+    def describe(self) -> str:
+        """``GRU-1`` or ``GRU-1 + discriminant head 24 (...)``."""
+        return self.config.describe() + (f" + {self.head.describe()}" if self.head is not None else "")
 
     @property
     def short_fingerprint(self) -> str:
@@ -108,10 +129,11 @@ class GaitCheckpoint:
         """The JSON ``meta`` entry of the file."""
         return {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": FORMAT_VERSION if self.head is not None else 1,  # older gaitcli reads these
             "architecture": self.config.to_dict(),
             "feature_space": self.feature_space,
             "training": dict(self.training),
+            **({"head": self.head.meta()} if self.head is not None else {}),
             "fingerprint": self.fingerprint,
         }
 
@@ -119,7 +141,7 @@ class GaitCheckpoint:
         """Refuse (ModelError) to run on spatial features of another space than trained on."""
         if feature_space != self.feature_space:
             raise ModelError(
-                f"this gait model ({self.config.describe()}, {self.short_fingerprint}) was trained on "
+                f"this gait model ({self.describe()}, {self.short_fingerprint}) was trained on "
                 f"{describe_feature_space(self.feature_space)}, but the pose engine gives "
                 f"{describe_feature_space(feature_space)}; use a gait model trained on {feature_space} "
                 f"or a pose engine that gives {self.feature_space}"
@@ -140,6 +162,8 @@ class GaitCheckpoint:
             raise InputError(f"folder {path.parent} does not exist; create it first")
         arrays = {META_KEY: np.array(json.dumps(self.meta(), sort_keys=True))}
         arrays.update(self.weights)
+        if self.head is not None:
+            arrays.update(self.head.arrays())
         with atomic_output(path, mode=None) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
         return path
@@ -169,22 +193,28 @@ class GaitCheckpoint:
                 meta = json.loads(str(archive[META_KEY]))
                 config = _config_from_meta(path, meta)
                 expected = weight_shapes(config)
-                extra = sorted(set(archive.files) - set(expected) - {META_KEY})
+                head_shapes = _head_shapes(path, meta)
+                extra = sorted(set(archive.files) - set(expected) - set(head_shapes) - {META_KEY})
                 if extra:
                     raise ModelError(f"gait checkpoint {path} has an unexpected entry {extra[0]}; the file is corrupt")
                 missing = [n for n in expected if n not in archive.files]
                 if missing:
                     raise ModelError(f"gait checkpoint {path} lacks weight {missing[0]}; the file is corrupt")
+                missing = [n for n in head_shapes if n not in archive.files]
+                if missing:
+                    raise ModelError(f"gait checkpoint {path} lacks head array {missing[0]}; the file is corrupt")
                 weights = {name: archive[name] for name in expected}
+                head_arrays = {name: archive[name] for name in head_shapes}
         except ModelError:
             raise
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
             raise ModelError(f"gait checkpoint {path} is corrupt or truncated ({type(exc).__name__}: {exc})") from exc
         try:
             weights = check_weights(config, weights)
+            head = DiscriminantHead.from_stored(meta["head"], head_arrays) if "head" in meta else None
         except ValueError as exc:
             raise ModelError(f"gait checkpoint {path} is corrupt: {exc}") from exc
-        fingerprint = compute_fingerprint(config, weights)
+        fingerprint = compute_fingerprint(config, weights, head)
         if fingerprint != meta.get("fingerprint"):
             raise ModelError(
                 f"gait checkpoint {path} fails its fingerprint check: the file is corrupt or was modified; "
@@ -194,7 +224,37 @@ class GaitCheckpoint:
         training = meta.get("training", {})
         if not isinstance(feature_space, str) or not feature_space or not isinstance(training, dict):
             raise ModelError(f"gait checkpoint {path} has malformed metadata (feature_space/training)")
-        return cls(config, weights, feature_space, training, fingerprint)
+        try:
+            _check_head(config, feature_space, head)
+        except ValueError as exc:
+            raise ModelError(f"gait checkpoint {path}: {exc}") from exc
+        return cls(config, weights, feature_space, training, fingerprint, head)
+
+
+def _check_head(config: GaitConfig, feature_space: str, head: DiscriminantHead | None) -> None:
+    """A head reads the walk's joints and the network's vector: joint features and matching sizes only."""
+    if head is None:
+        return
+    if feature_space != FEATURE_SPACE_JOINT_MAPS:
+        raise ValueError(f"a discriminant head needs joint features ({FEATURE_SPACE_JOINT_MAPS}), not {feature_space}")
+    if head.gait_size != config.identification_size:
+        raise ValueError(f"the head takes {head.gait_size}-d gait vectors but the network gives {config.identification_size}")
+    from gaitcli.features.walk_statistics import STATISTICS_SIZE, STATISTICS_VERSION
+
+    if head.statistics != STATISTICS_VERSION or head.statistics_size != STATISTICS_SIZE:
+        raise ValueError(
+            f"the head was fitted on walk statistics {head.statistics} ({head.statistics_size}), but this gaitcli "
+            f"computes {STATISTICS_VERSION} ({STATISTICS_SIZE}); refit the head with `gaitcli train head`"
+        )
+
+
+def _head_shapes(path: Path, meta: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    if "head" not in meta:
+        return {}
+    try:
+        return DiscriminantHead.array_shapes(meta["head"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"gait checkpoint {path} has malformed head metadata ({exc})") from exc
 
 
 def _config_from_meta(path: Path, meta: Any) -> GaitConfig:

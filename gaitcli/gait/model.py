@@ -1,7 +1,8 @@
 """The gait model used for inference: a fingerprinted checkpoint run by NumPy (no TensorFlow).
 
 :func:`load_gait_model` opens gaitcli's default model shipped in the package
-(``gaitcli/weights/gait_default.npz``, trained by ``gaitcli train gait``), any gaitcli ``.npz``
+(``gaitcli/weights/gait_default.npz``: a network trained by ``gaitcli train gait`` with a head fitted
+by ``gaitcli train head``), any gaitcli ``.npz``
 gait checkpoint, or a seed TF-1 gait checkpoint (read once with TensorFlow, then run by NumPy;
 ``gaitcli convert`` makes that a one-off).
 """
@@ -46,21 +47,30 @@ class GaitModel:
 
     @property
     def dimension(self) -> int:
-        return self.checkpoint.config.identification_size
+        return self.checkpoint.identification_size
 
     def describe(self) -> str:
-        return f"{self.checkpoint.config.label} {self.checkpoint.short_fingerprint} ({self.source})"
+        head = " + discriminant head" if self.checkpoint.head is not None else ""
+        return f"{self.checkpoint.config.label}{head} {self.checkpoint.short_fingerprint} ({self.source})"
 
     def require(self, feature_space: str) -> None:
         """Refuse features of another space than the model was trained on (ModelError)."""
         self.checkpoint.require(feature_space)
 
     def embed_walk(self, walk: PreparedWalk) -> np.ndarray:
-        """The walk's unit identification vector, over fixed-length windows of its segments."""
-        return identification_vector(self.network.feed_forward_batch, walk.segments)
+        """The walk's unit identification vector: the network's over fixed-length windows of its
+        segments, through the discriminant head with the walk's statistics when the model has one."""
+        vector = identification_vector(self.network.feed_forward_batch, walk.segments)
+        head = self.checkpoint.head
+        if head is None:
+            return vector
+        from gaitcli.features.walk_statistics import walk_statistics
+
+        return head.apply(walk_statistics(walk), vector)
 
     def embed_features(self, features: np.ndarray) -> np.ndarray:
-        """The unit identification vector of one whole sequence of spatial features (the seed's way)."""
+        """The unit identification vector of one whole sequence of spatial features (the seed's way;
+        a model with a discriminant head has joint features and embeds walks instead)."""
         vector = self.network.feed_forward(features)
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 

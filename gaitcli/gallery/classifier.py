@@ -2,11 +2,21 @@
 
 **Model.** Every enrolled person ``c`` has a binary linear SVM ``(w_c, b_c)`` (scikit-learn
 ``LinearSVC``: squared hinge, ``C = SVM_C``, every walk weighted 1) separating their walks
-from everybody else's. The SVMs see *centred* vectors: L2-normalised, minus the gallery's
-mean walk ``m``, L2-normalised again (:func:`features`). Gait vectors often share a large
-common component (all pairs at cosine 0.99); centring removes it, so that how people differ
-fills the unit sphere and one ``C`` suits any gait model. ``m`` is fixed between full refits
-(see below), so every walk's features stay fixed and the incremental refits stay exact.
+from everybody else's and from the *average walker*, one virtual negative walk at the origin of
+the centred vectors (:func:`features`). Without it, a person enrolled with one walk among a
+few others is told apart only from those few, and a stranger who resembles nobody lands on
+somebody's side of the hyperplanes by chance; with it, a walk must be nearer to the person
+than to the average walker to score above 0.
+
+**Centring.** The SVMs see *centred* vectors: L2-normalised, minus the component ``m`` the
+gallery's walks share, L2-normalised again (:func:`features`). A network's raw gait vectors
+often share a large common component (all pairs at cosine 0.99); centring removes it, so that
+how people differ fills the unit sphere and one ``C`` suits any gait model. ``m`` is the walks'
+mean shrunk by their mean pairwise cosine (:func:`common_component`): nearly the mean for such
+vectors, nearly zero for vectors already centred on a background population (a model with a
+discriminant head), whose few-walk mean would be mostly the walks themselves. ``m`` is fixed
+between full refits (see below), so every walk's features stay fixed and the incremental
+refits stay exact.
 
 **Scores** are cosine-normalised decision values, ``(w_c . x + b_c) / |w_c|`` for a probe's
 features ``x`` (unit length): the signed distance from the probe to person ``c``'s hyperplane
@@ -21,6 +31,7 @@ negative walk with margin ``w_c . x + b_c <= -1`` contributes neither loss nor g
 * a person's SVM is solved on a *working set* (their walks plus the hardest negatives) and
   then checked against every other walk in the gallery; violators join the working set and
   it is solved again until none is left — the result is the SVM of the whole gallery;
+* the virtual walk is in every working set (it never changes);
 * adding or removing walks leaves person ``c``'s optimum unchanged unless a changed walk has
   margin ``> -1`` under ``c``'s current SVM; only those people (and the person enrolled or
   removed) are refit. Galleries with ``people x walks <= FULL_REFIT_MAX`` simply refit everyone
@@ -38,8 +49,8 @@ approximation that only matters when a person supports many SVMs). The threshold
 ``FAR + FRR`` (impostors accepted + genuines rejected, as fractions) over the midpoints
 between the sorted scores; a tie picks the middle of the best range. With fewer than three
 people (or no person with two walks) there is nothing to calibrate on and a default is used:
-for the SVM, half the median margin ``0.5 / |w_c|`` (a walk must come at least half-way from
-a person's hyperplane to where their enrolled walks lie); cosine 0.5 for one person.
+for the SVM, 0, the SVMs' own decision (a walk on the person's side of the hyperplane that
+separates them from the others and the average walker); cosine 0.5 for one person.
 """
 
 from __future__ import annotations
@@ -60,7 +71,7 @@ CALIBRATION_WALKS = 2  # walks per person left out for genuine scores
 IMPOSTOR_REFITS = 2  # SVMs refit per person left out (the ones scoring their walks highest)
 CALIBRATION_SEED = 0
 DEFAULT_COSINE_THRESHOLD = 0.5
-CLASSIFIER_VERSION = 1
+CLASSIFIER_VERSION = 2  # 2: the average walker as a negative, shared-component centre, default threshold 0
 _BLOCK_FLOATS = 1 << 23  # margins computed per block (32 MB of float32)
 
 
@@ -78,7 +89,7 @@ class Model:
     coef: np.ndarray
     intercept: np.ndarray
     threshold: float
-    center: np.ndarray  # (D,) the mean walk subtracted by :func:`features` ("svm" mode; zeros otherwise)
+    center: np.ndarray  # (D,) the shared component subtracted by :func:`features` ("svm" mode; zeros otherwise)
     calibration: dict = field(default_factory=dict)
     version: int = CLASSIFIER_VERSION
     _unit: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
@@ -134,6 +145,26 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return array / norms
 
 
+def common_component(vectors: np.ndarray) -> np.ndarray:
+    """What the walks' unit vectors share: their mean ``m`` shrunk by how much they agree.
+
+    For unit vectors ``v_i = a u + (independent parts)`` the mean pairwise cosine ``c`` estimates
+    ``a^2``, while ``|m|^2`` is about ``a^2 + (1 - a^2) / n``; the estimate is ``m c / |m|^2``
+    (``c`` clipped to [0, 1]). Vectors of one strong shared direction (a network's raw output,
+    all pairs at cosine 0.99) give nearly ``m``; vectors already centred on a background
+    population (a gait model with a discriminant head) give nearly zero, where ``m`` of a few
+    walks would be mostly the walks themselves and centring on it would erase them.
+    """
+    unit = normalise(vectors)
+    n = len(unit)
+    mean = unit.mean(axis=0)
+    power = float(mean @ mean)
+    if n < 2 or power <= 1e-12:
+        return np.zeros(unit.shape[1], np.float32)
+    agreement = min(max((n * power - 1.0) / (n - 1.0), 0.0), 1.0)  # mean pairwise cosine
+    return (mean * (agreement / power)).astype(np.float32)
+
+
 def features(vectors: np.ndarray, center: np.ndarray) -> np.ndarray:
     """What the SVMs see: the L2-normalised ``vectors`` minus ``center``, L2-normalised again.
 
@@ -187,7 +218,7 @@ def fit(
         warm = np.linalg.norm(coef, axis=1) > 0
         jobs = [_Job(c, None, (coef[c], float(intercept[c])) if warm[c] else None) for c in sorted(refit)]
     else:  # a full refit, re-centred
-        center = normalise(vectors).mean(axis=0)
+        center = common_component(vectors)
         X = features(vectors, center)
         coef = np.zeros((n_classes, dim), np.float32)
         intercept = np.zeros(n_classes, np.float32)
@@ -265,8 +296,7 @@ def calibrate(X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarra
             "refits": len(jobs)}
     if len(genuine_scores) == 0 or len(impostor_scores) == 0:
         reason = "fewer than three people" if len(impostor_scores) == 0 else "nobody has two walks"
-        half_margin = float(0.5 * np.median(1.0 / norms))
-        return half_margin, {**info, "source": "default (half the margin)", "reason": reason}
+        return 0.0, {**info, "source": "default (the SVMs' own decision)", "reason": reason}
     threshold = min_error_threshold(genuine_scores, impostor_scores)
     info.update(
         source="calibrated",
@@ -373,8 +403,9 @@ def _fit_binary(positives: np.ndarray, negatives: np.ndarray) -> tuple[np.ndarra
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.svm import LinearSVC
 
-    data = np.concatenate([positives, negatives]).astype(np.float64)
-    target = np.concatenate([np.ones(len(positives)), -np.ones(len(negatives))])
+    # the average walker (the origin of the centred features) is a negative of every person
+    data = np.concatenate([positives, negatives, np.zeros((1, positives.shape[1]))]).astype(np.float64)
+    target = np.concatenate([np.ones(len(positives)), -np.ones(len(negatives) + 1)])
     svm = LinearSVC(C=SVM_C, loss="squared_hinge", dual=True, tol=1e-4, max_iter=5000, random_state=0)
     # Thousands of small fits: skip scikit-learn's per-call checks (inputs are ours and finite).
     with warnings.catch_warnings(), sklearn.config_context(skip_parameter_validation=True, assume_finite=True):

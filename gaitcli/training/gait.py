@@ -181,9 +181,13 @@ def rank1(vectors: np.ndarray, labels: np.ndarray, gallery_mask: np.ndarray) -> 
 
 
 def evaluate(forward_batch, data: WalkSet) -> dict[str, Any]:
-    """Rank-1 on held-out walks through the inference path; gallery = first plain walk per person
-    (the first walk for a person who never walks plain)."""
-    vectors = np.stack([identification_vector(forward_batch, w.segments) for w in data.walks])
+    """Rank-1 on held-out walks through the inference path (see :func:`evaluate_vectors`)."""
+    return evaluate_vectors(np.stack([identification_vector(forward_batch, w.segments) for w in data.walks]), data)
+
+
+def evaluate_vectors(vectors: np.ndarray, data: WalkSet) -> dict[str, Any]:
+    """Rank-1 of ``data``'s walks given their unit vectors; gallery = first plain walk per person
+    (the first walk for a person who never walks plain), per covariate too."""
     gallery = np.zeros(len(data.walks), bool)
     seen: set[int] = set()
     for plain_only in (True, False):

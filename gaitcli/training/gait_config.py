@@ -68,3 +68,9 @@ class GaitTrainingConfig:
     fresh_walks_per_step: int = 16  # synthetic training walks replaced by new walks of the same people each step
     eval_every: int = 100
     time_budget_minutes: float = 60.0
+
+
+# `gaitcli train head`: the packaged model's head, chosen on the validation people (README).
+HEAD_GAIT_WEIGHT = 0.5  # weight of the network's vector beside the walk statistics
+HEAD_SHRINKAGE = 0.2  # shrinkage of the within-person covariance
+HEAD_DIMENSIONS = 24  # leading discriminants kept

@@ -1,0 +1,176 @@
+"""A gait checkpoint's discriminant head: gait-network vector + walk statistics -> identification vector.
+
+The gait network's vector of a walk (average temporal pooling of the recurrent output) and the
+walk's statistics (:mod:`gaitcli.features.walk_statistics`) are standardised and concatenated,
+the gait block weighted by ``gait_weight``, and projected onto the leading linear discriminants
+(Fisher's LDA with a shrunk within-person covariance) fitted on walks of many background people. The
+projection keeps the directions along which *people* differ and drops those along which one
+person's walks differ (view, speed, clothes, the pose engine's errors); the result (the background people's mean maps to zero) scaled to unit length is the
+identification vector.
+
+Fitting is deterministic (no random state): :func:`fit_head`. The head's numbers are stored
+in the checkpoint beside the network's weights and covered by its fingerprint
+(:mod:`gaitcli.gait.checkpoint`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+HEAD_KIND = "walk-discriminant-v1"
+ARRAY_NAMES = ("mean", "scale", "projection")
+PREFIX = "head/"
+
+
+@dataclass(frozen=True, eq=False)
+class DiscriminantHead:
+    """Standardisation (``mean``, ``scale``, gait weight folded in) and ``projection``.
+
+    Inputs are ``[statistics (statistics_size), gait vector (gait_size)]``.
+    """
+
+    statistics: str  # the walk-statistics version the head was fitted on
+    statistics_size: int
+    gait_size: int
+    gait_weight: float
+    shrinkage: float
+    mean: np.ndarray  # (P,)
+    scale: np.ndarray  # (P,)
+    projection: np.ndarray  # (P, K)
+
+    @property
+    def output_size(self) -> int:
+        return int(self.projection.shape[1])
+
+    def describe(self) -> str:
+        return f"discriminant head {self.output_size} ({self.statistics} + gait x {self.gait_weight:g})"
+
+    def meta(self) -> dict[str, Any]:
+        """The head's JSON part of the checkpoint's metadata."""
+        return {
+            "kind": HEAD_KIND,
+            "statistics": self.statistics,
+            "statistics_size": self.statistics_size,
+            "gait_size": self.gait_size,
+            "gait_weight": self.gait_weight,
+            "shrinkage": self.shrinkage,
+            "output_size": self.output_size,
+        }
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The head's arrays as stored in the checkpoint (``head/mean``, ...), float32."""
+        return {PREFIX + name: np.ascontiguousarray(getattr(self, name), dtype=np.float32) for name in ARRAY_NAMES}
+
+    @staticmethod
+    def array_shapes(meta: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+        inputs = int(meta["statistics_size"]) + int(meta["gait_size"])
+        out = int(meta["output_size"])
+        return {PREFIX + "mean": (inputs,), PREFIX + "scale": (inputs,), PREFIX + "projection": (inputs, out)}
+
+    @classmethod
+    def from_stored(cls, meta: Any, arrays: Mapping[str, np.ndarray]) -> "DiscriminantHead":
+        """Rebuild from :meth:`meta` and :meth:`arrays`; ``ValueError`` on anything malformed."""
+        if not isinstance(meta, Mapping) or meta.get("kind") != HEAD_KIND:
+            raise ValueError(f"unknown head kind {meta.get('kind') if isinstance(meta, Mapping) else meta!r}")
+        try:
+            shapes = cls.array_shapes(meta)
+            numbers = {k: float(meta[k]) for k in ("gait_weight", "shrinkage")}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed head metadata ({exc})") from None
+        checked = {}
+        for name, shape in shapes.items():
+            if name not in arrays:
+                raise ValueError(f"missing head array {name}")
+            array = np.asarray(arrays[name])
+            if array.shape != shape or not np.issubdtype(array.dtype, np.floating):
+                raise ValueError(f"head array {name} is shaped {list(array.shape)}, expected {list(shape)}")
+            checked[name[len(PREFIX):]] = np.ascontiguousarray(array, dtype=np.float32)
+        if not all(math.isfinite(v) for v in numbers.values()) or not np.all(checked["scale"] > 0):
+            raise ValueError("head numbers are not finite and positive")
+        return cls(str(meta.get("statistics")), int(meta["statistics_size"]), int(meta["gait_size"]), **numbers, **checked)
+
+    def apply(self, statistics: np.ndarray, gait_vector: np.ndarray) -> np.ndarray:
+        """The unit identification vector (K,) of one walk; or (N, K) for stacked walks."""
+        x = np.concatenate([np.atleast_2d(statistics), np.atleast_2d(gait_vector)], axis=1)
+        if x.shape[1] != len(self.mean):
+            raise ValueError(
+                f"the head takes {self.statistics_size} statistics + a {self.gait_size}-d gait vector, "
+                f"got {np.atleast_2d(statistics).shape[1]} + {np.atleast_2d(gait_vector).shape[1]}"
+            )
+        z = ((x - self.mean) / self.scale) @ self.projection  # centred: the background mean maps to 0
+        z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+        z = z.astype(np.float32)
+        return z[0] if np.ndim(statistics) == 1 else z
+
+
+def fit_head(
+    statistics: np.ndarray,
+    gait_vectors: np.ndarray,
+    labels,
+    *,
+    statistics_version: str,
+    gait_weight: float,
+    shrinkage: float,
+    output_size: int,
+) -> DiscriminantHead:
+    """Fit the head on walks of several people (at least two walks of at least two people).
+
+    (``gaitcli train head`` passes the packaged model's choices, kept in
+    :mod:`gaitcli.training.gait_config`.)
+
+    ``shrinkage`` in [0, 1] pulls the within-person covariance towards a multiple of the
+    identity (more for few walks per dimension); ``gait_weight`` >= 0 scales the gait block
+    after standardisation (0 leaves it out of the discriminants); the ``output_size`` leading
+    discriminants are kept (fewer if there are fewer people or inputs): the trailing ones
+    separate people little and mostly add noise to the vectors' similarities.
+    """
+    stats = np.asarray(statistics, dtype=np.float64)
+    gait = np.asarray(gait_vectors, dtype=np.float64)
+    labels = np.asarray([str(v) for v in labels])
+    if stats.ndim != 2 or gait.ndim != 2 or not (len(stats) == len(gait) == len(labels)):
+        raise ValueError("statistics, gait vectors and labels must describe the same walks")
+    if not 0.0 <= shrinkage <= 1.0:
+        raise ValueError(f"shrinkage must lie in [0, 1], not {shrinkage}")
+    if not (math.isfinite(gait_weight) and gait_weight >= 0.0):
+        raise ValueError(f"gait weight must be >= 0, not {gait_weight}")
+    people, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    if len(people) < 2 or not (counts >= 2).any():
+        raise ValueError(f"fitting a discriminant head needs several walks of several people; got {len(labels)} walks of {len(people)}")
+    x = np.concatenate([stats, gait], axis=1)
+    mean = x.mean(axis=0)
+    sd = x.std(axis=0)
+    sd = np.where(sd > 1e-9, sd, 1.0)
+    weight = np.concatenate([np.ones(stats.shape[1]), np.full(gait.shape[1], gait_weight)])
+    scale = sd / np.maximum(weight, 1e-12)
+    xs = (x - mean) / scale
+    xs[:, weight == 0] = 0.0
+    class_means = np.stack([xs[inverse == k].mean(axis=0) for k in range(len(people))])
+    within = xs - class_means[inverse]
+    sw = within.T @ within / len(xs)
+    sb = (class_means * counts[:, None]).T @ class_means / len(xs)  # the overall mean is 0
+    dims = sw.shape[0]
+    sw = (1.0 - shrinkage) * sw + shrinkage * (np.trace(sw) / dims) * np.eye(dims)
+    sw += 1e-9 * np.eye(dims)  # keeps a zero-weight block solvable
+    from scipy.linalg import eigh
+
+    values, vectors = eigh(sb, sw)
+    if output_size < 1:
+        raise ValueError(f"output size must be positive, not {output_size}")
+    keep = min(output_size, len(people) - 1, dims - int((weight == 0).sum()))
+    order = np.argsort(values)[::-1][:keep]
+    projection = vectors[:, order]
+    projection *= np.sign(projection[np.argmax(np.abs(projection), axis=0), np.arange(keep)])  # fixed signs
+    return DiscriminantHead(
+        statistics=statistics_version,
+        statistics_size=int(stats.shape[1]),
+        gait_size=int(gait.shape[1]),
+        gait_weight=float(gait_weight),
+        shrinkage=float(shrinkage),
+        mean=mean.astype(np.float32),
+        scale=scale.astype(np.float32),
+        projection=projection.astype(np.float32),
+    )

@@ -1,0 +1,125 @@
+"""Fitting a gait checkpoint's discriminant head on walks seen by the real pose engine.
+
+``gaitcli train head`` (and :func:`train_head`): every walk of the given engine-walk files
+(:mod:`gaitcli.training.engine_walks`, made by ``scripts/engine_walks.py``) is prepared as
+inference prepares it, embedded by the gait network and summarised by its walk statistics;
+:func:`gaitcli.gait.discriminant.fit_head` then fits the head, and the network with the head is
+written as a new checkpoint (new fingerprint; the training record names the files and their
+fingerprints). People are told apart by file and person id. Deterministic: the same network
+and files give the same head.
+
+:func:`gallery_scores` rates vectors the way the sample-video gallery test uses them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
+from gaitcli.errors import InputError
+from gaitcli.gait.checkpoint import GaitCheckpoint, compute_fingerprint
+from gaitcli.gait.discriminant import fit_head
+from gaitcli.training.gait_config import HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE
+
+
+def engine_walk_set(paths: Sequence[str | Path], *, log: Callable[[str], None] = print):
+    """The walks of engine-walk files as one :class:`~gaitcli.training.gait.WalkSet`
+    (identities ``f{k}-<person>`` for the k-th file)."""
+    from gaitcli.training.engine_walks import engine_sequences, load_engine_walks
+    from gaitcli.training.gait import walk_set
+
+    sequences = []
+    for k, path in enumerate(paths):
+        sequences += engine_sequences(load_engine_walks(path), prefix=f"f{k}")
+    return walk_set(sequences, log=log)
+
+
+def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, progress: Callable[[int, int], None] | None = None):
+    """(N, D) network vectors (no head) and (N, S) walk statistics of ``data``'s walks."""
+    from gaitcli.features.walk_statistics import walk_statistics
+    from gaitcli.gait.embedding import identification_vector
+    from gaitcli.gait.numpy_forward import NumpyGaitNetwork
+
+    net = NumpyGaitNetwork.from_checkpoint(checkpoint)
+    vectors, stats = [], []
+    for i, walk in enumerate(data.walks, 1):
+        vectors.append(identification_vector(net.feed_forward_batch, walk.segments))
+        stats.append(walk_statistics(walk))
+        if progress:
+            progress(i, len(data.walks))
+    return np.stack(vectors), np.stack(stats)
+
+
+def gallery_scores(vectors: np.ndarray, data, *, trials: int = 3000, seed: int = 0) -> dict[str, float]:
+    """Rank-1 among all people (gallery: each person's first plain walk, see
+    :func:`gaitcli.training.gait.evaluate_vectors`) and, like the sample-video gallery test, in
+    ``trials`` random galleries of three people enrolled from one walk each with one other walk
+    each as probe: how often a probe is named right (``three_probe``) and all three are (``three_all``)."""
+    from gaitcli.training.gait import evaluate_vectors
+
+    labels = np.asarray(data.labels)
+    result = {"rank1": evaluate_vectors(vectors, data)["rank1"], "people": int(len(np.unique(labels)))}
+    several = [lab for lab in np.unique(labels) if (labels == lab).sum() >= 2]
+    if len(several) >= 3:
+        rng = np.random.default_rng(seed)
+        right = []
+        for _ in range(trials):
+            pairs = [rng.permutation(np.flatnonzero(labels == lab))[:2] for lab in rng.choice(several, 3, replace=False)]
+            enrolled, probes = vectors[[p[0] for p in pairs]], vectors[[p[1] for p in pairs]]
+            right.append(np.argmax(probes @ enrolled.T, axis=1) == np.arange(3))
+        right = np.array(right)
+        result.update(three_probe=float(right.mean()), three_all=float(right.all(axis=1).mean()))
+    return result
+
+
+def train_head(
+    checkpoint: GaitCheckpoint,
+    walk_files: Sequence[str | Path],
+    *,
+    val_files: Sequence[str | Path] = (),
+    gait_weight: float = HEAD_GAIT_WEIGHT,
+    shrinkage: float = HEAD_SHRINKAGE,
+    dimensions: int = HEAD_DIMENSIONS,
+    log: Callable[[str], None] = print,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[GaitCheckpoint, dict]:
+    """The checkpoint's network with a head fitted on ``walk_files``, and a report (validation
+    scores without and with the head when ``val_files`` are given). ``InputError`` for unusable files."""
+    from gaitcli.features.walk_statistics import STATISTICS_VERSION
+    from gaitcli.training.engine_walks import file_fingerprint
+
+    if checkpoint.feature_space != FEATURE_SPACE_JOINT_MAPS:
+        raise InputError(
+            f"a discriminant head needs a gait model on joint features ({FEATURE_SPACE_JOINT_MAPS}); "
+            f"this one was trained on {checkpoint.feature_space}"
+        )
+    if not walk_files:
+        raise InputError("give at least one --engine-walks file to fit the head on")
+    data = engine_walk_set(walk_files, log=log)
+    people = len(np.unique(data.labels))
+    if people < 2 or len(data.walks) <= people:
+        raise InputError(f"fitting a head needs several walks of several people; the files hold {len(data.walks)} usable walks of {people}")
+    vectors, stats = network_vectors_and_statistics(checkpoint, data, progress=progress and (lambda i, n: progress("fit", i, n)))
+    head = fit_head(stats, vectors, data.labels, statistics_version=STATISTICS_VERSION, gait_weight=gait_weight, shrinkage=shrinkage, output_size=dimensions)
+    record = {
+        "engine_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in walk_files],
+        "walks": len(data.walks),
+        "people": int(people),
+        "gait_weight": gait_weight,
+        "shrinkage": shrinkage,
+        "network_fingerprint": compute_fingerprint(checkpoint.config, checkpoint.weights),  # without any head
+    }
+    training = {k: v for k, v in checkpoint.training.items() if k != "head"}
+    out = GaitCheckpoint.create(checkpoint.config, checkpoint.weights, checkpoint.feature_space, {**training, "head": record}, head=head)
+    report = {"fingerprint": out.fingerprint, "head": head.meta(), **record}
+    if val_files:
+        val = engine_walk_set(val_files, log=log)
+        val_vectors, val_stats = network_vectors_and_statistics(checkpoint, val, progress=progress and (lambda i, n: progress("validate", i, n)))
+        report["validation"] = {
+            "network": gallery_scores(val_vectors, val),
+            "with_head": gallery_scores(head.apply(val_stats, val_vectors), val),
+        }
+    return out, report
