@@ -37,6 +37,7 @@ class EmbedResult:
     model_fingerprint: str
     feature_space: str
     info: dict[str, Any] = field(default_factory=dict)
+    open_set_threshold: float | None = None  # the gait model's threshold for one-walk galleries, if it has one
 
 
 class Embedder:
@@ -143,7 +144,8 @@ class Embedder:
             vector = self.gait.embed_walk(walk)
             info["feature_frames"] = int(sum(walk.lengths))
             info["canonical_fps"] = CANONICAL_FPS
-        return EmbedResult(vector.astype(np.float32), str(path), self.gait.fingerprint, self.feature_space, info)
+        return EmbedResult(vector.astype(np.float32), str(path), self.gait.fingerprint, self.feature_space, info,
+                           self.gait.open_set_threshold)
 
     def _seed_features(self, path: Path, seq, fps: float) -> np.ndarray:
         """The seed's learned features on person-centred crops of the walker's usable frames."""

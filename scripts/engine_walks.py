@@ -82,39 +82,17 @@ def engine_walk(job: tuple[int, int]) -> dict:
 def score(checkpoint: str, walks_file: Path, trials: int = 3000) -> dict[str, float]:
     """How a gait model (with its discriminant head, if any) does on engine walks of held-out
     people: :func:`gaitcli.training.head.gallery_scores` (rank-1 among all of them and random
-    three-person galleries like the sample-video gallery test)."""
+    three-person galleries like the sample-video gallery test), and such galleries through
+    gaitcli's gallery classifier with the model's open-set threshold
+    (:func:`gaitcli.training.head.open_set_rates`)."""
     from gaitcli.gait.model import load_gait_model
-    from gaitcli.training.head import engine_walk_set, gallery_scores
+    from gaitcli.training.head import engine_walk_set, gallery_scores, one_walk_galleries, open_set_rates
 
     data = engine_walk_set([walks_file], log=lambda _: None)
     model = load_gait_model(checkpoint)
     vectors = np.stack([model.embed_walk(w) for w in data.walks])
-    return {**gallery_scores(vectors, data, trials=trials), **open_set(vectors, np.asarray(data.labels), trials=trials // 10)}
-
-
-def open_set(vectors: np.ndarray, labels: np.ndarray, *, trials: int = 300, people: int = 3, seed: int = 1) -> dict[str, float]:
-    """The sample-video gallery test as a rate: ``trials`` galleries of ``people`` people enrolled
-    from one walk each (gaitcli's gallery classifier and its default threshold), one other walk
-    of each identified, and one walk of a stranger: how often an enrolled person is named
-    right (ranked first and above the threshold), the stranger comes out unknown, and all are right."""
-    from gaitcli.gallery import classifier
-
-    several = [lab for lab in np.unique(labels) if (labels == lab).sum() >= 2]
-    rng = np.random.default_rng(seed)
-    named, unknown, every = [], [], []
-    for _ in range(trials):
-        chosen = rng.choice(several, people + 1, replace=False)
-        pairs = [rng.permutation(np.flatnonzero(labels == lab))[:2] for lab in chosen[:people]]
-        enrolled = vectors[[p[0] for p in pairs]]
-        probes = np.concatenate([vectors[[p[1] for p in pairs]], vectors[[rng.choice(np.flatnonzero(labels == chosen[-1]))]]])
-        model = classifier.fit(enrolled, np.arange(people), people)
-        table = classifier.scores(model, enrolled, np.arange(people), probes)
-        accepted = table.max(axis=1) >= model.threshold
-        right = accepted[:people] & (table[:people].argmax(axis=1) == np.arange(people))
-        named.append(right.mean())
-        unknown.append(not accepted[people])
-        every.append(right.all() and not accepted[people])
-    return {"open_named": float(np.mean(named)), "open_stranger_unknown": float(np.mean(unknown)), "open_all": float(np.mean(every))}
+    galleries = one_walk_galleries(vectors, data.labels, trials=trials // 10, default_threshold=model.open_set_threshold)
+    return {**gallery_scores(vectors, data, trials=trials), **open_set_rates(galleries)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,12 +27,14 @@ def clusters(people: int, walks: int, dim: int, *, noise: float = 0.3, seed: int
     return (vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)).astype(np.float32)
 
 
-def write_walks(folder: Path, stem: str, vectors: np.ndarray, *, fingerprint: str = FINGERPRINT) -> Path:
-    """Save vectors as ``gaitcli embed --out`` would, with one made-up video source per row."""
+def write_walks(folder: Path, stem: str, vectors: np.ndarray, *, fingerprint: str = FINGERPRINT, threshold: float | None = None) -> Path:
+    """Save vectors as ``gaitcli embed --out`` would, with one made-up video source per row
+    (``threshold``: the gait model's open-set threshold for one-walk galleries, if it has one)."""
     vectors = np.atleast_2d(vectors)
     path = folder / f"{stem}.npy"
     sources = [f"videos/{stem}_{i}.mp4" for i in range(len(vectors))]
-    return save_vectors(path, vectors, {"model_fingerprint": fingerprint, "feature_space": FEATURE_SPACE, "sources": sources})
+    meta = {"model_fingerprint": fingerprint, "feature_space": FEATURE_SPACE, "open_set_threshold": threshold, "sources": sources}
+    return save_vectors(path, vectors, meta)
 
 
 def cli_env(config_dir: Path) -> dict[str, str]:

@@ -155,12 +155,27 @@ def _cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "gaitcli.cli.main", *args], capture_output=True, text=True, timeout=timeout)
 
 
+def test_one_walk_threshold_lies_between_own_and_stranger_scores():
+    from gaitcli.training.head import one_walk_galleries, one_walk_threshold, open_set_rates
+
+    stats, gait, labels = _people(30, 3, seed=4)
+    head = fit_head(*_people(40, 4, seed=0), statistics_version="test", **OPTIONS, output_size=10)
+    vectors = head.apply(stats, gait)
+    galleries = one_walk_galleries(vectors, labels, trials=60)
+    threshold = one_walk_threshold(vectors, labels, trials=60)
+    assert np.median(galleries["stranger"]) < threshold < np.median(galleries["own"])
+    rates = open_set_rates(one_walk_galleries(vectors, labels, trials=60, default_threshold=threshold))
+    assert rates["open_named"] > 0.8 and rates["open_stranger_unknown"] > 0.8  # well-separated synthetic people
+
+
 def test_train_head_fits_validates_and_writes_a_checkpoint(tmp_path):
-    train, val = tmp_path / "train.npz", tmp_path / "val.npz"
+    train, val, held = tmp_path / "train.npz", tmp_path / "val.npz", tmp_path / "held.npz"
     save_engine_walks(records_from_synthetic(10, 3, 500), train)
     save_engine_walks(records_from_synthetic(6, 3, 600), val)
+    save_engine_walks(records_from_synthetic(6, 2, 700), held)
     out = tmp_path / "headed.npz"
-    done = _cli("train", "head", "--engine-walks", str(train), "--val-walks", str(val), "--out", str(out), "--dimensions", "8", "--json")
+    done = _cli("train", "head", "--engine-walks", str(train), "--val-walks", str(val), "--threshold-walks", str(held),
+                "--out", str(out), "--dimensions", "8", "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     checkpoint = GaitCheckpoint.load(out)
@@ -172,9 +187,14 @@ def test_train_head_fits_validates_and_writes_a_checkpoint(tmp_path):
     np.testing.assert_array_equal(checkpoint.weights["fc/kernel"], GaitCheckpoint.load(default_model_path()).weights["fc/kernel"])
     for scores in report["validation"].values():
         assert scores["people"] == 6 and 0.0 <= scores["three_all"] <= scores["three_probe"] <= 1.0
+        assert 0.0 <= scores["open_all"] <= scores["open_named"] <= 1.0
+    threshold = checkpoint.head.open_set_threshold
+    assert threshold is not None and -1.0 < threshold < 1.0 and report["head"]["open_set_threshold"] == threshold
+    assert checkpoint.training["head"]["threshold_walks"][0]["file"] == "held.npz"
     # again: the same files give the same model
     again = tmp_path / "again.npz"
-    assert _cli("train", "head", "--engine-walks", str(train), "--out", str(again), "--dimensions", "8").returncode == 0
+    assert _cli("train", "head", "--engine-walks", str(train), "--threshold-walks", str(held), "--out", str(again),
+                "--dimensions", "8").returncode == 0  # fmt: skip
     assert GaitCheckpoint.load(again).fingerprint == checkpoint.fingerprint
     # mistakes: one line, no traceback, nothing written
     refused = _cli("train", "head", "--engine-walks", str(train), "--out", str(out))

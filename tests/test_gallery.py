@@ -242,6 +242,21 @@ def test_one_walk_each_the_average_walker_is_nobody(people):
     assert answers[-1].score < 0 < min(a.score for a in answers[:3])
 
 
+def test_a_gait_models_one_walk_threshold_is_kept_and_used_until_the_gallery_can_calibrate(people):
+    gallery = Gallery(FINGERPRINT, FEATURE_SPACE, DIM, default_threshold=-0.2)
+    for k in range(3):
+        gallery.add(f"p{k}", people[k, :1], [str(k)])
+    assert gallery.model.threshold == -0.2
+    back = Gallery.from_payload(gallery.to_payload())
+    assert back.default_threshold == -0.2 and back.model.threshold == -0.2
+    back.add("p0", people[0, 1:3], ["a", "b"])  # now someone has several walks: calibrated
+    assert back.model.calibration["source"] == "calibrated"
+    payload = gallery.to_payload()
+    payload["default_threshold"] = "x"
+    with pytest.raises(ValueError):
+        Gallery.from_payload(payload)
+
+
 def test_galleries_of_an_older_classifier_are_refit_on_load(people, tmp_path):
     gallery = make_gallery(people, n_people=3)
     payload = gallery.to_payload()

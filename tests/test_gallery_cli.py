@@ -71,6 +71,20 @@ def test_enroll_reports_walks(capsys, tmp_path, walks):
     assert "ada now has 4 walk(s)" in out and "1 people, 4 walks" in out
 
 
+def test_a_gallery_takes_the_gait_models_one_walk_threshold(capsys, tmp_path):
+    """Enrolled from one walk each, a gallery cannot calibrate itself: it uses the threshold the
+    gait model that made the vectors carries (written beside the vectors by `gaitcli embed`)."""
+    data = clusters(3, 2, DIM, seed=11)
+    path = tmp_path / "one-walk.gallery"
+    for k, name in enumerate(("ada", "bob", "cy")):
+        walk = write_walks(tmp_path, f"{name}-1", data[k, 0], threshold=-0.25)
+        assert run(capsys, "enroll", "-g", path, "-n", name, walk)[0] == 0
+    gallery = load_gallery(path)
+    assert gallery.default_threshold == -0.25 and gallery.model.threshold == -0.25
+    assert gallery.model.calibration["source"] == "default (the gait model's one-walk threshold)"
+    assert [a.name for a in gallery.identify(data[:, 1])] == ["ada", "bob", "cy"]
+
+
 def test_identify_held_out_walks_and_strangers(capsys, gallery, walks):
     probes = [walks["probe"][name] for name in PEOPLE]
     code, out, err = run(capsys, "identify", "--gallery", gallery, *probes, walks["strangers"], "--top-k", "2", "--json")
@@ -196,7 +210,7 @@ def test_other_inputs_go_through_one_embed_call(capsys, monkeypatch, tmp_path, g
         calls.append(list(paths))
         return [
             SimpleNamespace(vector=load_vectors(walks["probe"][Path(p).stem])[0][0], source=f"{p} (walker 1)",
-                            model_fingerprint=FINGERPRINT, feature_space=FEATURE_SPACE, info={})
+                            model_fingerprint=FINGERPRINT, feature_space=FEATURE_SPACE, info={}, open_set_threshold=None)
             for p in paths
         ]
 

@@ -58,7 +58,12 @@ def demo(
             for clip in [*enrolled.values(), *(p for _, _, p in probes)]:
                 vectors[clip] = embedder.embed(clip).vector
                 bar.advance(task)
-        with editing(path, create=lambda: Gallery(embedder.gait.fingerprint, embedder.feature_space, embedder.gait.dimension)) as target:
+        model = embedder.gait
+
+        def new_gallery() -> Gallery:
+            return Gallery(model.fingerprint, embedder.feature_space, model.dimension, default_threshold=model.open_set_threshold)
+
+        with editing(path, create=new_gallery) as target:
             for person, clip in enrolled.items():
                 target.add(person, vectors[clip][None], [str(clip)])
             answers = target.identify([vectors[p] for _, _, p in probes], top_k=3)

@@ -62,6 +62,7 @@ def embed(
             {
                 "model_fingerprint": embedder.gait.fingerprint,
                 "feature_space": embedder.feature_space,
+                "open_set_threshold": embedder.gait.open_set_threshold,
                 "sources": [r.source for r in results],
                 "info": [r.info for r in results],
             },

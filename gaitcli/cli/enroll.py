@@ -42,7 +42,7 @@ def enroll(
     def new_gallery() -> Gallery:  # called under the lock, only when the file does not exist
         nonlocal created
         created = True
-        return Gallery(first.model_fingerprint, first.feature_space, dim)
+        return Gallery(first.model_fingerprint, first.feature_space, dim, default_threshold=first.open_set_threshold)
 
     with editing(gallery, trust=trust, create=new_gallery) as target:
         target.check_compatible(first.model_fingerprint, first.feature_space, dim, what=f"the walks of {first.input}")

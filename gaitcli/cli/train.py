@@ -226,6 +226,9 @@ def head(
         None, "--gait-checkpoint", help="The gait network to put the head on (default: the packaged model's network)."
     ),
     val_walks: list[Path] = typer.Option([], "--val-walks", help="Score the network with and without the head on walks of other people."),
+    threshold_walks: list[Path] = typer.Option(
+        [], "--threshold-walks", help="Measure the open-set threshold for one-walk galleries on walks of yet other people."
+    ),
     gait_weight: float = typer.Option(HEAD_GAIT_WEIGHT, "--gait-weight", min=0.0, help="Weight of the network's vector beside the walk statistics (0: statistics only)."),
     shrinkage: float = typer.Option(HEAD_SHRINKAGE, "--shrinkage", min=0.0, max=1.0, help="Shrinkage of the within-person covariance."),
     dimensions: int = typer.Option(HEAD_DIMENSIONS, "--dimensions", min=1, help="Leading discriminants kept: the identification vector's size."),
@@ -244,7 +247,7 @@ def head(
     from gaitcli.training.head import train_head
 
     _check_checkpoint_out(out, force)
-    for path in (*engine_walks, *val_walks):
+    for path in (*engine_walks, *val_walks, *threshold_walks):
         load_engine_walks(path)  # a bad file is refused before anything starts
     base: GaitCheckpoint = load_gait_model(gait_checkpoint).checkpoint
 
@@ -257,10 +260,12 @@ def head(
 
         def on_walk(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task("embedding the walks to fit on" if stage == "fit" else "embedding the validation walks", total=total)
+                what = {"fit": "the walks to fit on", "threshold": "the walks to set the threshold on"}.get(stage, "the validation walks")
+                tasks[stage] = bar.add_task(f"embedding {what}", total=total)
             bar.update(tasks[stage], completed=done)
 
-        checkpoint, report = train_head(base, engine_walks, val_files=val_walks, gait_weight=gait_weight, shrinkage=shrinkage, dimensions=dimensions, log=log, progress=on_walk)
+        checkpoint, report = train_head(base, engine_walks, val_files=val_walks, threshold_files=threshold_walks, gait_weight=gait_weight,
+                                        shrinkage=shrinkage, dimensions=dimensions, log=log, progress=on_walk)
     checkpoint.save(out, overwrite=force)
     report["checkpoint"] = str(out)
     if as_json:
@@ -271,10 +276,13 @@ def head(
         markup=False,
         highlight=False,
     )
+    if checkpoint.head.open_set_threshold is not None:
+        err_console.print(f"  open-set threshold for galleries with one walk per person: {checkpoint.head.open_set_threshold:.3f}", highlight=False)
     for name, scores in report.get("validation", {}).items():
         err_console.print(
             f"  validation, {'network alone' if name == 'network' else 'with the head'}: rank-1 {scores['rank1']:.3f} among {scores['people']} people"
-            + (f"; galleries of 3: probe right {scores['three_probe']:.3f}, all 3 right {scores['three_all']:.3f}" if "three_all" in scores else ""),
+            + (f"; galleries of 3: probe ranked first {scores['three_probe']:.3f}, all 3 {scores['three_all']:.3f}" if "three_all" in scores else "")
+            + f"; one-walk galleries: named right {scores['open_named']:.3f}, stranger unknown {scores['open_stranger_unknown']:.3f}",
             markup=False,
             highlight=False,
         )

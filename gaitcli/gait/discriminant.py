@@ -41,6 +41,9 @@ class DiscriminantHead:
     mean: np.ndarray  # (P,)
     scale: np.ndarray  # (P,)
     projection: np.ndarray  # (P, K)
+    #: The open-set threshold for galleries with one walk per person, measured on held-out
+    #: people when the head was fitted (:func:`gaitcli.training.head.one_walk_threshold`); None: not measured.
+    open_set_threshold: float | None = None
 
     @property
     def output_size(self) -> int:
@@ -59,6 +62,7 @@ class DiscriminantHead:
             "gait_weight": self.gait_weight,
             "shrinkage": self.shrinkage,
             "output_size": self.output_size,
+            **({"open_set_threshold": self.open_set_threshold} if self.open_set_threshold is not None else {}),
         }
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -79,6 +83,7 @@ class DiscriminantHead:
         try:
             shapes = cls.array_shapes(meta)
             numbers = {k: float(meta[k]) for k in ("gait_weight", "shrinkage")}
+            threshold = None if meta.get("open_set_threshold") is None else float(meta["open_set_threshold"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed head metadata ({exc})") from None
         checked = {}
@@ -91,7 +96,10 @@ class DiscriminantHead:
             checked[name[len(PREFIX):]] = np.ascontiguousarray(array, dtype=np.float32)
         if not all(math.isfinite(v) for v in numbers.values()) or not np.all(checked["scale"] > 0):
             raise ValueError("head numbers are not finite and positive")
-        return cls(str(meta.get("statistics")), int(meta["statistics_size"]), int(meta["gait_size"]), **numbers, **checked)
+        if threshold is not None and not math.isfinite(threshold):
+            raise ValueError("the head's open-set threshold is not finite")
+        return cls(str(meta.get("statistics")), int(meta["statistics_size"]), int(meta["gait_size"]), **numbers, **checked,
+                   open_set_threshold=threshold)
 
     def apply(self, statistics: np.ndarray, gait_vector: np.ndarray) -> np.ndarray:
         """The unit identification vector (K,) of one walk; or (N, K) for stacked walks."""

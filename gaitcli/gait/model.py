@@ -46,6 +46,12 @@ class GaitModel:
         return self.checkpoint.feature_space
 
     @property
+    def open_set_threshold(self) -> float | None:
+        """The threshold the model suggests for galleries with one walk per person (its head's), if any."""
+        head = self.checkpoint.head
+        return head.open_set_threshold if head is not None else None
+
+    @property
     def dimension(self) -> int:
         return self.checkpoint.identification_size
 

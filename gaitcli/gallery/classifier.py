@@ -49,8 +49,10 @@ approximation that only matters when a person supports many SVMs). The threshold
 ``FAR + FRR`` (impostors accepted + genuines rejected, as fractions) over the midpoints
 between the sorted scores; a tie picks the middle of the best range. With fewer than three
 people (or no person with two walks) there is nothing to calibrate on and a default is used:
-for the SVM, 0, the SVMs' own decision (a walk on the person's side of the hyperplane that
-separates them from the others and the average walker); cosine 0.5 for one person.
+for the SVM, the gait model's own threshold for such galleries when it has one (measured on
+held-out people when its head was fitted), else 0, the SVMs' own decision (a walk on the
+person's side of the hyperplane that separates them from the others and the average walker);
+cosine 0.5 for one person.
 """
 
 from __future__ import annotations
@@ -182,6 +184,7 @@ def fit(
     previous: Model | None = None,
     changed: Sequence[int] = (),
     touched: np.ndarray | None = None,
+    default_threshold: float | None = None,
 ) -> Model:
     """Fit (or update) the classifier of a gallery and calibrate its threshold.
 
@@ -189,6 +192,8 @@ def fit(
     the change. For an incremental update pass ``previous`` (already :meth:`Model.reindexed`
     to the new people), the people whose own walks changed (``changed``) and the walks added
     or removed (``touched``, (M, D)); everything else is left to the exactness rule above.
+    ``default_threshold`` is the gait model's threshold for when there is nothing to calibrate on
+    (the default: 0, the SVMs' own decision).
     """
     labels = np.asarray(labels, dtype=np.int64)
     dim = vectors.shape[1]
@@ -226,7 +231,7 @@ def fit(
     for job, (w, b) in zip(jobs, _solve(X, labels, jobs)):
         coef[job.cls], intercept[job.cls] = w, b
 
-    threshold, calibration = calibrate(X, labels, n_classes, coef, intercept)
+    threshold, calibration = calibrate(X, labels, n_classes, coef, intercept, default_threshold)
     calibration["refit_people"] = len(jobs)
     return Model("svm", coef, intercept, threshold, center, calibration)
 
@@ -243,7 +248,9 @@ def scores(model: Model, vectors: np.ndarray, labels: np.ndarray, probes: np.nda
     raise ValueError("the gallery is empty")
 
 
-def calibrate(X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarray, intercept: np.ndarray) -> tuple[float, dict]:
+def calibrate(
+    X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarray, intercept: np.ndarray, default: float | None = None
+) -> tuple[float, dict]:
     """The open-set threshold of an SVM gallery over its :func:`features` ``X``, and how it was found."""
     rng = np.random.default_rng(CALIBRATION_SEED)
     people = np.arange(n_classes) if n_classes <= CALIBRATION_PEOPLE else np.sort(
@@ -296,6 +303,8 @@ def calibrate(X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarra
             "refits": len(jobs)}
     if len(genuine_scores) == 0 or len(impostor_scores) == 0:
         reason = "fewer than three people" if len(impostor_scores) == 0 else "nobody has two walks"
+        if default is not None:
+            return float(default), {**info, "source": "default (the gait model's one-walk threshold)", "reason": reason}
         return 0.0, {**info, "source": "default (the SVMs' own decision)", "reason": reason}
     threshold = min_error_threshold(genuine_scores, impostor_scores)
     info.update(

@@ -4,7 +4,9 @@ On disk a gallery is a signed envelope (:mod:`gaitcli.gallery.signing`) around a
 payload, a dict of plain values and arrays:
 
 * ``format`` (``"gaitcli-gallery"``) and ``version`` (:data:`GALLERY_VERSION`);
-* ``model_fingerprint``, ``feature_space`` and ``dim`` of the gait model that made the vectors;
+* ``model_fingerprint``, ``feature_space`` and ``dim`` of the gait model that made the vectors,
+  and ``default_threshold``, the model's own open-set threshold for galleries with one walk per
+  person (None when the model has none; see :mod:`gaitcli.gallery.classifier`);
 * ``created`` and ``updated`` (ISO 8601, UTC);
 * ``names`` (one per person) and, per walk, ``vectors`` (N, D) float32, ``labels`` (N,)
   (index into ``names``), ``sources`` and ``enrolled`` (timestamps) — these two as one string
@@ -77,6 +79,7 @@ class Gallery:
     updated: str = ""
     model: classifier.Model | None = None
     signed: bool = True  # False when loaded with trust from an unsigned or foreign file
+    default_threshold: float | None = None  # the gait model's threshold for when the gallery cannot calibrate
 
     def __post_init__(self) -> None:
         if self.vectors is None:
@@ -86,7 +89,7 @@ class Gallery:
         if not self.updated:
             self.updated = self.created
         if self.model is None:
-            self.model = classifier.fit(self.vectors, self.labels, len(self.names))
+            self.model = classifier.fit(self.vectors, self.labels, len(self.names), default_threshold=self.default_threshold)
 
     # --- contents ------------------------------------------------------------------
 
@@ -176,7 +179,8 @@ class Gallery:
         return int(drop.sum())
 
     def _refit(self, previous: classifier.Model, *, changed, touched) -> None:
-        self.model = classifier.fit(self.vectors, self.labels, len(self.names), previous=previous, changed=changed, touched=touched)
+        self.model = classifier.fit(self.vectors, self.labels, len(self.names), previous=previous, changed=changed,
+                                    touched=touched, default_threshold=self.default_threshold)
         self.updated = _now()
 
     # --- identification ----------------------------------------------------------------
@@ -211,6 +215,7 @@ class Gallery:
             "model_fingerprint": self.model_fingerprint,
             "feature_space": self.feature_space,
             "dim": self.dim,
+            "default_threshold": self.default_threshold,
             "created": self.created,
             "updated": self.updated,
             "names": list(self.names),
@@ -253,10 +258,20 @@ class Gallery:
             updated=str(payload["updated"]),
             model=model,
             signed=signed,
+            default_threshold=_optional_float(payload.get("default_threshold")),
         )
         if model.version != classifier.CLASSIFIER_VERSION:  # migrate: refit from the kept vectors
-            gallery.model = classifier.fit(vectors, labels, len(names))
+            gallery.model = classifier.fit(vectors, labels, len(names), default_threshold=gallery.default_threshold)
         return gallery
+
+
+def _optional_float(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # ValueError / TypeError: malformed
+    if not np.isfinite(number):
+        raise ValueError("default threshold is not finite")
+    return number
 
 
 class _NewerFormat(Exception):

@@ -25,6 +25,7 @@ class Walk:
     input: str  # the command-line input it was read from
     model_fingerprint: str
     feature_space: str
+    open_set_threshold: float | None = None  # what the gait model suggests for one-walk galleries
 
 
 def collect_walks(paths: Sequence[str | Path]) -> list[Walk]:
@@ -37,12 +38,13 @@ def collect_walks(paths: Sequence[str | Path]) -> list[Walk]:
         if path.suffix.lower() == ".npy":
             vectors, meta = load_vectors(path)
             for vector, source in zip(vectors, meta["sources"]):
-                walks.append(Walk(vector, source, str(path), meta["model_fingerprint"], meta["feature_space"]))
+                walks.append(Walk(vector, source, str(path), meta["model_fingerprint"], meta["feature_space"],
+                                  meta.get("open_set_threshold")))
         else:
             result = next(embedded)
             walks.append(Walk(
                 np.asarray(result.vector, dtype=np.float32), str(result.source), str(path),
-                result.model_fingerprint, result.feature_space,
+                result.model_fingerprint, result.feature_space, result.open_set_threshold,
             ))
     return walks
 

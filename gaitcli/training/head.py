@@ -8,11 +8,15 @@ written as a new checkpoint (new fingerprint; the training record names the file
 fingerprints). People are told apart by file and person id. Deterministic: the same network
 and files give the same head.
 
-:func:`gallery_scores` rates vectors the way the sample-video gallery test uses them.
+:func:`gallery_scores` rates vectors the way the sample-video gallery test uses them;
+:func:`one_walk_galleries` runs such galleries through gaitcli's gallery classifier, and
+:func:`one_walk_threshold` measures from them the open-set threshold a head suggests for
+galleries that have one walk per person (and so cannot calibrate themselves).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -75,11 +79,59 @@ def gallery_scores(vectors: np.ndarray, data, *, trials: int = 3000, seed: int =
     return result
 
 
+def one_walk_galleries(vectors: np.ndarray, labels, *, trials: int = 300, people: int = 3, seed: int = 1,
+                       default_threshold: float | None = None) -> dict[str, np.ndarray]:
+    """``trials`` galleries of ``people`` people enrolled from one walk each (gaitcli's gallery
+    classifier), one other walk of each identified, and one walk of a stranger. Returns per
+    trial: ``own`` (trials, people), each probe's score for its own person; ``ranked`` (trials,
+    people), whether that person came first; ``stranger`` (trials,), the stranger's best score;
+    ``threshold`` (trials,), the gallery's threshold (``default_threshold``, else its default)."""
+    from gaitcli.gallery import classifier
+
+    labels = np.asarray(labels)
+    several = [lab for lab in np.unique(labels) if (labels == lab).sum() >= 2]
+    if len(several) < people + 1:
+        raise InputError(f"simulating galleries of {people} needs at least {people + 1} people with two walks; got {len(several)}")
+    rng = np.random.default_rng(seed)
+    own, ranked, stranger, threshold = [], [], [], []
+    for _ in range(trials):
+        chosen = rng.choice(several, people + 1, replace=False)
+        pairs = [rng.permutation(np.flatnonzero(labels == lab))[:2] for lab in chosen[:people]]
+        enrolled = vectors[[p[0] for p in pairs]]
+        probes = np.concatenate([vectors[[p[1] for p in pairs]], vectors[[rng.choice(np.flatnonzero(labels == chosen[-1]))]]])
+        model = classifier.fit(enrolled, np.arange(people), people, default_threshold=default_threshold)
+        table = classifier.scores(model, enrolled, np.arange(people), probes)
+        own.append(table[np.arange(people), np.arange(people)])
+        ranked.append(table[:people].argmax(axis=1) == np.arange(people))
+        stranger.append(table[people].max())
+        threshold.append(model.threshold)
+    return {"own": np.array(own), "ranked": np.array(ranked), "stranger": np.array(stranger), "threshold": np.array(threshold)}
+
+
+def open_set_rates(galleries: dict[str, np.ndarray]) -> dict[str, float]:
+    """From :func:`one_walk_galleries`: how often an enrolled person is named right (ranked first
+    and at or above the threshold), a stranger comes out unknown, and all of a gallery's are right."""
+    named = galleries["ranked"] & (galleries["own"] >= galleries["threshold"][:, None])
+    unknown = galleries["stranger"] < galleries["threshold"]
+    return {"open_named": float(named.mean()), "open_stranger_unknown": float(unknown.mean()),
+            "open_all": float((named.all(axis=1) & unknown).mean())}  # fmt: skip
+
+
+def one_walk_threshold(vectors: np.ndarray, labels, **options) -> float:
+    """The threshold that minimises FAR + FRR in one-walk galleries of these (held-out) people:
+    probes' scores for their own person against strangers' best scores (:func:`one_walk_galleries`)."""
+    from gaitcli.gallery.classifier import min_error_threshold
+
+    galleries = one_walk_galleries(vectors, labels, **options)
+    return float(min_error_threshold(galleries["own"].ravel(), galleries["stranger"]))
+
+
 def train_head(
     checkpoint: GaitCheckpoint,
     walk_files: Sequence[str | Path],
     *,
     val_files: Sequence[str | Path] = (),
+    threshold_files: Sequence[str | Path] = (),
     gait_weight: float = HEAD_GAIT_WEIGHT,
     shrinkage: float = HEAD_SHRINKAGE,
     dimensions: int = HEAD_DIMENSIONS,
@@ -87,7 +139,9 @@ def train_head(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[GaitCheckpoint, dict]:
     """The checkpoint's network with a head fitted on ``walk_files``, and a report (validation
-    scores without and with the head when ``val_files`` are given). ``InputError`` for unusable files."""
+    scores without and with the head when ``val_files`` are given). With ``threshold_files``
+    (walks of people in neither), the head also carries the open-set threshold for one-walk
+    galleries measured on them (:func:`one_walk_threshold`). ``InputError`` for unusable files."""
     from gaitcli.features.walk_statistics import STATISTICS_VERSION
     from gaitcli.training.engine_walks import file_fingerprint
 
@@ -104,8 +158,13 @@ def train_head(
         raise InputError(f"fitting a head needs several walks of several people; the files hold {len(data.walks)} usable walks of {people}")
     vectors, stats = network_vectors_and_statistics(checkpoint, data, progress=progress and (lambda i, n: progress("fit", i, n)))
     head = fit_head(stats, vectors, data.labels, statistics_version=STATISTICS_VERSION, gait_weight=gait_weight, shrinkage=shrinkage, output_size=dimensions)
+    if threshold_files:
+        held_out = engine_walk_set(threshold_files, log=log)
+        net, stats = network_vectors_and_statistics(checkpoint, held_out, progress=progress and (lambda i, n: progress("threshold", i, n)))
+        head = replace(head, open_set_threshold=one_walk_threshold(head.apply(stats, net), held_out.labels))
     record = {
         "engine_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in walk_files],
+        "threshold_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in threshold_files],
         "walks": len(data.walks),
         "people": int(people),
         "gait_weight": gait_weight,
@@ -118,8 +177,10 @@ def train_head(
     if val_files:
         val = engine_walk_set(val_files, log=log)
         val_vectors, val_stats = network_vectors_and_statistics(checkpoint, val, progress=progress and (lambda i, n: progress("validate", i, n)))
+        headed = head.apply(val_stats, val_vectors)
         report["validation"] = {
-            "network": gallery_scores(val_vectors, val),
-            "with_head": gallery_scores(head.apply(val_stats, val_vectors), val),
-        }
+            "network": {**gallery_scores(val_vectors, val), **open_set_rates(one_walk_galleries(val_vectors, val.labels))},
+            "with_head": {**gallery_scores(headed, val),
+                          **open_set_rates(one_walk_galleries(headed, val.labels, default_threshold=head.open_set_threshold))},
+        }  # fmt: skip
     return out, report
