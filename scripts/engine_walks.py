@@ -79,20 +79,34 @@ def engine_walk(job: tuple[int, int]) -> dict:
     return record
 
 
-def score(checkpoint: str, walks_file: Path, trials: int = 3000) -> dict[str, float]:
+def score(checkpoint: str, walks_file: Path, trials: int = 3000, open_sets: tuple[tuple[int, int], ...] = ((3, 1),)) -> dict:
     """How a gait model (with its discriminant head, if any) does on engine walks of held-out
     people: :func:`gaitcli.training.head.gallery_scores` (rank-1 among all of them and random
-    three-person galleries like the sample-video gallery test), and such galleries through
-    gaitcli's gallery classifier with the model's open-set threshold
-    (:func:`gaitcli.training.head.open_set_rates`)."""
+    three-person galleries like the sample-video gallery test), and, per ``(people, walks)`` in
+    ``open_sets``, galleries of that many people enrolled from that many walks each through
+    gaitcli's gallery classifier with its open-set threshold, as a user's gallery gets it
+    (:func:`gaitcli.training.head.open_set_rates`, under ``"open_set"`` keyed ``"PxW"``)."""
     from gaitcli.gait.model import load_gait_model
-    from gaitcli.training.head import engine_walk_set, gallery_scores, one_walk_galleries, open_set_rates
+    from gaitcli.training.head import engine_walk_set, gallery_scores, open_set_galleries, open_set_rates
 
     data = engine_walk_set([walks_file], log=lambda _: None)
     model = load_gait_model(checkpoint)
     vectors = np.stack([model.embed_walk(w) for w in data.walks])
-    galleries = one_walk_galleries(vectors, data.labels, trials=trials // 10, default_threshold=model.open_set_threshold)
-    return {**gallery_scores(vectors, data, trials=trials), **open_set_rates(galleries)}
+    rates = {f"{people}x{walks}": open_set_rates(open_set_galleries(
+        vectors, data.labels, trials=trials // 10, people=people, walks=walks, default_threshold=model.open_set_threshold))
+        for people, walks in open_sets}  # fmt: skip
+    return {**gallery_scores(vectors, data, trials=trials), "open_set": rates}
+
+
+def gallery_shape(text: str) -> tuple[int, int]:
+    """``"PxW"`` (people x walks each) for ``--open-set``."""
+    try:
+        people, walks = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected PEOPLExWALKS such as 3x1; got {text!r}") from None
+    if people < 2 or walks < 1:
+        raise argparse.ArgumentTypeError(f"a gallery needs at least 2 people and 1 walk each; got {text!r}")
+    return people, walks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,14 +118,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
     parser.add_argument("--save-every", type=int, default=20, help="save after this many new walks")
     parser.add_argument("--score", nargs="+", metavar="CKPT", help="score these gait models on --out instead (see score())")
+    parser.add_argument("--open-set", nargs="+", type=gallery_shape, default=[(3, 1)], metavar="PxW",
+                        help="with --score: open-set galleries of P people enrolled from W walks each (default 3x1)")
     args = parser.parse_args(argv)
     if args.score:
         for checkpoint in args.score:
-            r = score(checkpoint, args.out)
+            r = score(checkpoint, args.out, open_sets=tuple(args.open_set))
             print(f"{checkpoint}: rank-1 among {r['people']} people {100 * r['rank1']:.1f} %; in galleries of 3: "
-                  f"a probe ranked first {100 * r['three_probe']:.1f} %, all 3 {100 * r['three_all']:.1f} %; with the gallery's "
-                  f"open-set threshold: named right {100 * r['open_named']:.1f} %, a stranger unknown "
-                  f"{100 * r['open_stranger_unknown']:.1f} %, all 4 right {100 * r['open_all']:.1f} %", flush=True)
+                  f"a probe ranked first {100 * r['three_probe']:.1f} %, all 3 {100 * r['three_all']:.1f} %", flush=True)
+            for shape, o in r["open_set"].items():
+                print(f"  open set, {shape} walks + a stranger, the gallery's threshold: named right {100 * o['open_named']:.1f} %, "
+                      f"a stranger unknown {100 * o['open_stranger_unknown']:.1f} %, all right {100 * o['open_all']:.1f} %", flush=True)
         return 0
 
     records = load_engine_walks(args.out) if args.out.exists() else []

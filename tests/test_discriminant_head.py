@@ -156,15 +156,15 @@ def _cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
 
 
 def test_one_walk_threshold_lies_between_own_and_stranger_scores():
-    from gaitcli.training.head import one_walk_galleries, one_walk_threshold, open_set_rates
+    from gaitcli.training.head import open_set_galleries, one_walk_threshold, open_set_rates
 
     stats, gait, labels = _people(30, 3, seed=4)
     head = fit_head(*_people(40, 4, seed=0), statistics_version="test", **OPTIONS, output_size=10)
     vectors = head.apply(stats, gait)
-    galleries = one_walk_galleries(vectors, labels, trials=60)
+    galleries = open_set_galleries(vectors, labels, trials=60)
     threshold = one_walk_threshold(vectors, labels, trials=60)
     assert np.median(galleries["stranger"]) < threshold < np.median(galleries["own"])
-    rates = open_set_rates(one_walk_galleries(vectors, labels, trials=60, default_threshold=threshold))
+    rates = open_set_rates(open_set_galleries(vectors, labels, trials=60, default_threshold=threshold))
     assert rates["open_named"] > 0.8 and rates["open_stranger_unknown"] > 0.8  # well-separated synthetic people
 
 

@@ -4,6 +4,7 @@ synthetic people and runs BlazePose over them; gaitcli.training.engine_walks sto
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import subprocess
@@ -129,9 +130,18 @@ def test_score_reports_rank1_and_three_person_galleries(tmp_path):
     from gaitcli.gait.model import default_model_path
 
     walks = tmp_path / "test.npz"
-    save_engine_walks(records_from_synthetic(5, 2, 300), walks)
-    result = _script().score(str(default_model_path()), walks, trials=200)
+    save_engine_walks(records_from_synthetic(5, 3, 300), walks)
+    script = _script()
+    result = script.score(str(default_model_path()), walks, trials=200, open_sets=((3, 1), (2, 2)))
     assert result["people"] == 5
     assert 0.0 <= result["three_all"] <= result["three_probe"] <= 1.0 and 0.0 <= result["rank1"] <= 1.0
-    assert 0.0 <= result["open_all"] <= min(result["open_named"], result["open_stranger_unknown"]) <= 1.0
+    assert set(result["open_set"]) == {"3x1", "2x2"}
+    for rates in result["open_set"].values():
+        assert 0.0 <= rates["open_all"] <= min(rates["open_named"], rates["open_stranger_unknown"]) <= 1.0
     assert result["three_probe"] > 1 / 3  # better than guessing among three (synthetic walks, light noise)
+    with pytest.raises(InputError, match="at least 6 people with 3 walks"):
+        script.score(str(default_model_path()), walks, trials=20, open_sets=((5, 2),))
+    assert script.gallery_shape("10X2") == (10, 2)
+    for bad in ("3", "3x", "1x1", "3x0", "axb"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            script.gallery_shape(bad)

@@ -118,6 +118,25 @@ def test_leave_one_walk_out_identified_and_strangers_unknown(people, enrolled):
     assert all(a.name != UNKNOWN for a in enrolled.identify(people[8, :1], threshold=-10.0))
 
 
+def test_a_calibrated_threshold_is_shrunk_toward_the_gait_models(people, enrolled):
+    labels = np.repeat(np.arange(8), 4)
+    own = enrolled.model.calibration  # no model threshold: the gallery's own estimate
+    assert own["source"] == "calibrated" and "prior" not in own
+    measured, scores_each = enrolled.model.threshold, min(own["genuine"], own["impostor"])
+    rates = []
+    for prior in (-0.5, 0.0, 0.4):
+        model = classifier.fit(people[:8, :4].reshape(-1, DIM), labels, 8, default_threshold=prior)
+        info = model.calibration
+        assert info["source"] == "calibrated, shrunk toward the gait model's threshold"
+        assert info["measured"] == pytest.approx(measured) and info["prior"] == prior
+        weight = scores_each / (scores_each + classifier.PRIOR_STRENGTH)
+        assert info["weight"] == pytest.approx(weight) and 0.4 < weight < 0.5  # 16 genuine, 32 impostor scores
+        assert model.threshold == pytest.approx(weight * measured + (1 - weight) * prior)
+        rates.append((info["frr"], info["far"]))  # measured at the threshold used
+    frr, far = zip(*rates)
+    assert list(frr) == sorted(frr) and list(far) == sorted(far, reverse=True) and far[0] > far[-1]
+
+
 def test_scores_are_cosine_normalised_decision_values(people, enrolled):
     model = enrolled.model
     np.testing.assert_allclose(model.center, classifier.common_component(enrolled.vectors), atol=1e-6)
@@ -249,8 +268,9 @@ def test_a_gait_models_one_walk_threshold_is_kept_and_used_until_the_gallery_can
     assert gallery.model.threshold == -0.2
     back = Gallery.from_payload(gallery.to_payload())
     assert back.default_threshold == -0.2 and back.model.threshold == -0.2
-    back.add("p0", people[0, 1:3], ["a", "b"])  # now someone has several walks: calibrated
-    assert back.model.calibration["source"] == "calibrated"
+    back.add("p0", people[0, 1:3], ["a", "b"])  # now someone has several walks: calibrated, and shrunk to the model's
+    assert back.model.calibration["source"] == "calibrated, shrunk toward the gait model's threshold"
+    assert back.model.calibration["prior"] == -0.2 and back.model.threshold != -0.2
     payload = gallery.to_payload()
     payload["default_threshold"] = "x"
     with pytest.raises(ValueError):

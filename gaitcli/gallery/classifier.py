@@ -47,7 +47,11 @@ not support are exactly unchanged, and of those they did, the ``IMPOSTOR_REFITS`
 them highest are refit without them — the others keep their slightly lower scores, an
 approximation that only matters when a person supports many SVMs). The threshold minimises
 ``FAR + FRR`` (impostors accepted + genuines rejected, as fractions) over the midpoints
-between the sorted scores; a tie picks the middle of the best range. With fewer than three
+between the sorted scores; a tie picks the middle of the best range. When the gait model has
+its own threshold (measured on held-out people when its head was fitted), the gallery's
+estimate is shrunk toward it: ``(n * measured + PRIOR_STRENGTH * model's) / (n + PRIOR_STRENGTH)``
+with ``n`` the smaller of the two score counts, since a few people give a noisy estimate (and
+a biased one: a genuine score comes from an SVM with one walk fewer). With fewer than three
 people (or no person with two walks) there is nothing to calibrate on and a default is used:
 for the SVM, the gait model's own threshold for such galleries when it has one (measured on
 held-out people when its head was fitted), else 0, the SVMs' own decision (a walk on the
@@ -72,8 +76,11 @@ CALIBRATION_PEOPLE = 30  # people left out (one walk, then whole) to calibrate t
 CALIBRATION_WALKS = 2  # walks per person left out for genuine scores
 IMPOSTOR_REFITS = 2  # SVMs refit per person left out (the ones scoring their walks highest)
 CALIBRATION_SEED = 0
+PRIOR_STRENGTH = 20  # a gait model's threshold counts as this many scores of each kind (chosen on engine_calib.npz)
 DEFAULT_COSINE_THRESHOLD = 0.5
-CLASSIFIER_VERSION = 2  # 2: the average walker as a negative, shared-component centre, default threshold 0
+# 2: the average walker as a negative, shared-component centre, default threshold 0;
+# 3: a calibrated threshold is shrunk toward the gait model's own one (PRIOR_STRENGTH)
+CLASSIFIER_VERSION = 3
 _BLOCK_FLOATS = 1 << 23  # margins computed per block (32 MB of float32)
 
 
@@ -306,9 +313,15 @@ def calibrate(
         if default is not None:
             return float(default), {**info, "source": "default (the gait model's one-walk threshold)", "reason": reason}
         return 0.0, {**info, "source": "default (the SVMs' own decision)", "reason": reason}
-    threshold = min_error_threshold(genuine_scores, impostor_scores)
+    threshold = measured = min_error_threshold(genuine_scores, impostor_scores)
+    info["source"] = "calibrated"
+    if default is not None:  # a small gallery's own estimate is noisy: shrink it toward the model's
+        scores_each = min(len(genuine_scores), len(impostor_scores))
+        weight = scores_each / (scores_each + PRIOR_STRENGTH)
+        threshold = weight * measured + (1.0 - weight) * float(default)
+        info.update(source="calibrated, shrunk toward the gait model's threshold", measured=measured,
+                    prior=float(default), weight=float(weight))  # fmt: skip
     info.update(
-        source="calibrated",
         frr=float(np.mean(genuine_scores < threshold)),
         far=float(np.mean(impostor_scores >= threshold)),
         genuine_min=float(genuine_scores.min()),

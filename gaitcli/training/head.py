@@ -9,7 +9,7 @@ fingerprints). People are told apart by file and person id. Deterministic: the s
 and files give the same head.
 
 :func:`gallery_scores` rates vectors the way the sample-video gallery test uses them;
-:func:`one_walk_galleries` runs such galleries through gaitcli's gallery classifier, and
+:func:`open_set_galleries` runs such galleries through gaitcli's gallery classifier, and
 :func:`one_walk_threshold` measures from them the open-set threshold a head suggests for
 galleries that have one walk per person (and so cannot calibrate themselves).
 """
@@ -79,28 +79,31 @@ def gallery_scores(vectors: np.ndarray, data, *, trials: int = 3000, seed: int =
     return result
 
 
-def one_walk_galleries(vectors: np.ndarray, labels, *, trials: int = 300, people: int = 3, seed: int = 1,
-                       default_threshold: float | None = None) -> dict[str, np.ndarray]:
-    """``trials`` galleries of ``people`` people enrolled from one walk each (gaitcli's gallery
-    classifier), one other walk of each identified, and one walk of a stranger. Returns per
+def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = 300, people: int = 3, walks: int = 1,
+                       seed: int = 1, default_threshold: float | None = None) -> dict[str, np.ndarray]:
+    """``trials`` galleries of ``people`` people enrolled from ``walks`` walks each (gaitcli's gallery
+    classifier, its threshold calibrated as for a user's gallery, with ``default_threshold`` as the
+    gait model's), one other walk of each identified, and one walk of a stranger. Returns per
     trial: ``own`` (trials, people), each probe's score for its own person; ``ranked`` (trials,
     people), whether that person came first; ``stranger`` (trials,), the stranger's best score;
-    ``threshold`` (trials,), the gallery's threshold (``default_threshold``, else its default)."""
+    ``threshold`` (trials,), the gallery's threshold."""
     from gaitcli.gallery import classifier
 
     labels = np.asarray(labels)
-    several = [lab for lab in np.unique(labels) if (labels == lab).sum() >= 2]
+    several = [lab for lab in np.unique(labels) if (labels == lab).sum() >= walks + 1]
     if len(several) < people + 1:
-        raise InputError(f"simulating galleries of {people} needs at least {people + 1} people with two walks; got {len(several)}")
+        raise InputError(f"simulating galleries of {people} needs at least {people + 1} people with {walks + 1} walks; "
+                         f"got {len(several)}")  # fmt: skip
     rng = np.random.default_rng(seed)
+    enrolled_labels = np.repeat(np.arange(people), walks)
     own, ranked, stranger, threshold = [], [], [], []
     for _ in range(trials):
         chosen = rng.choice(several, people + 1, replace=False)
-        pairs = [rng.permutation(np.flatnonzero(labels == lab))[:2] for lab in chosen[:people]]
-        enrolled = vectors[[p[0] for p in pairs]]
-        probes = np.concatenate([vectors[[p[1] for p in pairs]], vectors[[rng.choice(np.flatnonzero(labels == chosen[-1]))]]])
-        model = classifier.fit(enrolled, np.arange(people), people, default_threshold=default_threshold)
-        table = classifier.scores(model, enrolled, np.arange(people), probes)
+        picks = [rng.permutation(np.flatnonzero(labels == lab))[: walks + 1] for lab in chosen[:people]]
+        enrolled = vectors[np.concatenate([p[:walks] for p in picks])]
+        probes = np.concatenate([vectors[[p[walks] for p in picks]], vectors[[rng.choice(np.flatnonzero(labels == chosen[-1]))]]])
+        model = classifier.fit(enrolled, enrolled_labels, people, default_threshold=default_threshold)
+        table = classifier.scores(model, enrolled, enrolled_labels, probes)
         own.append(table[np.arange(people), np.arange(people)])
         ranked.append(table[:people].argmax(axis=1) == np.arange(people))
         stranger.append(table[people].max())
@@ -109,7 +112,7 @@ def one_walk_galleries(vectors: np.ndarray, labels, *, trials: int = 300, people
 
 
 def open_set_rates(galleries: dict[str, np.ndarray]) -> dict[str, float]:
-    """From :func:`one_walk_galleries`: how often an enrolled person is named right (ranked first
+    """From :func:`open_set_galleries`: how often an enrolled person is named right (ranked first
     and at or above the threshold), a stranger comes out unknown, and all of a gallery's are right."""
     named = galleries["ranked"] & (galleries["own"] >= galleries["threshold"][:, None])
     unknown = galleries["stranger"] < galleries["threshold"]
@@ -119,10 +122,10 @@ def open_set_rates(galleries: dict[str, np.ndarray]) -> dict[str, float]:
 
 def one_walk_threshold(vectors: np.ndarray, labels, **options) -> float:
     """The threshold that minimises FAR + FRR in one-walk galleries of these (held-out) people:
-    probes' scores for their own person against strangers' best scores (:func:`one_walk_galleries`)."""
+    probes' scores for their own person against strangers' best scores (:func:`open_set_galleries` with one walk each)."""
     from gaitcli.gallery.classifier import min_error_threshold
 
-    galleries = one_walk_galleries(vectors, labels, **options)
+    galleries = open_set_galleries(vectors, labels, **options)
     return float(min_error_threshold(galleries["own"].ravel(), galleries["stranger"]))
 
 
@@ -179,8 +182,8 @@ def train_head(
         val_vectors, val_stats = network_vectors_and_statistics(checkpoint, val, progress=progress and (lambda i, n: progress("validate", i, n)))
         headed = head.apply(val_stats, val_vectors)
         report["validation"] = {
-            "network": {**gallery_scores(val_vectors, val), **open_set_rates(one_walk_galleries(val_vectors, val.labels))},
+            "network": {**gallery_scores(val_vectors, val), **open_set_rates(open_set_galleries(val_vectors, val.labels))},
             "with_head": {**gallery_scores(headed, val),
-                          **open_set_rates(one_walk_galleries(headed, val.labels, default_threshold=head.open_set_threshold))},
+                          **open_set_rates(open_set_galleries(headed, val.labels, default_threshold=head.open_set_threshold))},
         }  # fmt: skip
     return out, report
