@@ -20,6 +20,10 @@ of held-out people (:func:`score`).
     python scripts/engine_walks.py --people 240 --walks 4 --out engine_walks.npz       # training
     python scripts/engine_walks.py --people 40 --walks 3 --first 3001 --out engine_test.npz
     python scripts/engine_walks.py --out engine_test.npz --score gaitcli/weights/gait_default.npz
+    python scripts/engine_walks.py --people 40 --walks 3 --first 3001 --out truth_test.npz --truth
+
+``--truth`` writes the same clips' true joints (what the renderer draws) without running the
+engine, in the same format: the same head recipe on those says what the engine's errors cost.
 """
 
 from __future__ import annotations
@@ -79,6 +83,17 @@ def engine_walk(job: tuple[int, int]) -> dict:
     return record
 
 
+def truth_walk(job: tuple[int, int]) -> dict:
+    """The same clip's true joints, as the renderer projects them (probability 1, no engine):
+    ``--truth`` files measure what the engine's errors cost identification."""
+    clip = clip_of(*job)
+    walk, _ = samples.simulate(clip)
+    xy, _ = samples.film(walk.joints, clip).project(walk.joints)  # (T, 16, 2): x, y in pixels
+    return {"person": clip.person, "walk": clip.walk, "fps": samples.FPS, "covariate": clip.covariate or "",
+            "direction": clip.direction, "coords_y": xy[..., 1].astype(np.float32),
+            "coords_x": xy[..., 0].astype(np.float32), "probs": np.ones(xy.shape[:2], np.float32)}
+
+
 def score(checkpoint: str, walks_file: Path, trials: int = 3000, open_sets: tuple[tuple[int, int], ...] = ((3, 1),)) -> dict:
     """How a gait model (with its discriminant head, if any) does on engine walks of held-out
     people: :func:`gaitcli.training.head.gallery_scores` (rank-1 among all of them and random
@@ -117,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output .npz (resumed when it exists)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
     parser.add_argument("--save-every", type=int, default=20, help="save after this many new walks")
+    parser.add_argument("--truth", action="store_true", help="write the clips' true joints instead of running the engine")
     parser.add_argument("--score", nargs="+", metavar="CKPT", help="score these gait models on --out instead (see score())")
     parser.add_argument("--open-set", nargs="+", type=gallery_shape, default=[(3, 1)], metavar="PxW",
                         help="with --score: open-set galleries of P people enrolled from W walks each (default 3x1)")
@@ -136,13 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(p, w) for p in range(args.first, args.first + args.people) for w in range(1, args.walks + 1) if (p, w) not in done]
     print(f"{len(done)} walks already in {args.out}, {len(jobs)} to make with {args.workers} workers", flush=True)
     t0, frames, unsaved = time.time(), 0, 0
+    work = truth_walk if args.truth else engine_walk
     if args.workers > 1:
         from multiprocessing import get_context
 
         pool = get_context("spawn").Pool(args.workers)
-        results = pool.imap(engine_walk, jobs)
+        results = pool.imap(work, jobs)
     else:
-        pool, results = None, map(engine_walk, jobs)
+        pool, results = None, map(work, jobs)
     try:
         for n, record in enumerate(results, 1):
             records.append(record)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gaitcli.constants import HEAD_TOP, R_ANKLE, THORAX, UPPER_NECK
 from gaitcli.errors import InputError
 from gaitcli.gait.checkpoint import GaitCheckpoint
 from gaitcli.training.engine_walks import engine_sequences, file_fingerprint, load_engine_walks, save_engine_walks
@@ -73,6 +74,17 @@ def test_the_script_renders_other_people_and_runs_the_engine(tmp_path):
     stamp = out.stat().st_mtime_ns
     assert script.main(["--people", "1", "--walks", "2", "--out", str(out), "--workers", "1"]) == 0
     assert out.stat().st_mtime_ns >= stamp and len(load_engine_walks(out)) == 2
+    # the same clips' true joints: frame for frame, and the engine's torso lies on the true one
+    truth = tmp_path / "truth.npz"
+    assert script.main(["--people", "1", "--walks", "2", "--out", str(truth), "--workers", "1", "--truth"]) == 0
+    for r, t in zip(records, load_engine_walks(truth)):
+        assert (t["person"], t["walk"], t["direction"], t["covariate"]) == (r["person"], r["walk"], r["direction"], r["covariate"])
+        assert t["probs"].shape == r["probs"].shape and (t["probs"] == 1).all()
+        seen = r["probs"].max(axis=1) > 0
+        torso = [THORAX, UPPER_NECK]  # the same points in both skeletons
+        error = np.hypot(r["coords_y"][seen][:, torso] - t["coords_y"][seen][:, torso], r["coords_x"][seen][:, torso] - t["coords_x"][seen][:, torso])
+        height = np.median(t["coords_y"][:, R_ANKLE] - t["coords_y"][:, HEAD_TOP])  # pixels
+        assert np.median(error) < 0.05 * height  # about 0.015 measured
 
 
 def test_training_mixes_in_and_validates_on_engine_walks(tmp_path):
