@@ -1,11 +1,12 @@
 """Benchmark: the whole embed pipeline against the raw landmark model, in one run.
 
-Usage: python bench/bench_embed.py [--clip sample_videos/person1_walk1.mp4] [--rounds 3]
+Usage: python bench/bench_embed.py [--clip sample_videos/person1_walk1.mp4] [--rounds 3] [--flip-average]
 
 Printed:
 
 * **raw landmarks**: frames per second of the BlazePose landmark model alone
-  (``set_tensor + invoke + get outputs`` on prepared 256x256 crops of the clip's frames);
+  (``set_tensor + invoke + get outputs`` on prepared 256x256 crops of the clip's frames, run as
+  many times per frame as the engine runs it: once, twice with flip averaging);
 * **embed pipeline**: frames per second of :meth:`gaitcli.api.Embedder.embed` on the same
   clip — decoding, detection, tracking, landmarks, joint mapping, feature maps and the gait
   network — and the ratio pipeline / raw (goal >= 0.8);
@@ -49,10 +50,10 @@ def embed_source(source) -> int:
     return source.num_frames
 
 
-def raw_landmark_fps(frames: list[np.ndarray], rounds: int) -> float:
+def raw_landmark_fps(frames: list[np.ndarray], rounds: int, flip_average: bool = False) -> float:
     from gaitcli.pose.blazepose import BlazePoseEstimator
 
-    engine = BlazePoseEstimator()
+    engine = BlazePoseEstimator(flip_average=flip_average)
     crops = []
     roi = None
     for frame in frames:  # the crops the engine would feed the model
@@ -63,12 +64,13 @@ def raw_landmark_fps(frames: list[np.ndarray], rounds: int) -> float:
             continue
         crops.append(engine.landmarks.crop(frame, roi))
         _, roi = engine.track(frame, roi)
-    model = engine.landmarks.model
+    model, passes = engine.landmarks.model, 2 if engine.landmarks.flip_average else 1
     best = float("inf")
     for _ in range(rounds):
         start = time.perf_counter()
         for crop in crops:
-            model.run(crop)
+            for _ in range(passes):  # the engine runs the model twice per frame with flip averaging
+                model.run(crop)
         best = min(best, time.perf_counter() - start)
     return len(crops) / best
 
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clip", type=Path, default=REPO / "sample_videos" / "person1_walk1.mp4")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--flip-average", action="store_true", help="time embedding with flip averaging (gaitcli embed --flip-average)")
     args = parser.parse_args(argv)
 
     from gaitcli.api import Embedder
@@ -87,8 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     duration = len(frames) / source.fps
     print(f"clip: {args.clip.name}, {len(frames)} frames, {source.width}x{source.height}, {duration:.1f} s")
 
-    raw = raw_landmark_fps(frames, args.rounds)
-    embedder = Embedder()
+    raw = raw_landmark_fps(frames, args.rounds, args.flip_average)
+    embedder = Embedder(flip_average=args.flip_average)
     embedder.embed(args.clip)  # warm-up: model loading is not part of the per-frame rate
     best = float("inf")
     for _ in range(args.rounds):
@@ -102,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     wall = float("inf")
     for _ in range(args.rounds):
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "gaitcli.cli.main", "embed", str(args.clip)], capture_output=True)
+        command = [sys.executable, "-m", "gaitcli.cli.main", "embed", str(args.clip)] + ["--flip-average"] * args.flip_average
+        done = subprocess.run(command, capture_output=True)
         wall = min(wall, time.perf_counter() - start)
         if done.returncode != 0:
             raise SystemExit(done.stderr.decode())

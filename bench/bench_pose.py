@@ -7,9 +7,11 @@ Images: ../shared/data/images/dummy.jpg and every 15th frame of
 Each line compares like with like: per image the best of the rounds (the least disturbed by
 other processes; raw and engine calls alternate within each round), averaged over images:
 
-* landmarks: ``interpreter set_tensor + invoke + get outputs`` on a prepared 256x256 crop
-  (raw) vs ``BlazePoseEstimator.track(image, roi)`` (crop from the full image, invoke,
-  landmarks back to image pixels, 33 -> 16 joint mapping, next ROI, Pose).
+* landmarks: ``interpreter set_tensor + invoke + get outputs`` on a prepared 256x256 crop, as
+  many times as the engine runs the model per ROI (once; twice with ``--flip-average``) (raw)
+  vs ``BlazePoseEstimator.track(image, roi)`` (crop from the full image, invoke(s), with flip
+  averaging the mirrored crop and the average, landmarks back to image pixels, 33 -> 16 joint
+  mapping, next ROI, Pose).
 * detector: the same raw call on a prepared 224x224 input vs ``BlazePoseEstimator.detect(image)``
   (letterbox resize, invoke, anchor decoding, weighted NMS, ROIs).
 * end to end: raw detector + raw landmarks (as many landmark runs as the engine makes on that
@@ -82,12 +84,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--flip-average", action="store_true", help="time the engine with flip averaging (two landmark passes)")
     args = parser.parse_args()
 
     from gaitcli.pose.blazepose import BlazePoseEstimator
 
-    engine = BlazePoseEstimator(num_threads=args.threads)
+    engine = BlazePoseEstimator(num_threads=args.threads, flip_average=args.flip_average)
     detector, landmarks = engine.detector, engine.landmarks
+    passes = 2 if landmarks.flip_average else 1
     source, images = _images()
     rows = {"landmarks": [], "detector": [], "end to end": []}
     used = 0
@@ -102,8 +106,12 @@ def main() -> int:
         for _ in range(3):  # warm-up
             engine.poses(image)
 
-        def raw_landmarks():
+        def raw_landmark_run():
             landmarks.model.run(crop, landmarks.used_outputs)
+
+        def raw_landmarks():  # the model runs track() makes: two with flip averaging
+            for _ in range(passes):
+                raw_landmark_run()
 
         def raw_detector():
             detector.model.run(letterboxed)
@@ -114,7 +122,7 @@ def main() -> int:
         def raw_end_to_end():
             raw_detector()
             for _ in range(runs):
-                raw_landmarks()
+                raw_landmark_run()
 
         # Interleave the raw and engine timings round by round so that load changes hit both.
         pairs = {
@@ -130,7 +138,8 @@ def main() -> int:
         for name, (raw, full) in samples.items():
             rows[name].append((min(raw), min(full)))
 
-    print(f"images: {used} with a detection ({source}); {args.rounds} rounds; {args.threads} threads")
+    print(f"images: {used} with a detection ({source}); {args.rounds} rounds; {args.threads} threads; "
+          f"{passes} landmark pass{'es' if passes > 1 else ''} per ROI")
     print(f"{'stage':<11} {'raw model ms':>13} {'engine ms':>10} {'ratio':>6}")
     worst = 0.0
     for name, values in rows.items():

@@ -22,6 +22,7 @@ of held-out people (:func:`score`).
     python scripts/engine_walks.py --out engine_test.npz --score gaitcli/weights/gait_default.npz
     python scripts/engine_walks.py --people 40 --walks 3 --first 3001 --out truth_test.npz --truth
 
+``--flip-average`` runs BlazePose with flip averaging (see gaitcli.pose.blazepose_landmarks).
 ``--truth`` writes the same clips' true joints (what the renderer draws) without running the
 engine, in the same format: the same head recipe on those says what the engine's errors cost.
 """
@@ -33,6 +34,7 @@ import os
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +61,7 @@ def clip_of(person: int, walk: int) -> samples.Clip:
 _ESTIMATOR = None
 
 
-def engine_walk(job: tuple[int, int]) -> dict:
+def engine_walk(job: tuple[int, int], flip_average: bool = False) -> dict:
     """Render one clip, encode it as the samples are, and run the engine over it."""
     global _ESTIMATOR
     from gaitcli.errors import NoPersonError
@@ -67,8 +69,8 @@ def engine_walk(job: tuple[int, int]) -> dict:
     from gaitcli.pose import load_estimator
     from gaitcli.pose.video import poses_over_frames
 
-    if _ESTIMATOR is None:
-        _ESTIMATOR = load_estimator("blazepose", num_threads=1)
+    if _ESTIMATOR is None or _ESTIMATOR.landmarks.flip_average != flip_average:
+        _ESTIMATOR = load_estimator("blazepose", num_threads=1, flip_average=flip_average)
     clip = clip_of(*job)
     with tempfile.TemporaryDirectory() as tmp:
         path, _ = samples.write_clip(clip, Path(tmp))
@@ -132,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output .npz (resumed when it exists)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
     parser.add_argument("--save-every", type=int, default=20, help="save after this many new walks")
+    parser.add_argument("--flip-average", action="store_true", help="run BlazePose with flip averaging (see the README)")
     parser.add_argument("--truth", action="store_true", help="write the clips' true joints instead of running the engine")
     parser.add_argument("--score", nargs="+", metavar="CKPT", help="score these gait models on --out instead (see score())")
     parser.add_argument("--open-set", nargs="+", type=gallery_shape, default=[(3, 1)], metavar="PxW",
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(p, w) for p in range(args.first, args.first + args.people) for w in range(1, args.walks + 1) if (p, w) not in done]
     print(f"{len(done)} walks already in {args.out}, {len(jobs)} to make with {args.workers} workers", flush=True)
     t0, frames, unsaved = time.time(), 0, 0
-    work = truth_walk if args.truth else engine_walk
+    work = truth_walk if args.truth else partial(engine_walk, flip_average=args.flip_average)
     if args.workers > 1:
         from multiprocessing import get_context
 

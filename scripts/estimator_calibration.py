@@ -15,6 +15,8 @@ across the walk, the spread, the 90th percentile of the error, the mean probabil
 often a knee and an ankle come from different legs or the arms are swapped. ``--save`` keeps
 the raw measurements (npz); ``--load`` summarises them again; ``--fit`` refits the noise
 model's per-joint difficulty to them (the README tells how the shipped values were obtained).
+The engine runs without flip averaging (``--flip-average`` turns it on): the noise model and the
+default gait network trained with it were fitted to BlazePose's single pass.
 
     python scripts/estimator_calibration.py --clips 40 --save calibration.npz
     python scripts/estimator_calibration.py --load calibration.npz --fit
@@ -193,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, help="write the raw measurements here (npz)")
     parser.add_argument("--load", type=Path, help="summarise measurements saved earlier instead")
     parser.add_argument("--fit", action="store_true", help="also fit the noise model's JOINT_DIFFICULTY to them")
+    parser.add_argument("--flip-average", action="store_true", help="measure the engine with flip averaging (not what the noise model is fitted to)")
     args = parser.parse_args(argv)
     if args.load:
         data = np.load(args.load)
@@ -201,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from gaitcli.pose import load_estimator
 
-        estimator = load_estimator("blazepose")
+        estimator = load_estimator("blazepose", flip_average=args.flip_average)
         records = []
         with tempfile.TemporaryDirectory() as tmp:
             for i, clip in enumerate(calibration_clips(args.clips)):

@@ -129,7 +129,7 @@ def test_cli_embed_writes_vectors_and_refuses_to_overwrite(tmp_path, synthetic_w
     assert vectors.shape == (2, len(records[0]["vector"]))
     np.testing.assert_allclose(vectors[0], records[0]["vector"], atol=1e-6)
     meta = json.loads(Path(str(out) + ".json").read_text())
-    assert meta["model_fingerprint"] == records[0]["model_fingerprint"]
+    assert meta["model_fingerprint"] == records[0]["model_fingerprint"] and meta["pose_engine"] == "blazepose"
     again = run_cli("embed", str(a), "--out", str(out))
     assert again.returncode == 3 and "--force" in again.stderr
     assert np.array_equal(np.load(out), vectors)  # untouched
@@ -140,6 +140,19 @@ def test_embedding_is_deterministic(tmp_path, embedder, synthetic_walk):
     path = write_coco(tmp_path / "walk.json", ys, xs, ps)
     e = Embedder(fps=float(meta["fps"]))
     assert np.array_equal(e.embed(path).vector, e.embed(path).vector)
+
+
+def test_flip_averaged_embedding_of_a_sample_clip(tmp_path, embedder):
+    clip = Path(__file__).resolve().parents[1] / "sample_videos" / "person1_walk1.mp4"
+    out = tmp_path / "flip.npy"
+    done = run_cli("embed", str(clip), "--flip-average", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(Path(str(out) + ".json").read_text())["pose_engine"] == "blazepose, flip-averaged"
+    flipped, single = np.load(out)[0], embedder.embed(clip).vector
+    assert not np.allclose(flipped, single)  # the engine's joints changed ...
+    assert float(flipped @ single) > 0.5  # ... but not who is walking
+    refused = run_cli("embed", str(clip), "--flip-average", "--pose-checkpoint", str(tmp_path / "MPII+LSP.ckpt"))
+    assert refused.returncode == 3 and "--flip-average" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
 
 
 # --- the seed pipeline's guard ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ def calibration():
 def records(calibration, tmp_path_factory):
     from gaitcli.pose import load_estimator
 
-    engine = load_estimator("blazepose")
+    engine = load_estimator("blazepose", flip_average=False)  # what the noise model is fitted to
     workdir = tmp_path_factory.mktemp("calibration")
     return [calibration.measure_clip(clip, engine, workdir) for clip in calibration.calibration_clips(3)]
 

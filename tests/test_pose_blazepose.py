@@ -114,10 +114,16 @@ def test_video_frame_of_a_walker(engine, shared_data):
     assert walker.score > 0.9 and np.median(walker.probabilities) > 0.9
 
 
+@pytest.fixture(scope="module")
+def flip_engine() -> BlazePoseEstimator:
+    return BlazePoseEstimator(flip_average=True)
+
+
+@pytest.mark.parametrize("flip", [False, True], ids=["single pass", "flip-averaged"])
 @pytest.mark.parametrize(
     "name, joints", [("front", FRONT), ("walking right", WALK_RIGHT), ("walking left", WALK_LEFT), ("arms out", ARMS_OUT)]
 )
-def test_rendered_figure_joints_within_tolerance(engine, name, joints):
+def test_rendered_figure_joints_within_tolerance(engine, flip_engine, flip, name, joints):
     """Estimated joints of a shaded figure lie near the joints it was drawn from.
 
     Tolerance: 0.3 torso lengths for any joint (about the size of a head; a rendered figure is
@@ -125,7 +131,7 @@ def test_rendered_figure_joints_within_tolerance(engine, name, joints):
     average. Measured: at most 0.13-0.18 per joint, 0.05-0.07 on average.
     """
     image = render_figure(joints, size=SIZE, appearance=Appearance())
-    people = engine.poses(image)
+    people = (flip_engine if flip else engine).poses(image)
     assert len(people) == 1, name
     error = np.linalg.norm(_xy(people[0]) - joints, axis=1) / TORSO
     assert error.max() < 0.3, f"{name}: joint errors {np.round(error, 2)}"
@@ -197,3 +203,30 @@ def test_batch_api(engine, figure):
     assert features.shape == (2, 17, 17, 32) and features.dtype == np.float32
     assert np.allclose(features, joint_maps(ys, xs, ps))
     assert features[0].max() > 0.5 and features[1].max() == 0
+
+
+def test_flip_averaging_maps_the_mirrored_answer_back_and_matches_limbs():
+    """flip_averaged() on synthetic model outputs: a perfectly mirror-consistent answer averages
+    to the first one, also when its legs (or arms) come out exchanged; offsets average out."""
+    from gaitcli.pose.blazepose_landmarks import INPUT_SIZE, NUM_BODY_LANDMARKS, NUM_LANDMARKS, flip_averaged
+    from gaitcli.pose.blazepose_map import ARM_PAIRS, LEG_PAIRS, MIRROR_LANDMARKS
+
+    rng = np.random.default_rng(3)
+    raw = np.concatenate([rng.uniform(20, 236, (NUM_LANDMARKS, 3)), rng.normal(0, 3, (NUM_LANDMARKS, 2))], axis=1)
+    mirror = np.arange(NUM_LANDMARKS)
+    mirror[:NUM_BODY_LANDMARKS] = MIRROR_LANDMARKS
+    mirrored = raw[mirror].copy()  # what the model would answer for the mirrored crop, if consistent
+    mirrored[:, 0] = INPUT_SIZE - mirrored[:, 0]
+    np.testing.assert_allclose(flip_averaged(raw, mirrored), raw, atol=1e-9)
+
+    for pairs in (LEG_PAIRS, ARM_PAIRS):  # the second answer swapped a whole limb: matched back
+        swapped = mirrored.copy()
+        left, right = [a for a, _ in pairs], [b for _, b in pairs]
+        swapped[left + right] = swapped[right + left]
+        np.testing.assert_allclose(flip_averaged(raw, swapped), raw, atol=1e-9)
+
+    shifted = mirrored.copy()
+    shifted[:, 0] += 4.0  # 4 px to the right in the mirrored crop = 4 px to the left here
+    out = flip_averaged(raw, shifted)
+    np.testing.assert_allclose(out[:NUM_BODY_LANDMARKS, 0], raw[:NUM_BODY_LANDMARKS, 0] - 2.0, atol=1e-9)
+    np.testing.assert_allclose(out[NUM_BODY_LANDMARKS:], raw[NUM_BODY_LANDMARKS:])  # the ROI landmarks stay the first answer's

@@ -20,12 +20,16 @@ def embed(
     fps: Optional[float] = model_options.FPS,
     gait_checkpoint: Optional[Path] = model_options.GAIT_CHECKPOINT,
     pose_checkpoint: Optional[Path] = model_options.POSE_CHECKPOINT,
+    flip_average: bool = typer.Option(
+        False, "--flip-average", help="BlazePose also sees each crop mirrored and averages: about half the pose error, twice the time."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
 ) -> None:
     """Turn each walk into an identification vector (the default pose engine and gait model, or the seed's)."""
     from gaitcli.api import Embedder
     from gaitcli.errors import InputError
 
+    if flip_average and pose_checkpoint is not None:
+        raise InputError("--flip-average is for the BlazePose engine; the seed's pose network (--pose-checkpoint) has none")
     if out is not None:
         if out.suffix.lower() != ".npy":
             raise InputError(f"{out}: vectors are written as .npy; give a file name ending in .npy")
@@ -37,6 +41,7 @@ def embed(
         gait_checkpoint=gait_checkpoint,
         pose_checkpoint=pose_checkpoint,
         fps=fps,
+        flip_average=flip_average,
     )
     quiet = json_output or not err_console.is_terminal
     if list_tracks:
@@ -63,6 +68,7 @@ def embed(
                 "model_fingerprint": embedder.gait.fingerprint,
                 "feature_space": embedder.feature_space,
                 "open_set_threshold": embedder.gait.open_set_threshold,
+                "pose_engine": "seed-ir" if pose_checkpoint else ("blazepose, flip-averaged" if flip_average else "blazepose"),
                 "sources": [r.source for r in results],
                 "info": [r.info for r in results],
             },

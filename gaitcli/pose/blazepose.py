@@ -20,7 +20,7 @@ from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS, NUM_JOINTS, PELVIS, THOR
 from gaitcli.features.joint_maps import joint_maps
 from gaitcli.pose.base import Pose
 from gaitcli.pose.blazepose_detector import Detection, PoseDetector
-from gaitcli.pose.blazepose_landmarks import NUM_BODY_LANDMARKS, LandmarkModel
+from gaitcli.pose.blazepose_landmarks import FLIP_AVERAGE, NUM_BODY_LANDMARKS, LandmarkModel
 from gaitcli.pose.blazepose_map import to_seed_joints
 from gaitcli.pose.blazepose_roi import Roi
 
@@ -36,17 +36,19 @@ class BlazePoseEstimator:
 
     The model files are found or downloaded by :mod:`gaitcli.pose.assets` (``download=False``
     raises :class:`~gaitcli.errors.ModelError` instead of downloading). Images are RGB uint8
-    (H, W, 3); coordinates are image pixels.
+    (H, W, 3); coordinates are image pixels. ``flip_average`` (default off) also runs the
+    landmark model on the mirrored crop and averages (:mod:`gaitcli.pose.blazepose_landmarks`).
     """
 
     feature_space = FEATURE_SPACE_JOINT_MAPS
 
-    def __init__(self, num_threads: int = 2, min_pose_score: float = MIN_POSE_SCORE, download: bool = True):
+    def __init__(self, num_threads: int = 2, min_pose_score: float = MIN_POSE_SCORE, download: bool = True,
+                 flip_average: bool = FLIP_AVERAGE):
         from gaitcli.pose.assets import ensure_models
 
         files = ensure_models(download=download)
         self.detector = PoseDetector(files["detector"].path, num_threads)
-        self.landmarks = LandmarkModel(files["landmarks"].path, num_threads)
+        self.landmarks = LandmarkModel(files["landmarks"].path, num_threads, flip_average=flip_average)
         self.min_pose_score = min_pose_score
 
     # --- tracking-friendly building blocks ---------------------------------------------

@@ -57,6 +57,22 @@ BLAZEPOSE_LANDMARKS: tuple[str, ...] = (
 
 _BP = {name: i for i, name in enumerate(BLAZEPOSE_LANDMARKS)}
 
+
+def _mirrored(name: str) -> str:
+    for a, b in (("left", "right"), ("right", "left")):
+        if name.startswith(a + "_") or name.endswith("_" + a):
+            return name.replace(a, b)
+    return name
+
+
+#: Landmark index -> the landmark it becomes in a mirrored image (left <-> right).
+MIRROR_LANDMARKS: tuple[int, ...] = tuple(_BP[_mirrored(name)] for name in BLAZEPOSE_LANDMARKS)
+#: (left, right) landmark pairs of the legs and of the arms: the limbs a landmark model may swap as a whole.
+LEG_PAIRS: tuple[tuple[int, int], ...] = tuple(
+    (_BP["left_" + part], _BP["right_" + part]) for part in ("hip", "knee", "ankle", "heel", "foot_index"))
+ARM_PAIRS: tuple[tuple[int, int], ...] = tuple(
+    (_BP["left_" + part], _BP["right_" + part]) for part in ("shoulder", "elbow", "wrist", "pinky", "index", "thumb"))
+
 #: Seed joint -> the BlazePose landmark it is (the twelve direct joints).
 DIRECT_JOINTS: dict[int, int] = {
     R_ANKLE: _BP["right_ankle"],
