@@ -63,6 +63,8 @@ class Embedder:
     ):
         from gaitcli.gait.model import load_gait_model
 
+        if flip_average and pose_checkpoint:
+            raise InputError("--flip-average is for the BlazePose engine; the seed's pose network (--pose-checkpoint) has none")
         self.gait = load_gait_model(gait_checkpoint)
         self.feature_space = FEATURE_SPACE_SEED_IR if pose_checkpoint else FEATURE_SPACE_JOINT_MAPS
         self.gait.require(self.feature_space)
@@ -72,6 +74,13 @@ class Embedder:
         self._pose_checkpoint = pose_checkpoint
         self._blazepose = None
         self._ir = None
+
+    @property
+    def pose_engine(self) -> str:
+        """What finds the joints: ``"blazepose"``, ``"blazepose, flip-averaged"`` or ``"seed-ir"``."""
+        if self._pose_checkpoint:
+            return "seed-ir"
+        return "blazepose, flip-averaged" if self.flip_average else "blazepose"
 
     # --- engines, loaded on first use -------------------------------------------------
 

@@ -78,8 +78,7 @@ def engine_walk(job: tuple[int, int], flip_average: bool = False) -> dict:
             seq = poses_over_frames(_ESTIMATOR, open_frames(path), name=clip.name, fps=samples.FPS)
         except NoPersonError:
             seq = None
-    record = {"person": clip.person, "walk": clip.walk, "fps": samples.FPS, "covariate": clip.covariate or "",
-              "direction": clip.direction}
+    record = _clip_fields(clip)
     for key in ARRAYS:
         record[key] = np.zeros((0, NUM_JOINTS), np.float32) if seq is None else np.asarray(getattr(seq, key), np.float32)
     return record
@@ -89,11 +88,15 @@ def truth_walk(job: tuple[int, int]) -> dict:
     """The same clip's true joints, as the renderer projects them (probability 1, no engine):
     ``--truth`` files measure what the engine's errors cost identification."""
     clip = clip_of(*job)
-    walk, _ = samples.simulate(clip)
-    xy, _ = samples.film(walk.joints, clip).project(walk.joints)  # (T, 16, 2): x, y in pixels
+    xy = samples.projected(clip)[3]  # (T, 16, 2): x, y in pixels
+    return {**_clip_fields(clip), "coords_y": xy[..., 1].astype(np.float32), "coords_x": xy[..., 0].astype(np.float32),
+            "probs": np.ones(xy.shape[:2], np.float32)}
+
+
+def _clip_fields(clip: samples.Clip) -> dict:
+    """The fields of an engine-walk record that describe the clip."""
     return {"person": clip.person, "walk": clip.walk, "fps": samples.FPS, "covariate": clip.covariate or "",
-            "direction": clip.direction, "coords_y": xy[..., 1].astype(np.float32),
-            "coords_x": xy[..., 0].astype(np.float32), "probs": np.ones(xy.shape[:2], np.float32)}
+            "direction": clip.direction}
 
 
 def score(checkpoint: str, walks_file: Path, trials: int = 3000, open_sets: tuple[tuple[int, int], ...] = ((3, 1),)) -> dict:

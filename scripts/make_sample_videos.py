@@ -143,12 +143,19 @@ def simulate(clip: Clip) -> tuple[Walk, np.random.Generator]:
     return walk, rng
 
 
-def frames(clip: Clip) -> Iterator[np.ndarray]:
-    """The clip's frames (RGB uint8, SIZE), rendered one at a time."""
+def projected(clip: Clip) -> tuple[Walk, np.random.Generator, Camera, np.ndarray, np.ndarray]:
+    """The clip's walk and random stream (:func:`simulate`), its camera (:func:`film`) and the
+    true joints in the image: ``xy`` (T, 16, 2) pixels (x, y) and their ``depth``."""
     walk, rng = simulate(clip)
-    body = walk.body
     camera = film(walk.joints, clip)
     xy, depth = camera.project(walk.joints)
+    return walk, rng, camera, xy, depth
+
+
+def frames(clip: Clip) -> Iterator[np.ndarray]:
+    """The clip's frames (RGB uint8, SIZE), rendered one at a time."""
+    walk, rng, camera, xy, depth = projected(clip)
+    body = walk.body
     soles, _ = camera.project(walk.feet)  # (T, 2, 3, 2): right/left x heel/ball/toe tip
     look = appearance(clip.person, clip.covariate, body.girth, walk.meta.get("covariate_side") or "right")
     scene: Scene = make_scene(camera, kind=clip.scene, seed=int(rng.integers(1 << 31)),

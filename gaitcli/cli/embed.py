@@ -28,8 +28,6 @@ def embed(
     from gaitcli.api import Embedder
     from gaitcli.errors import InputError
 
-    if flip_average and pose_checkpoint is not None:
-        raise InputError("--flip-average is for the BlazePose engine; the seed's pose network (--pose-checkpoint) has none")
     if out is not None:
         if out.suffix.lower() != ".npy":
             raise InputError(f"{out}: vectors are written as .npy; give a file name ending in .npy")
@@ -68,7 +66,7 @@ def embed(
                 "model_fingerprint": embedder.gait.fingerprint,
                 "feature_space": embedder.feature_space,
                 "open_set_threshold": embedder.gait.open_set_threshold,
-                "pose_engine": "seed-ir" if pose_checkpoint else ("blazepose, flip-averaged" if flip_average else "blazepose"),
+                "pose_engine": embedder.pose_engine,
                 "sources": [r.source for r in results],
                 "info": [r.info for r in results],
             },
