@@ -1,12 +1,14 @@
 """Benchmark: the whole embed pipeline against the raw landmark model, in one run.
 
-Usage: python bench/bench_embed.py [--clip sample_videos/person1_walk1.mp4] [--rounds 3] [--flip-average]
+Usage: python bench/bench_embed.py [--clip sample_videos/person1_walk1.mp4] [--rounds 3] [--single-pass] [--every-frame]
 
 Printed:
 
-* **raw landmarks**: frames per second of the BlazePose landmark model alone
-  (``set_tensor + invoke + get outputs`` on prepared 256x256 crops of the clip's frames, run as
-  many times per frame as the engine runs it: once, twice with flip averaging);
+* **raw landmarks**: clip frames per second of the BlazePose landmark model alone
+  (``set_tensor + invoke + get outputs`` on prepared 256x256 crops), doing the model work the
+  pipeline does: on the frames the engine runs on (those nearest the 15-fps grid, or every
+  frame with ``--every-frame``), twice per frame with flip averaging (the default; once with
+  ``--single-pass``);
 * **embed pipeline**: frames per second of :meth:`gaitcli.api.Embedder.embed` on the same
   clip — decoding, detection, tracking, landmarks, joint mapping, feature maps and the gait
   network — and the ratio pipeline / raw (goal >= 0.8);
@@ -42,21 +44,22 @@ def embed_source(source) -> int:
 
     embedder = Embedder()
     try:
-        seq = poses_over_frames(embedder.blazepose, source, name=str(source.path), fps=source.fps)
-        walk = prepare_walk(seq.coords_y, seq.coords_x, seq.probs, float(seq.fps or 30.0))
+        seq = poses_over_frames(embedder.blazepose, source, name=str(source.path), fps=source.fps, sample_fps=embedder.sample_fps)
+        walk = prepare_walk(seq.coords_y, seq.coords_x, seq.probs, float(seq.fps or 30.0), frame_indices=seq.frame_indices)
         embedder.gait.embed_walk(walk)
     except (NoPersonError, TooFewFramesError):  # a clip without a walker still streams every frame
         pass
     return source.num_frames
 
 
-def raw_landmark_fps(frames: list[np.ndarray], rounds: int, flip_average: bool = False) -> float:
+def raw_landmark_fps(frames: list[np.ndarray], rounds: int, flip_average: bool, run: list[bool]) -> float:
+    """Clip frames per second of the landmark model alone, run on the frames ``run`` marks."""
     from gaitcli.pose.blazepose import BlazePoseEstimator
 
     engine = BlazePoseEstimator(flip_average=flip_average)
     crops = []
     roi = None
-    for frame in frames:  # the crops the engine would feed the model
+    for frame in (f for f, keep in zip(frames, run) if keep):  # the crops the engine would feed the model
         if roi is None:
             found = engine.detect(frame)
             roi = max(found, key=lambda d: d.roi.size).roi if found else None
@@ -72,26 +75,32 @@ def raw_landmark_fps(frames: list[np.ndarray], rounds: int, flip_average: bool =
             for _ in range(passes):  # the engine runs the model twice per frame with flip averaging
                 model.run(crop)
         best = min(best, time.perf_counter() - start)
-    return len(crops) / best
+    return len(frames) / best
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clip", type=Path, default=REPO / "sample_videos" / "person1_walk1.mp4")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--flip-average", action="store_true", help="time embedding with flip averaging (gaitcli embed --flip-average)")
+    parser.add_argument("--single-pass", action="store_true", help="time embedding without flip averaging (gaitcli embed --no-flip-average)")
+    parser.add_argument("--every-frame", action="store_true", help="run the engine on every frame (Embedder(sample_fps=None))")
     args = parser.parse_args(argv)
 
     from gaitcli.api import Embedder
+    from gaitcli.constants import CANONICAL_FPS
     from gaitcli.io.video import open_frames
+    from gaitcli.pose.video import sampled_frame
 
     source = open_frames(args.clip)
     frames = [frame for _, frame in source]
     duration = len(frames) / source.fps
-    print(f"clip: {args.clip.name}, {len(frames)} frames, {source.width}x{source.height}, {duration:.1f} s")
+    sample_fps = None if args.every_frame else CANONICAL_FPS
+    run = [sampled_frame(i, source.fps, sample_fps) for i in range(len(frames))]
+    print(f"clip: {args.clip.name}, {len(frames)} frames, {source.width}x{source.height}, {duration:.1f} s; "
+          f"the engine runs on {sum(run)} of them, {'once' if args.single_pass else 'twice (flip-averaged)'} each")
 
-    raw = raw_landmark_fps(frames, args.rounds, args.flip_average)
-    embedder = Embedder(flip_average=args.flip_average)
+    raw = raw_landmark_fps(frames, args.rounds, not args.single_pass, run)
+    embedder = Embedder(flip_average=not args.single_pass, sample_fps=sample_fps)
     embedder.embed(args.clip)  # warm-up: model loading is not part of the per-frame rate
     best = float("inf")
     for _ in range(args.rounds):
@@ -102,10 +111,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"raw landmark model : {raw:7.1f} frames/s")
     print(f"embed pipeline     : {pipeline:7.1f} frames/s   ratio {pipeline / raw:.2f} (goal >= 0.80)")
 
+    if args.every_frame:  # the command always samples; its wall time is the default's
+        return
     wall = float("inf")
     for _ in range(args.rounds):
         start = time.perf_counter()
-        command = [sys.executable, "-m", "gaitcli.cli.main", "embed", str(args.clip)] + ["--flip-average"] * args.flip_average
+        command = [sys.executable, "-m", "gaitcli.cli.main", "embed", str(args.clip)] + ["--no-flip-average"] * args.single_pass
         done = subprocess.run(command, capture_output=True)
         wall = min(wall, time.perf_counter() - start)
         if done.returncode != 0:

@@ -1,6 +1,6 @@
 """Benchmark: BlazePose engine overhead over the raw LiteRT models, per image, in one run.
 
-Usage: python bench/bench_pose.py [--rounds N] [--threads T]
+Usage: python bench/bench_pose.py [--rounds N] [--threads T] [--single-pass]
 
 Images: ../shared/data/images/dummy.jpg and every 15th frame of
 ../shared/data/videos/walk_profile_outdoor.mp4 where ../shared is present, else rendered figures.
@@ -8,7 +8,7 @@ Each line compares like with like: per image the best of the rounds (the least d
 other processes; raw and engine calls alternate within each round), averaged over images:
 
 * landmarks: ``interpreter set_tensor + invoke + get outputs`` on a prepared 256x256 crop, as
-  many times as the engine runs the model per ROI (once; twice with ``--flip-average``) (raw)
+  many times as the engine runs the model per ROI (twice, flip-averaged; once with ``--single-pass``) (raw)
   vs ``BlazePoseEstimator.track(image, roi)`` (crop from the full image, invoke(s), with flip
   averaging the mirrored crop and the average, landmarks back to image pixels, 33 -> 16 joint
   mapping, next ROI, Pose).
@@ -84,12 +84,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--flip-average", action="store_true", help="time the engine with flip averaging (two landmark passes)")
+    parser.add_argument("--single-pass", action="store_true", help="time the engine without flip averaging (one landmark pass)")
     args = parser.parse_args()
 
     from gaitcli.pose.blazepose import BlazePoseEstimator
 
-    engine = BlazePoseEstimator(num_threads=args.threads, flip_average=args.flip_average)
+    engine = BlazePoseEstimator(num_threads=args.threads, flip_average=not args.single_pass)
     detector, landmarks = engine.detector, engine.landmarks
     passes = 2 if landmarks.flip_average else 1
     source, images = _images()

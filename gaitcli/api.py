@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS, FEATURE_SPACE_SEED_IR
+from gaitcli.constants import CANONICAL_FPS, FEATURE_SPACE_JOINT_MAPS, FEATURE_SPACE_SEED_IR
 from gaitcli.errors import InputError, NoPersonError
 
 #: Called with (frames done, frames total or None) while a video is read.
@@ -38,6 +38,7 @@ class EmbedResult:
     feature_space: str
     info: dict[str, Any] = field(default_factory=dict)
     open_set_threshold: float | None = None  # the gait model's threshold for one-walk galleries, if it has one
+    pose_engine: str | None = None  # what found the joints (Embedder.pose_engine); None for a keypoint file
 
 
 class Embedder:
@@ -47,9 +48,12 @@ class Embedder:
     packaged model). ``pose_checkpoint``: a seed HumanPoseIRNetwork checkpoint; its learned
     features need a gait model trained on them (the seed's), and mixing feature spaces is a
     :class:`~gaitcli.errors.ModelError`. ``fps`` overrides the frame rate of inputs that lack
-    one (frame folders, keypoint files). ``flip_average`` runs BlazePose's landmark model on the
-    mirrored crop too and averages: about half the pose error, twice the landmark work
-    (:mod:`gaitcli.pose.blazepose_landmarks`).
+    one (frame folders, keypoint files). ``flip_average`` (default on with BlazePose) runs
+    BlazePose's landmark model on the mirrored crop too and averages: about half the pose error,
+    twice the landmark work (:mod:`gaitcli.pose.blazepose_landmarks`). ``sample_fps`` (default
+    ``CANONICAL_FPS``; None for every frame) runs the pose engine only on the video frames
+    nearest a grid of that rate, the rate the gait network sees anyway
+    (:func:`gaitcli.pose.video.sampled_frame`).
     """
 
     def __init__(
@@ -59,18 +63,22 @@ class Embedder:
         pose_checkpoint: str | Path | None = None,
         fps: float | None = None,
         num_threads: int = 2,
-        flip_average: bool = False,
+        flip_average: bool | None = None,
+        sample_fps: float | None = CANONICAL_FPS,
     ):
         from gaitcli.gait.model import load_gait_model
+        from gaitcli.pose.blazepose_landmarks import FLIP_AVERAGE
 
         if flip_average and pose_checkpoint:
             raise InputError("--flip-average is for the BlazePose engine; the seed's pose network (--pose-checkpoint) has none")
+        flip_average = FLIP_AVERAGE if flip_average is None else flip_average
         self.gait = load_gait_model(gait_checkpoint)
         self.feature_space = FEATURE_SPACE_SEED_IR if pose_checkpoint else FEATURE_SPACE_JOINT_MAPS
         self.gait.require(self.feature_space)
         self.fps = fps
         self.num_threads = num_threads
         self.flip_average = flip_average
+        self.sample_fps = sample_fps
         self._pose_checkpoint = pose_checkpoint
         self._blazepose = None
         self._ir = None
@@ -124,22 +132,24 @@ class Embedder:
             if progress:
                 progress(done[0], total)
 
-        return poses_over_frames(self.blazepose, source, name=str(path), fps=source.fps, track_id=track, on_frame=on_frame)
+        return poses_over_frames(self.blazepose, source, name=str(path), fps=source.fps, sample_fps=self.sample_fps,
+                                 track_id=track, on_frame=on_frame)
 
     # --- vectors ---------------------------------------------------------------------------
 
     def embed(self, path: str | Path, *, track: int | None = None, progress: ProgressCallback | None = None) -> EmbedResult:
         """The identification vector of the walk in ``path`` (video, frame folder or keypoint file)."""
-        from gaitcli.features.sequence import CANONICAL_FPS, TooFewFramesError, prepare_walk
+        from gaitcli.features.sequence import TooFewFramesError, prepare_walk
 
         seq = self.walker_joints(path, track=track, progress=progress)
         fps = float(seq.fps or self.fps or 30.0)
         try:
-            walk = prepare_walk(seq.coords_y, seq.coords_x, seq.probs, fps)
+            walk = prepare_walk(seq.coords_y, seq.coords_x, seq.probs, fps, frame_indices=seq.frame_indices)
         except TooFewFramesError as exc:
             raise NoPersonError(f"{path}: {exc}") from None
         info: dict[str, Any] = {
-            "frames_read": int(seq.num_frames),
+            "frames_read": int(seq.frames_read or seq.num_frames),
+            "frames_posed": int(seq.num_frames),
             "frames_with_pose": int(seq.present.sum()),
             "frames_used": int(walk.frames_used),
             "frames_skipped": int(walk.frames_skipped),
@@ -148,6 +158,7 @@ class Embedder:
             "tracks": len(seq.tracks),
             "mirrored": walk.mirrored,
             "source_format": seq.source_format,
+            "pose_engine": self.pose_engine if seq.source_format == "video" else None,
         }
         if self.feature_space == FEATURE_SPACE_SEED_IR:
             if seq.source_format != "video":
@@ -158,15 +169,17 @@ class Embedder:
             info["feature_frames"] = int(sum(walk.lengths))
             info["canonical_fps"] = CANONICAL_FPS
         return EmbedResult(vector.astype(np.float32), str(path), self.gait.fingerprint, self.feature_space, info,
-                           self.gait.open_set_threshold)
+                           self.gait.open_set_threshold, info["pose_engine"])
 
     def _seed_features(self, path: Path, seq, fps: float) -> np.ndarray:
         """The seed's learned features on person-centred crops of the walker's usable frames."""
-        from gaitcli.features.sequence import CANONICAL_FPS, usable_frames
+        from gaitcli.features.sequence import usable_frames
         from gaitcli.io.video import open_frames
 
         usable = usable_frames(seq.probs)
-        keep = set(seq.frame_indices[usable][:: max(1, int(round(fps / CANONICAL_FPS)))].tolist())
+        span = max(1, int(seq.frame_indices[-1] - seq.frame_indices[0] + 1))
+        posed_fps = fps * seq.num_frames / span  # the rate the engine ran at
+        keep = set(seq.frame_indices[usable][:: max(1, int(round(posed_fps / CANONICAL_FPS)))].tolist())
         boxes = {int(i): b for i, b in zip(seq.frame_indices, seq.boxes)}
         crops = []
         for index, image in open_frames(path):

@@ -22,7 +22,10 @@ of held-out people (:func:`score`).
     python scripts/engine_walks.py --out engine_test.npz --score gaitcli/weights/gait_default.npz
     python scripts/engine_walks.py --people 40 --walks 3 --first 3001 --out truth_test.npz --truth
 
-``--flip-average`` runs BlazePose with flip averaging (see gaitcli.pose.blazepose_landmarks).
+The engine runs as ``gaitcli embed`` runs it: flip-averaged (gaitcli.pose.blazepose_landmarks),
+on the frames nearest a ``CANONICAL_FPS`` grid (gaitcli.pose.video.sampled_frame), the frames
+between them filled (gaitcli.features.sequence.fill_frames). ``--single-pass`` and
+``--every-frame`` reproduce files made before those were the default.
 ``--truth`` writes the same clips' true joints (what the renderer draws) without running the
 engine, in the same format: the same head recipe on those says what the engine's errors cost.
 """
@@ -46,7 +49,8 @@ for folder in (REPO, REPO / "scripts"):
 
 import make_sample_videos as samples  # noqa: E402
 
-from gaitcli.constants import NUM_JOINTS  # noqa: E402
+from gaitcli.constants import CANONICAL_FPS, NUM_JOINTS  # noqa: E402
+from gaitcli.pose.blazepose_landmarks import FLIP_AVERAGE  # noqa: E402
 from gaitcli.training.engine_walks import ARRAYS, load_engine_walks, save_engine_walks  # noqa: E402
 
 FIRST_PERSON = 1001
@@ -61,10 +65,12 @@ def clip_of(person: int, walk: int) -> samples.Clip:
 _ESTIMATOR = None
 
 
-def engine_walk(job: tuple[int, int], flip_average: bool = False) -> dict:
-    """Render one clip, encode it as the samples are, and run the engine over it."""
+def engine_walk(job: tuple[int, int], flip_average: bool = FLIP_AVERAGE, sample_fps: float | None = CANONICAL_FPS) -> dict:
+    """Render one clip, encode it as the samples are, and run the engine over it as
+    ``gaitcli embed`` does; the rows are the clip's frames (those not run filled)."""
     global _ESTIMATOR
     from gaitcli.errors import NoPersonError
+    from gaitcli.features.sequence import fill_frames
     from gaitcli.io.video import open_frames
     from gaitcli.pose import load_estimator
     from gaitcli.pose.video import poses_over_frames
@@ -75,12 +81,12 @@ def engine_walk(job: tuple[int, int], flip_average: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path, _ = samples.write_clip(clip, Path(tmp))
         try:
-            seq = poses_over_frames(_ESTIMATOR, open_frames(path), name=clip.name, fps=samples.FPS)
+            seq = poses_over_frames(_ESTIMATOR, open_frames(path), name=clip.name, fps=samples.FPS, sample_fps=sample_fps)
         except NoPersonError:
             seq = None
     record = _clip_fields(clip)
-    for key in ARRAYS:
-        record[key] = np.zeros((0, NUM_JOINTS), np.float32) if seq is None else np.asarray(getattr(seq, key), np.float32)
+    joints = [np.zeros((0, NUM_JOINTS))] * 3 if seq is None else fill_frames(seq.frame_indices, seq.coords_y, seq.coords_x, seq.probs)
+    record.update({key: np.asarray(values, np.float32) for key, values in zip(ARRAYS, joints)})
     return record
 
 
@@ -137,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output .npz (resumed when it exists)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
     parser.add_argument("--save-every", type=int, default=20, help="save after this many new walks")
-    parser.add_argument("--flip-average", action="store_true", help="run BlazePose with flip averaging (see the README)")
+    parser.add_argument("--single-pass", action="store_true", help="run BlazePose without flip averaging (files made before it was the default)")
+    parser.add_argument("--every-frame", action="store_true", help="run the engine on every frame (files made before frame sampling)")
     parser.add_argument("--truth", action="store_true", help="write the clips' true joints instead of running the engine")
     parser.add_argument("--score", nargs="+", metavar="CKPT", help="score these gait models on --out instead (see score())")
     parser.add_argument("--open-set", nargs="+", type=gallery_shape, default=[(3, 1)], metavar="PxW",
@@ -158,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(p, w) for p in range(args.first, args.first + args.people) for w in range(1, args.walks + 1) if (p, w) not in done]
     print(f"{len(done)} walks already in {args.out}, {len(jobs)} to make with {args.workers} workers", flush=True)
     t0, frames, unsaved = time.time(), 0, 0
-    work = truth_walk if args.truth else partial(engine_walk, flip_average=args.flip_average)
+    work = truth_walk if args.truth else partial(engine_walk, flip_average=not args.single_pass,
+                                                 sample_fps=None if args.every_frame else CANONICAL_FPS)
     if args.workers > 1:
         from multiprocessing import get_context
 

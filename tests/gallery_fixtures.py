@@ -27,13 +27,17 @@ def clusters(people: int, walks: int, dim: int, *, noise: float = 0.3, seed: int
     return (vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)).astype(np.float32)
 
 
-def write_walks(folder: Path, stem: str, vectors: np.ndarray, *, fingerprint: str = FINGERPRINT, threshold: float | None = None) -> Path:
+def write_walks(folder: Path, stem: str, vectors: np.ndarray, *, fingerprint: str = FINGERPRINT, threshold: float | None = None,
+                pose_engine: str | None = None) -> Path:
     """Save vectors as ``gaitcli embed --out`` would, with one made-up video source per row
-    (``threshold``: the gait model's open-set threshold for one-walk galleries, if it has one)."""
+    (``threshold``: the gait model's open-set threshold for one-walk galleries, if it has one;
+    ``pose_engine``: what found the joints, per row as embed records it)."""
     vectors = np.atleast_2d(vectors)
     path = folder / f"{stem}.npy"
     sources = [f"videos/{stem}_{i}.mp4" for i in range(len(vectors))]
     meta = {"model_fingerprint": fingerprint, "feature_space": FEATURE_SPACE, "open_set_threshold": threshold, "sources": sources}
+    if pose_engine:
+        meta.update(pose_engine=pose_engine, info=[{"pose_engine": pose_engine} for _ in sources])
     return save_vectors(path, vectors, meta)
 
 

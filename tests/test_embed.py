@@ -89,7 +89,9 @@ def test_real_clip_vector_comes_from_the_walker(outdoor, embedder):
 
 
 def test_another_track_gives_another_vector(outdoor, embedder):
-    other = [t for t in embedder.list_tracks(outdoor.source) if not t["chosen"] and t["frames"] >= 100]
+    posed = outdoor.info["frames_posed"]  # the 30-fps clip's every other frame
+    assert posed == 115
+    other = [t for t in embedder.list_tracks(outdoor.source) if not t["chosen"] and t["frames"] >= posed // 2]
     assert other, "the man on the box should be a long track of his own"
     try:
         result = embedder.embed(outdoor.source, track=other[0]["id"])
@@ -129,7 +131,7 @@ def test_cli_embed_writes_vectors_and_refuses_to_overwrite(tmp_path, synthetic_w
     assert vectors.shape == (2, len(records[0]["vector"]))
     np.testing.assert_allclose(vectors[0], records[0]["vector"], atol=1e-6)
     meta = json.loads(Path(str(out) + ".json").read_text())
-    assert meta["model_fingerprint"] == records[0]["model_fingerprint"] and meta["pose_engine"] == "blazepose"
+    assert meta["model_fingerprint"] == records[0]["model_fingerprint"] and meta["pose_engine"] == "blazepose, flip-averaged"
     again = run_cli("embed", str(a), "--out", str(out))
     assert again.returncode == 3 and "--force" in again.stderr
     assert np.array_equal(np.load(out), vectors)  # untouched
@@ -142,15 +144,21 @@ def test_embedding_is_deterministic(tmp_path, embedder, synthetic_walk):
     assert np.array_equal(e.embed(path).vector, e.embed(path).vector)
 
 
-def test_flip_averaged_embedding_of_a_sample_clip(tmp_path, embedder):
+def test_sample_clip_runs_the_engine_on_the_canonical_frames_flip_averaged(tmp_path, embedder):
     clip = Path(__file__).resolve().parents[1] / "sample_videos" / "person1_walk1.mp4"
-    out = tmp_path / "flip.npy"
-    done = run_cli("embed", str(clip), "--flip-average", "--out", str(out))
+    default = embedder.embed(clip)
+    assert default.info["frames_read"] == 100 and default.info["frames_posed"] == 60  # 25 fps -> the frames nearest 15 fps
+    assert default.info["feature_frames"] >= 58
+    every = Embedder(sample_fps=None).embed(clip)
+    assert every.info["frames_posed"] == 100
+    assert float(every.vector @ default.vector) > 0.9  # the frames between add little the network would see
+    out = tmp_path / "single.npy"
+    done = run_cli("embed", str(clip), "--no-flip-average", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert json.loads(Path(str(out) + ".json").read_text())["pose_engine"] == "blazepose, flip-averaged"
-    flipped, single = np.load(out)[0], embedder.embed(clip).vector
-    assert not np.allclose(flipped, single)  # the engine's joints changed ...
-    assert float(flipped @ single) > 0.5  # ... but not who is walking
+    assert json.loads(Path(str(out) + ".json").read_text())["pose_engine"] == "blazepose"
+    single = np.load(out)[0]
+    assert not np.allclose(single, default.vector)  # the engine's joints changed ...
+    assert float(single @ default.vector) > 0.5  # ... but not who is walking
     refused = run_cli("embed", str(clip), "--flip-average", "--pose-checkpoint", str(tmp_path / "MPII+LSP.ckpt"))
     assert refused.returncode == 3 and "--flip-average" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
 

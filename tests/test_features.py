@@ -7,7 +7,8 @@ import pytest
 
 from gaitcli.constants import FEATURE_SHAPE, JOINT_INDEX, MIRROR_JOINTS, NUM_JOINTS, PELVIS, SKELETON_EDGES, THORAX
 from gaitcli.features.joint_maps import GRID_EXTENT, joint_maps, person_reference, smooth_references
-from gaitcli.features.sequence import CANONICAL_FPS, TooFewFramesError, prepare_walk, windows
+from gaitcli.features.sequence import CANONICAL_FPS, TooFewFramesError, fill_frames, prepare_walk, windows
+from gaitcli.pose.video import sampled_frame
 
 # a person mid-stride facing +x, right leg ahead, image pixels (y down): torso (pelvis -> thorax) = 50 px
 STAND_Y = np.array([170, 135, 100, 100, 135, 170, 100, 50, 38, 10, 100, 75, 50, 50, 75, 100], float)
@@ -116,6 +117,42 @@ def test_prepare_walk_resamples_bridges_splits_and_mirrors():
     ys60, xs60, ps60 = walking(300, fps=60.0, speed_px=4.0)
     walk60 = prepare_walk(ys60, xs60, ps60, fps=60.0)
     assert not walk60.mirrored and walk60.lengths == [int(299 / 60 * CANONICAL_FPS) + 1]
+
+
+def test_engine_runs_on_the_frames_nearest_the_canonical_grid():
+    kept = [i for i in range(100) if sampled_frame(i, 25.0, CANONICAL_FPS)]
+    assert len(kept) == 60 and kept[:7] == [0, 2, 3, 5, 7, 8, 10]
+    for k in range(60):  # every point of the 15-fps grid has its nearest 25-fps frame run
+        assert int(np.floor(k / CANONICAL_FPS * 25.0 + 0.5)) in kept
+    assert sum(sampled_frame(i, 30.0, CANONICAL_FPS) for i in range(90)) == 45
+    assert all(sampled_frame(i, 12.0, CANONICAL_FPS) for i in range(50))  # slower videos: every frame
+    assert all(sampled_frame(i, None, CANONICAL_FPS) and sampled_frame(i, 25.0, None) for i in range(50))
+
+
+def test_frames_the_engine_skipped_are_filled_and_prepare_like_the_full_walk():
+    ys, xs, ps = walking(100, fps=25.0, speed_px=4.0)
+    kept = np.array([i for i in range(100) if sampled_frame(i, 25.0, CANONICAL_FPS)])
+    ps_kept = ps[kept].copy()
+    ps_kept[10] = 0.0  # a run frame where nobody was seen: its coordinates do not count
+    fy, fx, fp = fill_frames(kept, ys[kept], xs[kept], ps_kept)
+    assert fy.shape == (kept[-1] + 1, NUM_JOINTS)
+    np.testing.assert_array_equal(fx[kept[:10]], xs[kept[:10]])  # run frames keep their joints
+    np.testing.assert_allclose(fx[1], (xs[0] + xs[2]) / 2)  # skipped frames lie between their neighbours
+    gap = kept[10]
+    a, b = kept[9], kept[11]
+    np.testing.assert_allclose(fx[gap], xs[a] + (xs[b] - xs[a]) * (gap - a) / (b - a))  # from the frames that saw somebody
+    assert fp[gap].max() == 0.0 and 0.0 < fp[gap - 1].max() < 1.0  # frame 16, between 15 (seen) and 17 (not)
+    same = fill_frames(np.arange(5), ys[:5], xs[:5], ps[:5])
+    assert all(np.array_equal(a, b) for a, b in zip(same, (ys[:5], xs[:5], ps[:5])))
+    with pytest.raises(ValueError):
+        fill_frames(kept[::-1], ys[kept], xs[kept], ps[kept])
+    full = prepare_walk(ys, xs, ps, fps=25.0)
+    sampled = prepare_walk(ys[kept], xs[kept], ps[kept], fps=25.0, frame_indices=kept)
+    assert sampled.frames_total == kept[-1] + 1
+    n = sampled.lengths[0]
+    assert len(sampled.lengths) == 1 and n in (full.lengths[0], full.lengths[0] - 1)  # the clip's last frame was not run
+    # the 15-fps frames the network sees: within the joints' frame-to-frame jitter of the full walk's
+    assert np.abs(sampled.joints[0][..., :2] - full.joints[0][:n, :, :2]).mean() < 0.6
 
 
 def test_prepare_walk_refuses_less_than_a_gait_cycle():

@@ -154,6 +154,32 @@ def test_other_gait_model_is_refused(capsys, tmp_path, gallery, walks):
     assert code == 3 and "different gait models" in err and not (tmp_path / "new.gallery").exists()
 
 
+def test_walks_of_another_pose_engine_setting_are_refused(capsys, tmp_path):
+    """Flip-averaged and single-pass joints make vectors of one gait model that must not be mixed:
+    the gallery remembers the setting of its first walk from video and refuses the other."""
+    data = clusters(3, 2, DIM, seed=5)
+    flip, single = "blazepose, flip-averaged", "blazepose"
+    path = tmp_path / "engine.gallery"
+    keypoints = write_walks(tmp_path, "keypoints", data[0, 0])  # from a keypoint file: no engine of ours
+    assert run(capsys, "enroll", "-g", path, "-n", "ada", keypoints)[0] == 0
+    assert load_gallery(path).pose_engine is None
+    assert run(capsys, "enroll", "-g", path, "-n", "bob", write_walks(tmp_path, "bob", data[1, 0], pose_engine=flip))[0] == 0
+    assert load_gallery(path).pose_engine == flip
+    code, out, _ = run(capsys, "gallery", "info", "-g", path, "--json")
+    assert json.loads(out)["pose_engine"] == flip
+    before = path.read_bytes()
+    other = write_walks(tmp_path, "cy", data[2, 0], pose_engine=single)
+    for command in ("enroll", "identify"):
+        extra = ["-n", "cy"] if command == "enroll" else []
+        code, _, err = run(capsys, command, "-g", path, *extra, other)
+        assert code == 6 and "'blazepose'" in err and "flip-averaged" in err and len(err.strip().splitlines()) == 1
+    assert path.read_bytes() == before
+    code, out, _ = run(capsys, "identify", "-g", path, write_walks(tmp_path, "bob2", data[1, 1], pose_engine=flip), keypoints, "--json")
+    assert code == 0 and json.loads(out)[0]["candidates"][0]["name"] == "bob"
+    code, _, err = run(capsys, "enroll", "-g", tmp_path / "mixed.gallery", "-n", "x", other, write_walks(tmp_path, "x", data[2, 1], pose_engine=flip))
+    assert code == 3 and "different pose engine settings" in err and not (tmp_path / "mixed.gallery").exists()
+
+
 def test_tampered_truncated_and_unsigned_galleries(capsys, tmp_path, gallery, walks):
     probe = walks["probe"]["dee"]
     data = gallery.read_bytes()
@@ -210,7 +236,8 @@ def test_other_inputs_go_through_one_embed_call(capsys, monkeypatch, tmp_path, g
         calls.append(list(paths))
         return [
             SimpleNamespace(vector=load_vectors(walks["probe"][Path(p).stem])[0][0], source=f"{p} (walker 1)",
-                            model_fingerprint=FINGERPRINT, feature_space=FEATURE_SPACE, info={}, open_set_threshold=None)
+                            model_fingerprint=FINGERPRINT, feature_space=FEATURE_SPACE, info={}, open_set_threshold=None,
+                            pose_engine="blazepose, flip-averaged")
             for p in paths
         ]
 

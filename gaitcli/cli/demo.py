@@ -61,7 +61,8 @@ def demo(
         model = embedder.gait
 
         def new_gallery() -> Gallery:
-            return Gallery(model.fingerprint, embedder.feature_space, model.dimension, default_threshold=model.open_set_threshold)
+            return Gallery(model.fingerprint, embedder.feature_space, model.dimension, default_threshold=model.open_set_threshold,
+                           pose_engine=embedder.pose_engine)
 
         with editing(path, create=new_gallery) as target:
             for person, clip in enrolled.items():

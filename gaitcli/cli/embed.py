@@ -20,8 +20,9 @@ def embed(
     fps: Optional[float] = model_options.FPS,
     gait_checkpoint: Optional[Path] = model_options.GAIT_CHECKPOINT,
     pose_checkpoint: Optional[Path] = model_options.POSE_CHECKPOINT,
-    flip_average: bool = typer.Option(
-        False, "--flip-average", help="BlazePose also sees each crop mirrored and averages: about half the pose error, twice the time."),
+    flip_average: Optional[bool] = typer.Option(
+        None, "--flip-average/--no-flip-average",
+        help="BlazePose also sees each crop mirrored and averages (the default): about half the pose error of a single pass."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
 ) -> None:
     """Turn each walk into an identification vector (the default pose engine and gait model, or the seed's)."""
@@ -92,13 +93,14 @@ def _show_results(results, embedder, out: Optional[Path]) -> None:
     from rich.table import Table
 
     table = Table(title=f"gait model {embedder.gait.describe()}")
-    for column in ("input", "frames", "with pose", "used", "track", "mirrored", "vector"):
+    for column in ("input", "frames", "posed", "with pose", "used", "track", "mirrored", "vector"):
         table.add_column(column, justify="left" if column in ("input", "vector") else "right")
     for r in results:
         i = r.info
         table.add_row(
             Path(r.source).name,
             str(i["frames_read"]),
+            str(i.get("frames_posed", i["frames_read"])),
             str(i["frames_with_pose"]),
             str(i["frames_used"]),
             f"{i['track']} of {i['tracks']}" if i.get("tracks") else "-",

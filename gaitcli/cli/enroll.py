@@ -37,6 +37,10 @@ def enroll(
     for walk in walks[1:]:
         if (walk.model_fingerprint, walk.feature_space, walk.vector.shape[0]) != (first.model_fingerprint, first.feature_space, dim):
             raise InputError(f"{walk.input} and {first.input} come from different gait models; enroll vectors of one model only")
+    engines = {w.pose_engine for w in walks if w.pose_engine}
+    if len(engines) > 1:
+        raise InputError(f"the walks were embedded with different pose engine settings ({', '.join(sorted(engines))}); enroll walks of one setting only")
+    engine = engines.pop() if engines else None
     created = False
 
     def new_gallery() -> Gallery:  # called under the lock, only when the file does not exist
@@ -45,7 +49,8 @@ def enroll(
         return Gallery(first.model_fingerprint, first.feature_space, dim, default_threshold=first.open_set_threshold)
 
     with editing(gallery, trust=trust, create=new_gallery) as target:
-        target.check_compatible(first.model_fingerprint, first.feature_space, dim, what=f"the walks of {first.input}")
+        target.check_compatible(first.model_fingerprint, first.feature_space, dim, what=f"the walks of {first.input}", pose_engine=engine)
+        target.pose_engine = target.pose_engine or engine
         count = target.add(name, np.stack([w.vector for w in walks]), [w.source for w in walks])
         people, total = len(target.names), target.n_walks
 

@@ -58,6 +58,7 @@ def info(
         "model_fingerprint": target.model_fingerprint,
         "feature_space": target.feature_space,
         "dim": target.dim,
+        "pose_engine": target.pose_engine,
         "people": len(target.names),
         "walks": target.n_walks,
         "created": target.created,

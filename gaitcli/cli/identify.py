@@ -38,7 +38,8 @@ def identify(
         raise GalleryError(f"gallery {gallery} is empty: enroll someone first (gaitcli enroll --gallery {gallery} --name NAME INPUT...)")
     walks = collect_walks(inputs)
     for walk in walks:
-        target.check_compatible(walk.model_fingerprint, walk.feature_space, walk.vector.shape[0], what=f"the vectors of {walk.input}")
+        target.check_compatible(walk.model_fingerprint, walk.feature_space, walk.vector.shape[0], what=f"the vectors of {walk.input}",
+                                pose_engine=walk.pose_engine)
     answers = target.identify(np.stack([w.vector for w in walks]), top_k=top_k, threshold=threshold)
 
     records = [

@@ -4,6 +4,10 @@ A walk arrives as per-frame joints ``(coords_y, coords_x, probabilities)`` shape
 image pixels, from any source (a pose engine on a video, a keypoint file, the synthetic
 generator). :func:`prepare_walk` turns it into spatial-feature segments:
 
+0. **Frames not run**: when the rows are only some of the source's frames (``frame_indices``;
+   the embed pipeline runs the pose engine only on the frames nearest a ``CANONICAL_FPS``
+   grid), the frames between them are filled by linear interpolation (:func:`fill_frames`),
+   so that everything below sees one row per source frame.
 1. **Usable frames**: a frame is usable when its pelvis and thorax have probability
    >= ``MIN_TORSO_PROBABILITY`` and its six leg joints average >= ``MIN_LEG_PROBABILITY``.
    Other frames are skipped (and counted).
@@ -127,16 +131,48 @@ def _resample(values: np.ndarray, valid: np.ndarray, fps: float) -> np.ndarray:
     return out.reshape(len(t_out), *values.shape[1:])
 
 
-def prepare_walk(coords_y, coords_x, probabilities, fps: float, *, min_seconds: float = MIN_WALK_SECONDS) -> PreparedWalk:
+def fill_frames(frame_indices, coords_y, coords_x, probabilities) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Joints on every frame from the first to the last of ``frame_indices`` (increasing frame
+    numbers of the rows): rows are placed at their frames and the frames between them filled
+    by linear interpolation of coordinates and probabilities (a row without a pose counts
+    with probability 0). Rows already on consecutive frames come back unchanged."""
+    idx = np.asarray(frame_indices, dtype=np.int64)
+    ys, xs, ps = (np.asarray(a, dtype=np.float64) for a in (coords_y, coords_x, probabilities))
+    if len(idx) != len(ys):
+        raise ValueError(f"{len(idx)} frame indices for {len(ys)} rows of joints")
+    if len(idx) < 2 or (np.diff(idx) == 1).all():
+        return ys, xs, ps
+    if (np.diff(idx) <= 0).any():
+        raise ValueError("frame indices must increase")
+    grid = np.arange(idx[0], idx[-1] + 1)
+    out = []
+    for values, seen in ((ys, np.isfinite(ys)), (xs, np.isfinite(xs)), (ps, np.ones_like(ps, bool))):
+        filled = np.empty((len(grid), values.shape[1]))
+        for j in range(values.shape[1]):
+            ok = seen[:, j] & (ps[:, j] > 0) if values is not ps else seen[:, j]
+            filled[:, j] = np.interp(grid, idx[ok], values[ok, j]) if ok.any() else np.nan
+        out.append(filled)
+    ys_f, xs_f, ps_f = out
+    ps_f[~(np.isfinite(ys_f) & np.isfinite(xs_f))] = 0.0
+    return ys_f, xs_f, ps_f
+
+
+def prepare_walk(coords_y, coords_x, probabilities, fps: float, *, frame_indices=None,
+                 min_seconds: float = MIN_WALK_SECONDS) -> PreparedWalk:
     """Turn a walk's per-frame joints into spatial-feature segments (see the module docstring).
 
-    Raises :class:`TooFewFramesError` when less than ``min_seconds`` of usable walk remains.
+    ``frame_indices`` (default: consecutive) are the rows' frame numbers at ``fps``; frames
+    between them are filled (:func:`fill_frames`). Raises :class:`TooFewFramesError` when less
+    than ``min_seconds`` of usable walk remains.
     """
     ys = np.asarray(coords_y, dtype=np.float64)
     xs = np.asarray(coords_x, dtype=np.float64)
-    ps = np.clip(np.nan_to_num(np.asarray(probabilities, dtype=np.float64)), 0.0, 1.0)
+    ps = np.asarray(probabilities, dtype=np.float64)
     if ys.ndim != 2 or ys.shape[1] != NUM_JOINTS or ys.shape != xs.shape or ys.shape != ps.shape:
         raise ValueError(f"joints must be shaped (T, {NUM_JOINTS}); got {ys.shape}, {xs.shape}, {ps.shape}")
+    if frame_indices is not None:
+        ys, xs, ps = fill_frames(frame_indices, ys, xs, np.nan_to_num(ps))
+    ps = np.clip(np.nan_to_num(ps), 0.0, 1.0)
     if not fps or fps <= 0 or not np.isfinite(fps):
         raise ValueError(f"fps must be positive, not {fps!r}")
     finite = np.isfinite(ys).all(axis=1) & np.isfinite(xs).all(axis=1)

@@ -7,6 +7,8 @@ payload, a dict of plain values and arrays:
 * ``model_fingerprint``, ``feature_space`` and ``dim`` of the gait model that made the vectors,
   and ``default_threshold``, the model's own open-set threshold for galleries with one walk per
   person (None when the model has none; see :mod:`gaitcli.gallery.classifier`);
+* ``pose_engine``: what found the joints of the walks embedded from video (``"blazepose,
+  flip-averaged"`` or ``"blazepose"``; absent or None until such a walk is enrolled);
 * ``created`` and ``updated`` (ISO 8601, UTC);
 * ``names`` (one per person) and, per walk, ``vectors`` (N, D) float32, ``labels`` (N,)
   (index into ``names``), ``sources`` and ``enrolled`` (timestamps) — these two as one string
@@ -80,6 +82,7 @@ class Gallery:
     model: classifier.Model | None = None
     signed: bool = True  # False when loaded with trust from an unsigned or foreign file
     default_threshold: float | None = None  # the gait model's threshold for when the gallery cannot calibrate
+    pose_engine: str | None = None  # what found the joints of its walks from video; None until known
 
     def __post_init__(self) -> None:
         if self.vectors is None:
@@ -116,13 +119,21 @@ class Gallery:
             for i, name in enumerate(self.names)
         ]
 
-    def check_compatible(self, model_fingerprint: str, feature_space: str, dim: int, *, what: str) -> None:
-        """Refuse vectors of another gait model (never mix them into or match them against this gallery)."""
+    def check_compatible(self, model_fingerprint: str, feature_space: str, dim: int, *, what: str,
+                         pose_engine: str | None = None) -> None:
+        """Refuse vectors of another gait model, or of another setting of the pose engine when both
+        are known (never mix them into or match them against this gallery)."""
         if (model_fingerprint, feature_space) != (self.model_fingerprint, self.feature_space) or dim != self.dim:
             raise GalleryError(
                 f"{what} come from gait model {model_fingerprint} ({feature_space}, {dim}-d) but the gallery was made "
                 f"by {self.model_fingerprint} ({self.feature_space}, {self.dim}-d); vectors of different models cannot "
                 "be compared: re-enroll everyone into a new gallery with the current model"
+            )
+        if pose_engine and self.pose_engine and pose_engine != self.pose_engine:
+            raise GalleryError(
+                f"{what} were embedded with the pose engine '{pose_engine}' but the gallery's walks with "
+                f"'{self.pose_engine}'; their joint errors differ, so the vectors are not comparable: embed them as the "
+                "gallery's were (gaitcli embed --flip-average / --no-flip-average) or use another gallery"
             )
 
     # --- changes ---------------------------------------------------------------------
@@ -216,6 +227,7 @@ class Gallery:
             "feature_space": self.feature_space,
             "dim": self.dim,
             "default_threshold": self.default_threshold,
+            "pose_engine": self.pose_engine,
             "created": self.created,
             "updated": self.updated,
             "names": list(self.names),
@@ -259,6 +271,7 @@ class Gallery:
             model=model,
             signed=signed,
             default_threshold=_optional_float(payload.get("default_threshold")),
+            pose_engine=str(payload["pose_engine"]) if payload.get("pose_engine") else None,
         )
         if model.version != classifier.CLASSIFIER_VERSION:  # migrate: refit from the kept vectors
             gallery.model = classifier.fit(vectors, labels, len(names), default_threshold=gallery.default_threshold)

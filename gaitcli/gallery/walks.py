@@ -26,6 +26,7 @@ class Walk:
     model_fingerprint: str
     feature_space: str
     open_set_threshold: float | None = None  # what the gait model suggests for one-walk galleries
+    pose_engine: str | None = None  # what found the joints ("blazepose, flip-averaged", ...); None when unknown
 
 
 def collect_walks(paths: Sequence[str | Path]) -> list[Walk]:
@@ -37,14 +38,16 @@ def collect_walks(paths: Sequence[str | Path]) -> list[Walk]:
     for path in paths:
         if path.suffix.lower() == ".npy":
             vectors, meta = load_vectors(path)
-            for vector, source in zip(vectors, meta["sources"]):
+            info = meta.get("info") if isinstance(meta.get("info"), list) and len(meta["info"]) == len(vectors) else None
+            for i, (vector, source) in enumerate(zip(vectors, meta["sources"])):
+                engine = info[i].get("pose_engine") if info and isinstance(info[i], dict) else meta.get("pose_engine")
                 walks.append(Walk(vector, source, str(path), meta["model_fingerprint"], meta["feature_space"],
-                                  meta.get("open_set_threshold")))
+                                  meta.get("open_set_threshold"), engine if isinstance(engine, str) else None))
         else:
             result = next(embedded)
             walks.append(Walk(
                 np.asarray(result.vector, dtype=np.float32), str(result.source), str(path),
-                result.model_fingerprint, result.feature_space, result.open_set_threshold,
+                result.model_fingerprint, result.feature_space, result.open_set_threshold, result.pose_engine,
             ))
     return walks
 

@@ -62,6 +62,7 @@ class KeypointSequence:
     track_id: int | None = None  # the track these joints follow
     tracks: list[TrackSummary] = field(default_factory=list)  # every person found
     sources: list[str] = field(default_factory=list)  # per frame: file name, image id, ...
+    frames_read: int | None = None  # frames of the source read, when the rows are only some of them
 
     @property
     def num_frames(self) -> int:

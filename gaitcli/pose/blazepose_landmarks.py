@@ -7,7 +7,7 @@ presence score in [0, 1], 64 x 64 x 39 heat maps and a segmentation mask (not us
 Landmarks 0-32 are BlazePose's body landmarks; 33 (hip centre) and 34 (body-circle point)
 give the next frame's ROI; 35-38 are unused.
 
-**Flip averaging** (``flip_average=True``; off by default): the model also sees the crop
+**Flip averaging** (``flip_average=True``, the default): the model also sees the crop
 mirrored left to right; that answer is mirrored back (x -> 256 - x, left and right landmarks
 exchanged), its legs and its arms are each matched to the first answer's (kept, or exchanged
 as a whole limb when that puts them nearer: in profile the model often swaps them), and the
@@ -15,8 +15,9 @@ two answers' body landmarks are averaged (coordinates and logits). The model's e
 profile depend on which way the person faces; the average cancels much of that. On 120
 rendered walks of known joints (`scripts/engine_walks.py --truth`) it halves the error:
 the fixed offset of a joint over a walk 7.4 -> 4.6 px, the rest 16.1 -> 8.7 px. It costs a
-second landmark run per frame, which is why it is not the default (a 4-s clip would no longer
-embed in under 3 s). The next ROI comes from the first answer.
+second landmark run per frame; the embed pipeline pays for it by running the engine only on the
+frames the gait network needs (:func:`gaitcli.pose.video.sampled_frame`). ``flip_average=False``
+is BlazePose's single pass. The next ROI comes from the first answer.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ INPUT_SIZE = 256
 NUM_LANDMARKS = 39
 NUM_BODY_LANDMARKS = 33
 ROI_CENTRE, ROI_SCALE_POINT = 33, 34  # auxiliary landmarks that place the next ROI
-FLIP_AVERAGE = False  # also run the mirrored crop and average (see the module docstring)
+FLIP_AVERAGE = True  # also run the mirrored crop and average (see the module docstring)
 
 
 @dataclass(frozen=True)
