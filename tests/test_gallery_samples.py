@@ -43,17 +43,7 @@ def answers(tmp_path_factory):
     return {Path(r["input"]).name: r for r in records}
 
 
-_GAP = pytest.mark.xfail(
-    reason="known gap (issue 5 open): person3's second walk (in a coat) is ranked first among the three but scores "
-    "-0.045, just below the default model's open-set threshold for galleries with one walk per person (0.003, measured "
-    "on held-out people), so it comes out unknown; in random three-person galleries of held-out rendered people a "
-    "probe is ranked first 95 % of the time and named right (ranked first and above the threshold) 75 % (README: Gallery); "
-    "with the opt-in flip-averaged engine it scores 0.078 and is named (README: The discriminant head)",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize("person", [pytest.param(p, marks=_GAP if p == "person3" else ()) for p in PEOPLE])
+@pytest.mark.parametrize("person", PEOPLE)
 def test_enrolled_people_are_named_from_their_other_walk(answers, person):
     record = answers[f"{person}_walk2.mp4"]
     assert record["name"] == person, f"{person}_walk2 identified as {record['name']}: {record['candidates']}"
