@@ -36,16 +36,12 @@ REPO = Path(__file__).resolve().parents[1]
 def embed_source(source) -> int:
     """The whole embed pipeline on an opened FrameSource (a hook for bench_video_memory.py)."""
     from gaitcli.api import Embedder
-    from gaitcli.features.sequence import prepare_walk
-    from gaitcli.pose.video import poses_over_frames
-
     from gaitcli.errors import NoPersonError
     from gaitcli.features.sequence import TooFewFramesError
 
     embedder = Embedder()
     try:
-        seq = poses_over_frames(embedder.blazepose, source, name=str(source.path), fps=source.fps, sample_fps=embedder.sample_fps)
-        walk = prepare_walk(seq.coords_y, seq.coords_x, seq.probs, float(seq.fps or 30.0), frame_indices=seq.frame_indices)
+        walk, _ = embedder.prepared_walk(embedder.source_joints(source, name=str(source.path)))
         embedder.gait.embed_walk(walk)
     except (NoPersonError, TooFewFramesError):  # a clip without a walker still streams every frame
         pass

@@ -121,7 +121,6 @@ class Embedder:
                 seq.fps = self.fps
             return seq
         from gaitcli.io.video import open_frames
-        from gaitcli.pose.video import poses_over_frames
 
         source = open_frames(path, fps=self.fps if path.is_dir() else None)  # a video knows its rate
         total = source.num_frames
@@ -132,19 +131,33 @@ class Embedder:
             if progress:
                 progress(done[0], total)
 
-        return poses_over_frames(self.blazepose, source, name=str(path), fps=source.fps, sample_fps=self.sample_fps,
+        return self.source_joints(source, name=str(path), track=track, on_frame=on_frame)
+
+    def source_joints(self, source, *, name: str, track: int | None = None, on_frame: Callable[[int], None] | None = None):
+        """The walker's joints over an opened :class:`~gaitcli.io.video.FrameSource`, found by
+        BlazePose as this embedder runs it (flip averaging, the frames it runs on)."""
+        from gaitcli.pose.video import poses_over_frames
+
+        return poses_over_frames(self.blazepose, source, name=name, fps=source.fps, sample_fps=self.sample_fps,
                                  track_id=track, on_frame=on_frame)
+
+    def prepared_walk(self, seq):
+        """``seq``'s joints prepared for the gait network (:func:`~gaitcli.features.sequence.prepare_walk`,
+        frames the engine did not run filled) and the frame rate used; ``TooFewFramesError`` as it raises."""
+        from gaitcli.features.sequence import prepare_walk
+
+        fps = float(seq.fps or self.fps or 30.0)
+        return prepare_walk(seq.coords_y, seq.coords_x, seq.probs, fps, frame_indices=seq.frame_indices), fps
 
     # --- vectors ---------------------------------------------------------------------------
 
     def embed(self, path: str | Path, *, track: int | None = None, progress: ProgressCallback | None = None) -> EmbedResult:
         """The identification vector of the walk in ``path`` (video, frame folder or keypoint file)."""
-        from gaitcli.features.sequence import TooFewFramesError, prepare_walk
+        from gaitcli.features.sequence import TooFewFramesError
 
         seq = self.walker_joints(path, track=track, progress=progress)
-        fps = float(seq.fps or self.fps or 30.0)
         try:
-            walk = prepare_walk(seq.coords_y, seq.coords_x, seq.probs, fps, frame_indices=seq.frame_indices)
+            walk, fps = self.prepared_walk(seq)
         except TooFewFramesError as exc:
             raise NoPersonError(f"{path}: {exc}") from None
         info: dict[str, Any] = {

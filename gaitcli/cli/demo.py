@@ -61,12 +61,11 @@ def demo(
         model = embedder.gait
 
         def new_gallery() -> Gallery:
-            return Gallery(model.fingerprint, embedder.feature_space, model.dimension, default_threshold=model.open_set_threshold,
-                           pose_engine=embedder.pose_engine)
+            return Gallery(model.fingerprint, embedder.feature_space, model.dimension, default_threshold=model.open_set_threshold)
 
         with editing(path, create=new_gallery) as target:
             for person, clip in enrolled.items():
-                target.add(person, vectors[clip][None], [str(clip)])
+                target.add(person, vectors[clip][None], [str(clip)], pose_engine=embedder.pose_engine)
             answers = target.identify([vectors[p] for _, _, p in probes], top_k=3)
     rows = [
         {

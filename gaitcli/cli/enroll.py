@@ -50,8 +50,7 @@ def enroll(
 
     with editing(gallery, trust=trust, create=new_gallery) as target:
         target.check_compatible(first.model_fingerprint, first.feature_space, dim, what=f"the walks of {first.input}", pose_engine=engine)
-        target.pose_engine = target.pose_engine or engine
-        count = target.add(name, np.stack([w.vector for w in walks]), [w.source for w in walks])
+        count = target.add(name, np.stack([w.vector for w in walks]), [w.source for w in walks], pose_engine=engine)
         people, total = len(target.names), target.n_walks
 
     if as_json:

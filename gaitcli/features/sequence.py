@@ -145,14 +145,13 @@ def fill_frames(frame_indices, coords_y, coords_x, probabilities) -> tuple[np.nd
     if (np.diff(idx) <= 0).any():
         raise ValueError("frame indices must increase")
     grid = np.arange(idx[0], idx[-1] + 1)
-    out = []
-    for values, seen in ((ys, np.isfinite(ys)), (xs, np.isfinite(xs)), (ps, np.ones_like(ps, bool))):
-        filled = np.empty((len(grid), values.shape[1]))
-        for j in range(values.shape[1]):
-            ok = seen[:, j] & (ps[:, j] > 0) if values is not ps else seen[:, j]
-            filled[:, j] = np.interp(grid, idx[ok], values[ok, j]) if ok.any() else np.nan
-        out.append(filled)
-    ys_f, xs_f, ps_f = out
+
+    def fill(values: np.ndarray, known: np.ndarray) -> np.ndarray:  # per joint, from the rows where it is known
+        return np.stack([np.interp(grid, idx[known[:, j]], values[known[:, j], j]) if known[:, j].any()
+                         else np.full(len(grid), np.nan) for j in range(values.shape[1])], axis=1)
+
+    placed = np.isfinite(ys) & np.isfinite(xs) & (ps > 0)  # coordinates count where a pose was seen
+    ys_f, xs_f, ps_f = fill(ys, placed), fill(xs, placed), fill(ps, np.ones_like(placed))
     ps_f[~(np.isfinite(ys_f) & np.isfinite(xs_f))] = 0.0
     return ys_f, xs_f, ps_f
 

@@ -138,12 +138,15 @@ class Gallery:
 
     # --- changes ---------------------------------------------------------------------
 
-    def add(self, name: str, vectors: np.ndarray, sources: Sequence[str]) -> int:
+    def add(self, name: str, vectors: np.ndarray, sources: Sequence[str], *, pose_engine: str | None = None) -> int:
         """Enroll ``vectors`` (N, D) as walks of ``name`` and refit; returns how many walks ``name`` has."""
-        return self.add_walks([name] * len(vectors), vectors, sources)[name]
+        return self.add_walks([name] * len(vectors), vectors, sources, pose_engine=pose_engine)[name]
 
-    def add_walks(self, names: Sequence[str], vectors: np.ndarray, sources: Sequence[str]) -> dict[str, int]:
-        """Enroll many walks at once (one name and source per row), refit once; walks per name after."""
+    def add_walks(self, names: Sequence[str], vectors: np.ndarray, sources: Sequence[str], *,
+                  pose_engine: str | None = None) -> dict[str, int]:
+        """Enroll many walks at once (one name and source per row), refit once; walks per name after.
+        ``pose_engine`` (what found their joints, when known) becomes the gallery's if it has none yet;
+        :meth:`check_compatible` refuses another."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if vectors.shape[1] != self.dim or len(vectors) != len(names) or len(sources) != len(names) or not len(names):
             raise ValueError(f"need one name and source per {self.dim}-d vector; got {vectors.shape}, {len(names)}, {len(sources)}")
@@ -164,6 +167,7 @@ class Gallery:
         self.labels = np.concatenate([self.labels, new_labels])
         self.sources.extend(str(s).replace("\0", "") for s in sources)  # NUL separates them on disk
         self.enrolled.extend([stamp] * len(names))
+        self.pose_engine = self.pose_engine or pose_engine
         self._refit(previous, changed=np.unique(new_labels), touched=vectors)
         counts = self.walk_counts()
         return {name: counts[name] for name in dict.fromkeys(names)}

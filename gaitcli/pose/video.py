@@ -63,14 +63,14 @@ def poses_over_frames(
     collected: list[KeypointFrame] = []
     followed: list = []  # ROIs of the people being followed
     last_boxes: list = []
-    count, read = -1, 0
+    read = 0
     for index, image in frames:
         read += 1
         if not sampled_frame(index, fps, sample_fps):
             if on_frame:
                 on_frame(index)
             continue
-        count += 1
+        count = len(collected)  # frames the engine ran on before this one
         h, w = image.shape[:2]
         if not follows:
             people = estimator.poses(image, max_people=1)
