@@ -14,7 +14,7 @@ direction, legs ordered front leg first as ``joint-maps-v2`` orders them): the b
 across the walk, the spread, the 90th percentile of the error, the mean probability, and how
 often a knee and an ankle come from different legs or the arms are swapped. ``--save`` keeps
 the raw measurements (npz); ``--load`` summarises them again; ``--fit`` refits the noise
-model's per-joint difficulty to them (the README tells how the shipped values were obtained).
+model's per-joint difficulty to them (docs/synthetic-walkers.md tells how the shipped values were obtained).
 The engine runs without flip averaging (``--flip-average`` turns it on): the noise model and the
 default gait network trained with it were fitted to BlazePose's single pass.
 

@@ -38,7 +38,7 @@ def test_evaluation_of_unseen_synthetic_walkers(report):
     data = json.loads(reports[0].read_text())
     overall = data["overall"]
     # 20 probes among 10 people. These walkers carry the estimator noise modelled on BlazePose's
-    # single pass, while the default head is fitted on flip-averaged BlazePose output (README: The
+    # single pass, while the default head is fitted on flip-averaged BlazePose output (docs/training.md: The
     # discriminant head), so this is a smoke test of the pipeline above chance, not a measure of
     # accuracy: the default model gets rank-1 0.20 (chance 0.10), EER 0.36 (chance 0.5); the
     # previous head, fitted on single-pass walks, got rank-1 0.30.

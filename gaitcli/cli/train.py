@@ -239,7 +239,7 @@ def head(
 
     The head projects the network's vector and the walk's statistics onto the directions along
     which people differ (linear discriminants). Any head the checkpoint has is replaced. The
-    README (The discriminant head) gives the command and files that made the packaged model's.
+    docs/training.md (The discriminant head) gives the command and files that made the packaged model's.
     """
     from gaitcli.gait.checkpoint import GaitCheckpoint
     from gaitcli.gait.model import load_gait_model

@@ -3,7 +3,7 @@
 A pose engine does not see joint centres; it guesses them, frame by frame, with errors that
 have a structure. :func:`apply_estimator_noise` reproduces the kinds that matter for gait, with
 sizes fitted to the default engine by ``scripts/estimator_calibration.py`` (BlazePose in
-tracking mode on 40 rendered walks of known joints; see the README's "How the estimator noise
+tracking mode on 40 rendered walks of known joints; see docs/synthetic-walkers.md, "How the estimator noise
 is fitted to BlazePose"); ``level`` 1 of :func:`sample_noise_profile` is that fit:
 
 * **Systematic offsets**: where the estimator puts a joint relative to the joint centre (the

@@ -70,7 +70,7 @@ class GaitTrainingConfig:
     time_budget_minutes: float = 60.0
 
 
-# `gaitcli train head`: the packaged model's head, chosen on the validation people (README).
+# `gaitcli train head`: the packaged model's head, chosen on the validation people (docs/training.md).
 HEAD_GAIT_WEIGHT = 0.5  # weight of the network's vector beside the walk statistics
 HEAD_SHRINKAGE = 0.2  # shrinkage of the within-person covariance
 HEAD_DIMENSIONS = 24  # leading discriminants kept
