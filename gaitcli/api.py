@@ -226,8 +226,9 @@ def _centred_crop(image: np.ndarray, box, margin: float = 1.25) -> np.ndarray:
 _EMBEDDERS: dict[tuple, Embedder] = {}
 
 
-def _embedder(**options: Any) -> Embedder:
-    """One Embedder per set of options, kept so that repeated calls reuse the loaded models."""
+def shared_embedder(**options: Any) -> Embedder:
+    """The Embedder for these options (:class:`Embedder`'s arguments), made once and kept, so that
+    repeated calls reuse the loaded models."""
     key = tuple(sorted((k, str(v)) for k, v in options.items()))
     if key not in _EMBEDDERS:
         _EMBEDDERS[key] = Embedder(**options)
@@ -236,7 +237,7 @@ def _embedder(**options: Any) -> Embedder:
 
 def model_fingerprint(**options: Any) -> str:
     """The fingerprint of the gait model :func:`embed_inputs` would use with ``options``."""
-    return _embedder(**options).gait.fingerprint
+    return shared_embedder(**options).gait.fingerprint
 
 
 def embed_inputs(paths: Iterable[str | Path], **options: Any) -> list[EmbedResult]:
@@ -246,8 +247,8 @@ def embed_inputs(paths: Iterable[str | Path], **options: Any) -> list[EmbedResul
     """
     track = options.pop("track", None)
     progress = options.pop("progress", None)
-    embedder = _embedder(**options)
+    embedder = shared_embedder(**options)
     return [embedder.embed(p, track=track, progress=progress) for p in paths]
 
 
-__all__ = ["EmbedResult", "Embedder", "embed_inputs", "model_fingerprint"]
+__all__ = ["EmbedResult", "Embedder", "embed_inputs", "model_fingerprint", "shared_embedder"]

@@ -85,3 +85,13 @@ FEATURE_SPACE_JOINT_MAPS = "joint-maps-v2"  # gaitcli.features.joint_maps (v2: l
 
 #: Images above this many pixels are refused instead of exhausting memory (~100 MP).
 MAX_IMAGE_PIXELS = 100_000_000
+
+# --- batches -------------------------------------------------------------------------
+
+#: When stderr is not a terminal, a batch prints a progress line this often (seconds;
+#: ``$GAITCLI_PROGRESS_INTERVAL`` overrides).
+PROGRESS_INTERVAL_S = 5.0
+#: Two identification vectors closer than this in every component are the same walk.
+SAME_WALK_TOLERANCE = 1e-6
+#: The file name ending of a gallery (another name is taken only for an existing gallery file).
+GALLERY_SUFFIX = ".gallery"

@@ -42,3 +42,16 @@ class GalleryError(GaitcliError):
     """A gallery file is missing, corrupt, untrusted, or made by another model."""
 
     exit_code = 6
+
+
+def describe_error(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code the CLI gives for ``exc`` (a user error, a missing
+    file, memory, or — with exit code 1 — a bug, reported as an internal error)."""
+    if isinstance(exc, GaitcliError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, MemoryError):
+        return "out of memory", 1
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        return " ".join(f"{exc.strerror or exc}{where}".split()), 1
+    return " ".join(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)".split()), 1

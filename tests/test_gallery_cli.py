@@ -65,7 +65,8 @@ def test_enroll_reports_walks(capsys, tmp_path, walks):
     path = tmp_path / "g.gallery"
     code, out, _ = run(capsys, "enroll", "-g", path, "-n", "ada", walks["enrol"]["ada"], "--json")
     assert code == 0
-    assert json.loads(out) == {"gallery": str(path), "created": True, "name": "ada", "added": 3, "walks": 3, "people": 1, "total_walks": 3}
+    assert json.loads(out) == {"gallery": str(path), "created": True, "name": "ada", "added": 3, "walks": 3, "people": 1, "total_walks": 3,
+                               "failures": []}
     code, out, _ = run(capsys, "enroll", "-g", path, "-n", "ada", walks["probe"]["ada"])
     assert code == 0
     assert "ada now has 4 walk(s)" in out and "1 people, 4 walks" in out
@@ -149,9 +150,10 @@ def test_other_gait_model_is_refused(capsys, tmp_path, gallery, walks):
         code, _, err = run(capsys, command, "-g", gallery, *extra, walks["other_model"])
         assert code == 6 and "re-enroll" in err and "some-other-gait-model" in err
     assert gallery.read_bytes() == before  # the refused enroll did not touch the file
-    # mixing models within one enroll call is refused before the gallery is touched
+    # within one enroll call the first walk's model wins: the walks of another model are failed inputs
     code, _, err = run(capsys, "enroll", "-g", tmp_path / "new.gallery", "-n", "x", walks["probe"]["ada"], walks["other_model"])
-    assert code == 3 and "different gait models" in err and not (tmp_path / "new.gallery").exists()
+    assert code == 3 and "different gait models" in err and len(err.strip().splitlines()) == 1
+    assert load_gallery(tmp_path / "new.gallery").sources == load_vectors(walks["probe"]["ada"])[1]["sources"]
 
 
 def test_walks_of_another_pose_engine_setting_are_refused(capsys, tmp_path):
@@ -177,7 +179,7 @@ def test_walks_of_another_pose_engine_setting_are_refused(capsys, tmp_path):
     code, out, _ = run(capsys, "identify", "-g", path, write_walks(tmp_path, "bob2", data[1, 1], pose_engine=flip), keypoints, "--json")
     assert code == 0 and json.loads(out)[0]["candidates"][0]["name"] == "bob"
     code, _, err = run(capsys, "enroll", "-g", tmp_path / "mixed.gallery", "-n", "x", other, write_walks(tmp_path, "x", data[2, 1], pose_engine=flip))
-    assert code == 3 and "different pose engine settings" in err and not (tmp_path / "mixed.gallery").exists()
+    assert code == 3 and "different pose engine settings" in err and load_gallery(tmp_path / "mixed.gallery").pose_engine == single
 
 
 def test_tampered_truncated_and_unsigned_galleries(capsys, tmp_path, gallery, walks):
@@ -228,26 +230,37 @@ def test_one_person_gallery_through_the_cli(capsys, tmp_path, walks):
     assert np.isclose(json.loads(out)[0]["threshold"], 0.5)
 
 
-def test_other_inputs_go_through_one_embed_call(capsys, monkeypatch, tmp_path, gallery, walks):
-    """Videos and frame folders are embedded by gaitcli.api.embed_inputs, all in one call, in input order."""
-    calls = []
+def test_other_inputs_go_through_one_embedder(capsys, monkeypatch, tmp_path, gallery, walks):
+    """Videos and frame folders are embedded by one gaitcli.api Embedder (models loaded once), in input
+    order; one that fails is a record of its own and the others are still identified."""
+    from gaitcli.errors import NoPersonError
 
-    def embed_inputs(paths, **options):
-        calls.append(list(paths))
-        return [
-            SimpleNamespace(vector=load_vectors(walks["probe"][Path(p).stem])[0][0], source=f"{p} (walker 1)",
-                            model_fingerprint=FINGERPRINT, feature_space=FEATURE_SPACE, info={}, open_set_threshold=None,
-                            pose_engine="blazepose, flip-averaged")
-            for p in paths
-        ]
+    made, calls = [], []
+
+    class Embedder:
+        gait = SimpleNamespace(fingerprint=FINGERPRINT)
+
+        def embed(self, path, *, track=None, progress=None):
+            calls.append(Path(path))
+            if Path(path).stem == "nobody":
+                raise NoPersonError(f"{path}: no person found")
+            return SimpleNamespace(vector=load_vectors(walks["probe"][Path(path).stem])[0][0], source=f"{path} (walker 1)",
+                                   model_fingerprint=FINGERPRINT, feature_space=FEATURE_SPACE, info={}, open_set_threshold=None,
+                                   pose_engine="blazepose, flip-averaged")
+
+    def shared_embedder(**options):
+        made.append(options)
+        return Embedder()
 
     api = types.ModuleType("gaitcli.api")
-    api.embed_inputs = embed_inputs
+    api.shared_embedder = shared_embedder
     monkeypatch.setitem(sys.modules, "gaitcli.api", api)
-    video, folder = tmp_path / "bob.mp4", tmp_path / "eve"
-    code, out, err = run(capsys, "identify", "-g", gallery, video, walks["probe"]["cy"], folder, "--json")
-    assert code == 0, err
-    assert [[Path(p) for p in call] for call in calls] == [[video, folder]]
+    video, nobody, folder = tmp_path / "bob.mp4", tmp_path / "nobody.mp4", tmp_path / "eve"
+    code, out, err = run(capsys, "identify", "-g", gallery, video, walks["probe"]["cy"], nobody, folder, "--json")
+    assert code == 4 and err == f"gaitcli: error: {nobody}: no person found\n"
+    assert len(made) == 1 and calls == [video, nobody, folder]
     records = json.loads(out)
-    assert [(r["name"], r["input"]) for r in records] == [("bob", str(video)), ("cy", str(walks["probe"]["cy"])), ("eve", str(folder))]
+    assert [(r.get("name"), r["input"]) for r in records] == [
+        ("bob", str(video)), ("cy", str(walks["probe"]["cy"])), (None, str(nobody)), ("eve", str(folder))]
     assert records[0]["source"] == f"{video} (walker 1)"
+    assert records[2] == {"input": str(nobody), "error": f"{nobody}: no person found", "exit_code": 4}

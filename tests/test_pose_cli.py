@@ -67,7 +67,7 @@ def test_json_schema(images, capsys):
     code, out, err = run(["pose", images / "figure.png", images / "two.jpg", "--json", "--all"], capsys)
     assert code == 0 and err == ""
     data = json.loads(out)  # stdout holds nothing but the JSON
-    assert set(data) == {"format", "joint_names", "frames"}
+    assert set(data) == {"format", "joint_names", "frames", "failures"} and data["failures"] == []
     assert data["format"] == "gaitcli.pose/1" and data["joint_names"] == list(JOINT_NAMES)
     first, second = data["frames"]
     assert set(first) == {"index", "source", "width", "height", "people"}
@@ -153,7 +153,8 @@ def test_out_rules(images, tmp_path, capsys):
 )
 def test_bad_inputs(images, capsys, name, code, words):
     got, out, err = run(["pose", images / name, "--json"], capsys)
-    assert got == code and out == ""
+    assert got == code and json.loads(out)["frames"] == []
+    assert json.loads(out)["failures"] == [{"input": str(images / name), "error": err[len("gaitcli: error: "):].strip(), "exit_code": code}]
     assert err.startswith("gaitcli: error: ") and err.count("\n") == 1 and words in err
     assert "Traceback" not in err
 
@@ -167,9 +168,21 @@ def test_engine_options(images, capsys):
     assert code == 2
 
 
-def test_stops_at_the_first_unusable_image(images, capsys):
-    code, out, err = run(["pose", images / "figure.png", images / "notes.png", "--json"], capsys)
-    assert code == 3 and out == "" and "notes.png" in err
+def test_a_bad_image_does_not_stop_the_batch(images, capsys, tmp_path):
+    """Every image is tried: the bad ones are one stderr line and one JSON record each, the good
+    ones are posed and drawn, and the exit code is the first failed image's."""
+    args = [images / "empty_room.png", images / "figure.png", images / "notes.png", images / "missing.jpg"]
+    code, out, err = run(["pose", *args, "--json", "--out", tmp_path / "drawn"], capsys)
+    data = json.loads(out)
+    assert code == 4 and [f["source"] for f in data["frames"]] == [str(images / "figure.png")]
+    assert [(f["input"], f["exit_code"]) for f in data["failures"]] == [(str(args[0]), 4), (str(args[2]), 3), (str(args[3]), 3)]
+    lines = err.splitlines()
+    assert [line for line in lines if line.startswith("gaitcli: error: ")] == [f"gaitcli: error: {f['error']}" for f in data["failures"]]
+    assert (tmp_path / "drawn" / "figure_pose.png").is_file()
+    code, out, _ = run(["pose", *args, "--format", "csv"], capsys)
+    rows = out.splitlines()
+    assert code == 4 and rows[0] == "image,person,joint,x,y,probability" and len(rows) == 1 + 16
+    assert all(row.startswith(f"{images / 'figure.png'},1,") for row in rows[1:])
 
 
 def test_subprocess_real_photo(shared_data):

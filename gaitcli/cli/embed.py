@@ -7,14 +7,19 @@ from typing import List, Optional
 
 import typer
 
+from gaitcli.cli import batch as batch_options
 from gaitcli.cli import model_options
-from gaitcli.cli.output import console, err_console, print_json, progress
+from gaitcli.cli.batch import OutputFormat
+from gaitcli.cli.output import err_console, print_csv, print_json, print_table
 
 
 def embed(
-    inputs: List[Path] = typer.Argument(..., help="Videos, folders of frames or keypoint files (COCO, OpenPose, gaitcli JSON)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the vectors to this .npy file (one row per input; meta in FILE.npy.json)."),
-    json_output: bool = typer.Option(False, "--json", help="Print machine-readable results only."),
+    inputs: List[Path] = typer.Argument(..., help="Videos, folders of frames or keypoint files (COCO, OpenPose, gaitcli JSON); "
+                                        "a folder of walks stands for every walk inside it (a folder of images is one walk)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the vectors to this .npy file (one row per embedded input; meta in FILE.npy.json)."),
+    json_output: bool = typer.Option(False, "--json", help="Print machine-readable results only: a JSON array with a record per input "
+                                     "(an {input, error, exit_code} record for one that failed)."),
+    fmt: Optional[OutputFormat] = batch_options.FORMAT,
     track: Optional[int] = typer.Option(None, "--track", help="Embed this track instead of the main walker (see --list-tracks)."),
     list_tracks: bool = typer.Option(False, "--list-tracks", help="List the people found in each input and which is the walker; embed nothing."),
     fps: Optional[float] = model_options.FPS,
@@ -24,11 +29,20 @@ def embed(
         None, "--flip-average/--no-flip-average",
         help="BlazePose also sees each crop mirrored and averages (the default): about half the pose error of a single pass."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+    jobs: int = batch_options.JOBS,
+    scheduler: Optional[str] = batch_options.SCHEDULER,
 ) -> None:
-    """Turn each walk into an identification vector (the default pose engine and gait model, or the seed's)."""
-    from gaitcli.api import Embedder
-    from gaitcli.errors import InputError
+    """Turn each walk into an identification vector (the default pose engine and gait model, or the seed's).
 
+    Every input is tried: one that cannot be used is reported on stderr (one line), the others are embedded (and written to --out), and the exit code is that of the first failed input.
+    """
+    from gaitcli.api import shared_embedder
+    from gaitcli.batch import Failure, embed_many
+    from gaitcli.cli.batch import Batch, output_format
+    from gaitcli.errors import InputError
+    from gaitcli.io.walk_files import expand_inputs
+
+    fmt = output_format(fmt, json_output)
     if out is not None:
         if out.suffix.lower() != ".npy":
             raise InputError(f"{out}: vectors are written as .npy; give a file name ending in .npy")
@@ -36,28 +50,28 @@ def embed(
             raise InputError(f"{out} already exists; pass --force to overwrite it")
         if any(out.resolve() == Path(p).resolve() for p in inputs):
             raise InputError(f"{out} is one of the inputs; choose another output file")
-    embedder = Embedder(
-        gait_checkpoint=gait_checkpoint,
-        pose_checkpoint=pose_checkpoint,
-        fps=fps,
-        flip_average=flip_average,
-    )
-    quiet = json_output or not err_console.is_terminal
+    options = {"gait_checkpoint": gait_checkpoint, "pose_checkpoint": pose_checkpoint, "fps": fps, "flip_average": flip_average}
+    embedder = shared_embedder(**options)  # a model that cannot be used is refused before any input is read
+    paths = expand_inputs(inputs)
     if list_tracks:
-        listing = {}
-        for path in inputs:
-            with progress(disable=quiet) as bar:
-                task = bar.add_task(f"tracking {Path(path).name}", total=None)
-                listing[str(path)] = embedder.list_tracks(path, progress=lambda d, t: bar.update(task, completed=d, total=t))
-        _show_tracks(listing, json_output)
+        listing, failures = {}, []
+        with Batch("tracking", paths) as batch:
+            for index, path in enumerate(paths):
+                try:
+                    listing[str(path)] = embedder.list_tracks(path, progress=lambda d, t, i=index: batch.frames(i, d, t))
+                    batch.done(index, listing[str(path)])
+                except Exception as exc:
+                    failures.append(Failure.of(path, exc))
+                    batch.done(index, failures[-1])
+        _show_tracks(listing, fmt, failures)
+        batch.finish()
         return
 
-    results = []
-    for path in inputs:
-        with progress(disable=quiet) as bar:
-            task = bar.add_task(f"embedding {Path(path).name}", total=None)
-            results.append(embedder.embed(path, track=track, progress=lambda d, t: bar.update(task, completed=d, total=t)))
-    if out is not None:
+    with Batch("embedding", paths) as batch:
+        outcomes = embed_many(paths, jobs=jobs, scheduler=scheduler, track=track, on_done=batch.done, on_frames=batch.frames,
+                              **options)
+    results = [r for r in outcomes if not isinstance(r, Failure)]
+    if out is not None and results:
         from gaitcli.gallery.vectors import save_vectors
 
         save_vectors(
@@ -72,65 +86,79 @@ def embed(
                 "info": [r.info for r in results],
             },
         )
-    if json_output:
-        print_json(
-            [
-                {
-                    "source": r.source,
-                    "vector": r.vector,
-                    "model_fingerprint": r.model_fingerprint,
-                    "feature_space": r.feature_space,
-                    **r.info,
-                }
-                for r in results
-            ]
-        )
-        return
-    _show_results(results, embedder, out)
+    records = [
+        o.as_dict() if isinstance(o, Failure) else {
+            "input": str(path),
+            "source": o.source,
+            "vector": o.vector,
+            "model_fingerprint": o.model_fingerprint,
+            "feature_space": o.feature_space,
+            **o.info,
+        }
+        for path, o in zip(paths, outcomes)
+    ]
+    if fmt is OutputFormat.json:
+        print_json(records)
+    elif fmt is OutputFormat.csv:
+        print_csv(["input", *_COLUMNS[1:-1], "vector"],
+                  [[r["input"], *_cells(r)[1:-1], " ".join(f"{v:.6f}" for v in r["vector"])] for r in records if "error" not in r])
+    elif results:
+        _show_results(records, embedder)
+    if out is not None and results and fmt is not OutputFormat.json:
+        err_console.print(f"wrote {len(results)} vector(s) to {out} (meta in {out}.json)", soft_wrap=True, highlight=False, markup=False)
+    batch.finish()
 
 
-def _show_results(results, embedder, out: Optional[Path]) -> None:
+_COLUMNS = ("input", "frames", "posed", "with pose", "used", "track", "mirrored", "vector")
+
+
+def _cells(record: dict) -> list[str]:
+    """One embedded input's table cells, in :data:`_COLUMNS` order."""
+    return [
+        record["input"],
+        str(record["frames_read"]),
+        str(record.get("frames_posed", record["frames_read"])),
+        str(record["frames_with_pose"]),
+        str(record["frames_used"]),
+        f"{record['track']} of {record['tracks']}" if record.get("tracks") else "-",
+        "yes" if record.get("mirrored") else "no",
+        f"{len(record['vector'])}-d",
+    ]
+
+
+def _show_results(records: list[dict], embedder) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"gait model {embedder.gait.describe()}")
-    for column in ("input", "frames", "posed", "with pose", "used", "track", "mirrored", "vector"):
+    for column in _COLUMNS:
         table.add_column(column, justify="left" if column in ("input", "vector") else "right")
-    for r in results:
-        i = r.info
-        table.add_row(
-            Path(r.source).name,
-            str(i["frames_read"]),
-            str(i.get("frames_posed", i["frames_read"])),
-            str(i["frames_with_pose"]),
-            str(i["frames_used"]),
-            f"{i['track']} of {i['tracks']}" if i.get("tracks") else "-",
-            "yes" if i.get("mirrored") else "no",
-            f"{len(r.vector)}-d",
-        )
-    console.print(table)
-    if out is not None:
-        err_console.print(f"wrote {len(results)} vector(s) to {out} (meta in {out}.json)")
+    for record in records:
+        if "error" not in record:
+            cells = _cells(record)
+            table.add_row(Text(cells[0]), *cells[1:])
+    print_table(table)
 
 
-def _show_tracks(listing: dict, json_output: bool) -> None:
-    if json_output:
-        print_json(listing)
+def _show_tracks(listing: dict, fmt, failures: list) -> None:
+    if fmt is OutputFormat.json:
+        print_json({**listing, **({"failures": [f.as_dict() for f in failures]} if failures else {})})
+        return
+    columns = ("track", "frames", "first", "last", "visibility", "travel (body heights)", "score", "")
+    rows = {
+        path: [[str(t["id"]), str(t["frames"]), str(t["first_frame"]), str(t["last_frame"]), f"{t['visibility']:.2f}",
+                f"{t['displacement_heights']:.2f}", f"{t['score']:.1f}", "walker" if t["chosen"] else ""] for t in tracks]
+        for path, tracks in listing.items()
+    }  # fmt: skip
+    if fmt is OutputFormat.csv:
+        print_csv(["input", *columns[:-1], "walker"], [[path, *row] for path, table in rows.items() for row in table])
         return
     from rich.table import Table
 
-    for path, tracks in listing.items():
-        table = Table(title=f"people in {Path(path).name}")
-        for column in ("track", "frames", "first", "last", "visibility", "travel (body heights)", "score", ""):
+    for path, table_rows in rows.items():
+        table = Table(title=f"people in {path}", title_justify="left")
+        for column in columns:
             table.add_column(column, justify="right")
-        for t in tracks:
-            table.add_row(
-                str(t["id"]),
-                str(t["frames"]),
-                str(t["first_frame"]),
-                str(t["last_frame"]),
-                f"{t['visibility']:.2f}",
-                f"{t['displacement_heights']:.2f}",
-                f"{t['score']:.1f}",
-                "walker" if t["chosen"] else "",
-            )
-        console.print(table)
+        for row in table_rows:
+            table.add_row(*row)
+        print_table(table)

@@ -7,71 +7,110 @@ from typing import Optional
 
 import typer
 
-from gaitcli.cli.enroll import TRUST_HELP
-from gaitcli.cli.output import console, print_json
+from gaitcli.cli import batch as batch_options
+from gaitcli.cli.batch import OutputFormat
+from gaitcli.cli.enroll import TRUST_HELP, WALKS_HELP
+from gaitcli.cli.output import print_csv, print_json, print_table
 
 
 def identify(
-    inputs: list[Path] = typer.Argument(
-        ..., help="Videos, frame folders, keypoint files, or .npy vectors from `gaitcli embed --out`.", show_default=False
-    ),
+    inputs: list[Path] = typer.Argument(..., help=WALKS_HELP, show_default=False),
     gallery: Path = typer.Option(..., "--gallery", "-g", help="Gallery file made by `gaitcli enroll`.", show_default=False),
     top_k: int = typer.Option(3, "--top-k", "-k", min=1, help="How many candidates to list per input."),
     threshold: Optional[float] = typer.Option(
         None, "--threshold", "-t", help="Scores below this are `unknown` (default: the gallery's calibrated threshold)."
     ),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON record per walk on stdout."),
+    as_json: bool = typer.Option(
+        False, "--json",
+        help="Print one JSON array on stdout, in input order: a record per walk (input, source, name, score, threshold, "
+        "candidates) and an {input, error, exit_code} record per input that failed."),
+    fmt: Optional[OutputFormat] = batch_options.FORMAT,
+    jobs: int = batch_options.JOBS,
+    scheduler: Optional[str] = batch_options.SCHEDULER,
 ) -> None:
     """Print, per walk, the best-matching person and score, or `unknown`, with the runners-up.
+
+    Every input is tried: one that cannot be used is reported on stderr (one line) and the others are still identified; the exit code is then that of the first failed input.
 
     Scores are signed distances of the walk to each person's SVM hyperplane (cosine similarity for a one-person gallery); see `gaitcli gallery info` for the threshold and how it was found.
     """
     import numpy as np
 
+    from gaitcli.batch import Failure
+    from gaitcli.cli.batch import Batch, output_format
     from gaitcli.errors import GalleryError
-    from gaitcli.gallery.store import UNKNOWN, load_gallery
+    from gaitcli.gallery.store import check_gallery_path, load_gallery
     from gaitcli.gallery.walks import collect_walks
+    from gaitcli.io.walk_files import expand_inputs
 
+    fmt = output_format(fmt, as_json)
+    check_gallery_path(gallery)
     target = load_gallery(gallery, trust=trust)  # a bad gallery fails before any slow embedding
     if not target.names:
         raise GalleryError(f"gallery {gallery} is empty: enroll someone first (gaitcli enroll --gallery {gallery} --name NAME INPUT...)")
-    walks = collect_walks(inputs)
-    for walk in walks:
-        target.check_compatible(walk.model_fingerprint, walk.feature_space, walk.vector.shape[0], what=f"the vectors of {walk.input}",
-                                pose_engine=walk.pose_engine)
-    answers = target.identify(np.stack([w.vector for w in walks]), top_k=top_k, threshold=threshold)
-
-    records = [
-        {
-            "input": walk.input,
-            "source": walk.source,
-            "name": answer.name,
-            "score": round(answer.score, 6),
-            "threshold": round(answer.threshold, 6),
-            "candidates": [{"name": c.name, "score": round(c.score, 6)} for c in answer.candidates],
-        }
-        for walk, answer in zip(walks, answers)
-    ]
-    if as_json:
+    paths = expand_inputs(inputs)
+    with Batch("identifying", paths) as batch:
+        per_input = collect_walks(paths, on_done=batch.done, on_frames=batch.frames, jobs=jobs, scheduler=scheduler)
+    entries = []  # per input, in order: a Failure, or its walks
+    for index, outcome in enumerate(per_input):
+        if not isinstance(outcome, Failure):
+            try:
+                for walk in outcome:
+                    target.check_compatible(walk.model_fingerprint, walk.feature_space, walk.vector.shape[0],
+                                            what=f"the vectors of {walk.input}", pose_engine=walk.pose_engine)
+            except GalleryError as exc:
+                outcome = Failure.of(paths[index], exc)
+                batch.fail(index, outcome)
+        entries.append(outcome)
+    walks = [walk for entry in entries if not isinstance(entry, Failure) for walk in entry]
+    answers = iter(target.identify(np.stack([w.vector for w in walks]), top_k=top_k, threshold=threshold) if walks else [])
+    records = []
+    for entry in entries:
+        if isinstance(entry, Failure):
+            records.append(entry.as_dict())
+            continue
+        for walk in entry:
+            answer = next(answers)
+            records.append({
+                "input": walk.input,
+                "source": walk.source,
+                "name": answer.name,
+                "score": round(answer.score, 6),
+                "threshold": round(answer.threshold, 6),
+                "candidates": [{"name": c.name, "score": round(c.score, 6)} for c in answer.candidates],
+            })
+    if fmt is OutputFormat.json:
         print_json(records)
-        return
+    elif fmt is OutputFormat.csv:
+        print_csv(["input", "source", "name", "score", "threshold", "candidates"],
+                  [[r["input"], r["source"], r["name"], f"{r['score']:.6f}", f"{r['threshold']:.6f}",
+                    ";".join(f"{c['name']}:{c['score']:.6f}" for c in r["candidates"])]
+                   for r in records if "error" not in r])
+    elif walks:
+        _show_table(records, gallery, threshold, target)
+    batch.finish()
 
+
+def _show_table(records: list[dict], gallery: Path, threshold: float | None, target) -> None:
     from rich.table import Table
 
+    from gaitcli.gallery.store import UNKNOWN
+
+    answered = [r for r in records if "error" not in r]
     how = "given" if threshold is not None else target.model.calibration.get("source", "default")
-    table = Table(title=f"{gallery} (threshold {answers[0].threshold:.3f}, {how})", title_justify="left")
+    table = Table(title=f"{gallery} (threshold {answered[0]['threshold']:.3f}, {how})", title_justify="left")
     table.add_column("walk")
     table.add_column("name", style="bold")
     table.add_column("score", justify="right")
     table.add_column("runners-up")
-    for record in records:
+    for record in answered:
         walk = record["input"] if record["source"] == record["input"] else f"{record['input']} ({record['source']})"
         # for `unknown` the best guess is a runner-up too
         others = record["candidates"] if record["name"] == UNKNOWN else record["candidates"][1:]
         runners = ", ".join(f"{c['name']} {c['score']:.3f}" for c in others)
         table.add_row(_plain(walk), _plain(record["name"]), f"{record['score']:.3f}", _plain(runners))
-    console.print(table)
+    print_table(table)
 
 
 def _plain(text: str):

@@ -7,7 +7,9 @@ scikit-learn) inside its functions so that ``gaitcli --help`` stays fast.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
 import typer
 
@@ -63,39 +65,49 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and a non-zero exit code.
 
-    Usage errors (unknown command, bad option) are reported by Typer itself (exit 2).
+    Usage errors (unknown command, bad option) are reported by Typer itself (exit 2); Ctrl-C
+    prints one line and exits 130.
     """
-    from gaitcli.errors import GaitcliError
+    from gaitcli.cli import output
+    from gaitcli.errors import describe_error
 
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
+    debug = output.DEBUG = "--debug" in args
+    interrupted = []
+
+    def on_interrupt(signum, frame):  # Typer turns KeyboardInterrupt into a silent exit 130
+        interrupted.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    previous = _set_sigint(on_interrupt)
     try:
         app(args=args, prog_name="gaitcli")  # standalone: exits through SystemExit
-    except GaitcliError as exc:
-        if debug:
-            raise
-        _fail(str(exc), exc.exit_code)
+    except SystemExit as exc:
+        if interrupted and exc.code == 130:
+            _fail("interrupted", 130)
+        raise
     except KeyboardInterrupt:
         _fail("interrupted", 130)
-    except MemoryError:
+    except Exception as exc:  # user errors, missing files, memory; a bug is one line too unless --debug
         if debug:
             raise
-        _fail("out of memory", 1)
-    except OSError as exc:
-        if debug:
-            raise
-        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
-        _fail(f"{exc.strerror or exc}{where}", 1)
-    except Exception as exc:  # a bug, not a user error: still one line unless --debug
-        if debug:
-            raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
+        _fail(*describe_error(exc))
+    finally:
+        _set_sigint(previous)
     return 0
 
 
+def _set_sigint(handler):
+    """Install ``handler`` for Ctrl-C (in the main thread only); returns the one it replaces."""
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, handler)
+
+
 def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"gaitcli: error: {' '.join(message.split())}\n")
-    sys.stderr.flush()
+    from gaitcli.cli.output import error_line
+
+    error_line(message)
     raise SystemExit(code)
 
 

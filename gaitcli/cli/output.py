@@ -1,10 +1,11 @@
-"""Shared terminal output for the commands: rich consoles, JSON, progress bars."""
+"""Shared terminal output for the commands: rich consoles, JSON, CSV, whole tables, error lines, progress bars."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 from rich.console import Console
 
@@ -12,6 +13,43 @@ from rich.console import Console
 console = Console()
 #: Messages and progress go to stderr so that stdout stays clean for --json and pipes.
 err_console = Console(stderr=True)
+
+
+#: Set by ``gaitcli --debug``: failures of single inputs show their tracebacks too.
+DEBUG = False
+
+
+def error_line(message: str, *, level: str = "error") -> None:
+    """One line on stderr: ``gaitcli: error: MESSAGE`` (or another ``level``, e.g. ``warning``)."""
+    sys.stderr.write(f"gaitcli: {level}: {' '.join(str(message).split())}\n")
+    sys.stderr.flush()
+
+
+def warning(message: str) -> None:
+    """``gaitcli: warning: MESSAGE`` on stderr."""
+    error_line(message, level="warning")
+
+
+def print_table(table) -> None:
+    """Print a rich table on stdout with every cell whole: on a terminal long cells wrap inside
+    their column (never cut or shortened with an ellipsis); into a pipe or file the table is as
+    wide as its widest row, so that each row stays one line."""
+    for column in table.columns:
+        column.overflow = "fold"
+        column.no_wrap = False
+    if console.is_terminal:
+        console.print(table)
+        return
+    width = Console(width=1_000_000).measure(table).maximum
+    Console(file=sys.stdout, width=max(width, 80), highlight=False).print(table)
+
+
+def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A header line and one line per row, as CSV on stdout."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    sys.stdout.flush()
 
 
 def print_json(data: Any) -> None:

@@ -8,7 +8,9 @@ from typing import Optional
 
 import typer
 
-from gaitcli.cli.output import console, err_console, print_json, progress
+from gaitcli.cli import batch as batch_options
+from gaitcli.cli.batch import OutputFormat
+from gaitcli.cli.output import console, err_console, print_csv, print_json, print_table
 
 #: The --json schema; gaitcli's keypoint reader reads it as one frame per image.
 POSE_FORMAT = "gaitcli.pose/1"
@@ -28,48 +30,68 @@ def pose(
         help="Write the image with the skeleton drawn on it. One image: a file name (or an existing folder). "
         "Several images: a folder, which gets <name>_pose.<ext> per image. Input images are never overwritten.",
     ),
-    as_json: bool = typer.Option(False, "--json", help=f"Print only JSON ({POSE_FORMAT}) on stdout."),
+    as_json: bool = typer.Option(False, "--json", help=f"Print only JSON ({POSE_FORMAT}) on stdout; images that failed are "
+                                 "{input, error, exit_code} records under \"failures\"."),
+    fmt: Optional[OutputFormat] = batch_options.FORMAT,
     all_people: bool = typer.Option(False, "--all", help="Every person found, not only the most prominent one."),
     engine: EngineName = typer.Option(EngineName.blazepose, "--engine", help="Pose engine."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Trained checkpoint for --engine ir."),
 ) -> None:
     """Find the person in each IMAGE and print their 16 joints (x, y in pixels, probability).
 
-    Stops at the first image it cannot use: exit 3 for an unusable file, 4 when an image
-    shows no person, 5 for a model problem.
+    Every image is tried: one that cannot be used is reported on stderr (one line) and the
+    others are still posed (and drawn); the exit code is then that of the first failed image:
+    3 for an unusable file, 4 when an image shows no person. A model problem (5) stops the run.
     """
+    from gaitcli.batch import Failure
+    from gaitcli.cli.batch import Batch, output_format
     from gaitcli.constants import JOINT_NAMES
     from gaitcli.draw import draw_poses
-    from gaitcli.errors import NoPersonError
+    from gaitcli.errors import ModelError, NoPersonError
     from gaitcli.io.images import load_image, save_image
     from gaitcli.pose import load_estimator
 
+    fmt = output_format(fmt, as_json)
     targets = output_paths(images, out)
     estimator = None
-    frames = []
-    with progress(disable=len(images) < 2 or not err_console.is_terminal) as bar:
-        task = bar.add_task("pose", total=len(images))
+    frames, failures, rows = [], [], []
+    with Batch("pose", images, unit="images") as batch:
         for index, (path, target) in enumerate(zip(images, targets)):
-            image = load_image(path)
-            if estimator is None:  # loaded once, after the first image proved usable
-                if engine is EngineName.blazepose:
-                    _announce_download()
-                estimator = load_estimator(engine.value, str(checkpoint) if checkpoint is not None else None)
-            people = estimator.poses(image, max_people=None if all_people else 1)
-            if not people:
-                raise NoPersonError(f"{path}: no person found in the image; use a picture in which a person is clearly visible")
+            try:
+                image = load_image(path)
+                if estimator is None:  # loaded once, after the first image proved usable
+                    if engine is EngineName.blazepose:
+                        _announce_download()
+                    estimator = load_estimator(engine.value, str(checkpoint) if checkpoint is not None else None)
+                people = estimator.poses(image, max_people=None if all_people else 1)
+                if not people:
+                    raise NoPersonError(f"{path}: no person found in the image; use a picture in which a person is clearly visible")
+            except ModelError:
+                raise  # no image can be posed
+            except Exception as exc:
+                failures.append(Failure.of(path, exc))
+                batch.done(index, failures[-1])
+                continue
             frames.append(pose_frame(index, path, image.shape, people))
-            if not as_json:
+            if fmt is OutputFormat.csv:
+                rows.extend([str(path), k + 1, name, f"{x:.2f}", f"{y:.2f}", f"{q:.4f}"]
+                            for k, person in enumerate(people)
+                            for name, x, y, q in zip(JOINT_NAMES, person.coords_x, person.coords_y, person.probabilities))
+            elif fmt is OutputFormat.table:
                 for k, person in enumerate(people):
                     which = f" - person {k + 1} of {len(people)}" if len(people) > 1 else ""
                     console.print(f"{path}{which} (score {person.score:.1%})", soft_wrap=True, highlight=False, markup=False)
-                    console.print(_table(person, JOINT_NAMES))
+                    print_table(_table(person, JOINT_NAMES))
             if target is not None:
                 save_image(target, draw_poses(image, people))
                 err_console.print(f"wrote {target}", soft_wrap=True, highlight=False, markup=False)
-            bar.advance(task)
-    if as_json:
-        print_json({"format": POSE_FORMAT, "joint_names": list(JOINT_NAMES), "frames": frames})
+            batch.done(index, people)
+    if fmt is OutputFormat.json:
+        print_json({"format": POSE_FORMAT, "joint_names": list(JOINT_NAMES), "frames": frames,
+                    "failures": [f.as_dict() for f in failures]})
+    elif fmt is OutputFormat.csv:
+        print_csv(["image", "person", "joint", "x", "y", "probability"], rows)
+    batch.finish()
 
 
 def output_paths(images: list[Path], out: Path | None) -> list[Path | None]:

@@ -27,14 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitcli.errors import InputError
-from gaitcli.io.video import FRAME_EXTENSIONS
-
-VIDEO_SUFFIXES = frozenset(
-    {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".mts", ".ts"}
-)
-KEYPOINT_SUFFIXES = frozenset({".json"})
-VECTOR_SUFFIXES = frozenset({".npy"})
-OPENPOSE_FILE_END = "_keypoints.json"
+from gaitcli.io.walk_files import file_kind, folder_kind, is_sidecar
 
 #: Folders nested deeper than this below a subject folder are not searched.
 MAX_DEPTH = 4
@@ -93,7 +86,7 @@ def scan_dataset(root: str | os.PathLike, *, exclude: tuple[Path, ...] = ()) -> 
     ignored: list[Path] = []
     for entry in _entries(root, skip):
         if entry.is_dir():
-            kind = _folder_kind(entry)
+            kind = folder_kind(entry)
             if kind is not None:  # a frame folder directly inside DATASET (flat layout)
                 walks.append(Walk(None, entry.name, entry, kind))
                 continue
@@ -105,10 +98,10 @@ def scan_dataset(root: str | os.PathLike, *, exclude: tuple[Path, ...] = ()) -> 
                 )
             walks.extend(found)
         else:
-            kind = _file_kind(entry)
+            kind = file_kind(entry)
             if kind is None:
                 ignored.append(entry)
-            elif not _is_sidecar(entry):
+            elif not is_sidecar(entry):
                 walks.append(Walk(None, _strip_suffix(entry.name), entry, kind))
     if not walks:
         raise InputError(f"dataset folder {root} holds no walks: {EXPECTED_LAYOUT}")
@@ -135,7 +128,7 @@ def _subject_walks(subject_dir: Path, skip: set[Path], ignored: list[Path]) -> l
         for entry in _entries(folder, skip):
             rel = entry.relative_to(subject_dir).as_posix()
             if entry.is_dir():
-                kind = _folder_kind(entry)
+                kind = folder_kind(entry)
                 if kind is not None:
                     found.append(Walk(subject, rel, entry, kind))
                 elif depth + 1 < MAX_DEPTH:
@@ -143,47 +136,12 @@ def _subject_walks(subject_dir: Path, skip: set[Path], ignored: list[Path]) -> l
                 else:
                     ignored.append(entry)
             else:
-                kind = _file_kind(entry)
+                kind = file_kind(entry)
                 if kind is None:
                     ignored.append(entry)
-                elif not _is_sidecar(entry):
+                elif not is_sidecar(entry):
                     found.append(Walk(subject, _strip_suffix(rel), entry, kind))
     return found
-
-
-def _file_kind(path: Path) -> str | None:
-    suffix = path.suffix.lower()
-    if suffix in VIDEO_SUFFIXES:
-        return "video"
-    if suffix in VECTOR_SUFFIXES:
-        return "vectors"
-    if suffix in KEYPOINT_SUFFIXES:
-        return "keypoints"
-    return None
-
-
-def _folder_kind(folder: Path) -> str | None:
-    """``"frames"`` for a folder with images in it, ``"openpose"`` for an OpenPose output folder."""
-    try:
-        names = [n for n in os.listdir(folder) if not n.startswith(".")]
-    except OSError:
-        return None
-    if any(os.path.splitext(n)[1].lower() in FRAME_EXTENSIONS for n in names):
-        return "frames"
-    jsons = [n for n in names if n.lower().endswith(".json")]
-    if jsons and all(n.lower().endswith(OPENPOSE_FILE_END) for n in jsons):
-        return "openpose"
-    return None
-
-
-def _is_sidecar(path: Path) -> bool:
-    """A ``.json`` beside a ``.npy`` of the same name (``walk.npy.json`` or ``walk.json``)."""
-    if path.suffix.lower() != ".json":
-        return False
-    stem = path.name[: -len(".json")]
-    if stem.lower().endswith(".npy"):
-        return (path.parent / stem).is_file()
-    return (path.parent / f"{stem}.npy").is_file()
 
 
 def _strip_suffix(name: str) -> str:

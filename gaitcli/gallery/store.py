@@ -119,6 +119,10 @@ class Gallery:
             for i, name in enumerate(self.names)
         ]
 
+    def holders(self, vectors: np.ndarray) -> list[set[str]]:
+        """For each of ``vectors`` (M, D), the people already holding that very walk (see :func:`same_walks`)."""
+        return [{self.names[self.labels[row]] for row in rows} for rows in same_walks(vectors, self.vectors)]
+
     def check_compatible(self, model_fingerprint: str, feature_space: str, dim: int, *, what: str,
                          pose_engine: str | None = None) -> None:
         """Refuse vectors of another gait model, or of another setting of the pose engine when both
@@ -282,6 +286,30 @@ class Gallery:
         return gallery
 
 
+def same_walks(vectors: np.ndarray, known: np.ndarray, *, block: int = 4096) -> list[list[int]]:
+    """For each row of ``vectors``, the rows of ``known`` equal to it in every component (within
+    :data:`~gaitcli.constants.SAME_WALK_TOLERANCE`): the same walk again. Compared ``block`` rows
+    at a time, so memory stays bounded for large galleries."""
+    from gaitcli.constants import SAME_WALK_TOLERANCE
+
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    known = np.atleast_2d(np.asarray(known, dtype=np.float32))
+    found: list[list[int]] = [[] for _ in range(len(vectors))]
+    if not known.size or not vectors.size:
+        return found
+    squares = (vectors * vectors).sum(1)
+    for start in range(0, len(known), block):
+        part = known[start : start + block]
+        for first in range(0, len(vectors), block):
+            probe = vectors[first : first + block]
+            # squared distances through one matrix product; the near-zero ones are checked exactly
+            d2 = (part * part).sum(1)[:, None] + squares[None, first : first + block] - 2.0 * part @ probe.T
+            for row, column in zip(*np.nonzero(d2 <= 1e-4)):
+                if np.max(np.abs(part[row] - probe[column])) <= SAME_WALK_TOLERANCE:
+                    found[first + column].append(start + int(row))
+    return found
+
+
 def _optional_float(value: object) -> float | None:
     if value is None:
         return None
@@ -304,6 +332,35 @@ def validate_name(name: str) -> str:
     if name.lower() == UNKNOWN:
         raise InputError(f"{name!r} is reserved for walkers who match nobody; choose another name")
     return name
+
+
+def check_gallery_path(path: str | os.PathLike, *, name: str | None = None) -> Path:
+    """``path`` when it can be a gallery: a name ending in ``.gallery`` (:data:`GALLERY_SUFFIX`),
+    or an existing gallery file of another name. Anything else is a :class:`GalleryError` that
+    names the likely slip: ``--gallery`` and ``--name`` swapped (``name``: the ``--name`` given),
+    or a walk given as the gallery."""
+    from gaitcli.constants import GALLERY_SUFFIX
+    from gaitcli.gallery.signing import MAGIC
+    from gaitcli.io.walk_files import walk_kind
+
+    path = Path(path)
+    if path.suffix.lower() == GALLERY_SUFFIX:
+        return path
+    if path.is_file():
+        try:
+            with path.open("rb") as handle:
+                if handle.read(len(MAGIC)) == MAGIC:
+                    return path
+        except OSError:
+            pass
+    if name is not None and name.lower().endswith(GALLERY_SUFFIX):
+        raise GalleryError(f"--gallery {path} is not a gallery file name and --name {name} is: did you swap them? "
+                           f"(gaitcli enroll --gallery {name} --name {path} ...)")
+    if walk_kind(path) is not None:
+        raise GalleryError(f"--gallery {path} is a walk, not a gallery: give the gallery file (e.g. people{GALLERY_SUFFIX}) "
+                           "after --gallery and the walks as arguments")
+    what = "is not a gallery file" if path.exists() else f"does not end in {GALLERY_SUFFIX}"
+    raise GalleryError(f"--gallery {path} {what}: gallery files are named like people{GALLERY_SUFFIX}")
 
 
 def load_gallery(path: str | os.PathLike, *, trust: bool = False) -> Gallery:

@@ -2,18 +2,23 @@
 
 ``.npy`` files written by ``gaitcli embed --out`` are read directly (one walk per row);
 everything else (videos, frame folders, keypoint files) goes, in one call so that the models
-are loaded once, through the embedding pipeline ``gaitcli.api.embed_inputs``.
+are loaded once, through :func:`gaitcli.batch.embed_many` (in this process, worker processes or
+a Dask cluster). An input that cannot be used is a :class:`~gaitcli.batch.Failure` among the walks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from gaitcli.batch import Failure, OnFrames
 from gaitcli.gallery.vectors import load_vectors
+
+#: Called after each input with (its index, its walks or its Failure), in the order they finish.
+OnDone = Callable[[int, Any], None]
 
 
 @dataclass
@@ -29,33 +34,51 @@ class Walk:
     pose_engine: str | None = None  # what found the joints ("blazepose, flip-averaged", ...); None when unknown
 
 
-def collect_walks(paths: Sequence[str | Path]) -> list[Walk]:
-    """The walks of every input, in input order (several per ``.npy`` file, one per embedded input)."""
+def collect_walks(paths: Sequence[str | Path], *, on_done: OnDone | None = None, on_frames: OnFrames | None = None,
+                  **options: Any) -> list[list[Walk] | Failure]:
+    """One entry per input, in input order: its walks (several per ``.npy`` file, one per embedded
+    input), or a :class:`~gaitcli.batch.Failure` when it cannot be used (the others go on).
+
+    ``options`` go to :func:`gaitcli.batch.embed_many` (``jobs``, ``scheduler``, ``track``,
+    :class:`~gaitcli.api.Embedder`'s arguments); ``on_done(index, outcome)`` is called per input,
+    ``on_frames(index, frames done, frames total)`` while a video is read in this process.
+    """
     paths = [Path(p) for p in paths]
-    to_embed = [p for p in paths if p.suffix.lower() != ".npy"]
-    embedded = iter(_embed(to_embed)) if to_embed else iter(())
-    walks: list[Walk] = []
-    for path in paths:
+    outcomes: dict[int, list[Walk] | Failure] = {}
+
+    def done(index: int, outcome) -> None:
+        outcomes[index] = outcome
+        if on_done is not None:
+            on_done(index, outcome)
+
+    to_embed = [i for i, p in enumerate(paths) if p.suffix.lower() != ".npy"]
+    for index, path in enumerate(paths):
         if path.suffix.lower() == ".npy":
-            vectors, meta = load_vectors(path)
-            info = meta.get("info") if isinstance(meta.get("info"), list) and len(meta["info"]) == len(vectors) else None
-            for i, (vector, source) in enumerate(zip(vectors, meta["sources"])):
-                engine = info[i].get("pose_engine") if info and isinstance(info[i], dict) else meta.get("pose_engine")
-                walks.append(Walk(vector, source, str(path), meta["model_fingerprint"], meta["feature_space"],
-                                  meta.get("open_set_threshold"), engine if isinstance(engine, str) else None))
-        else:
-            result = next(embedded)
-            walks.append(Walk(
-                np.asarray(result.vector, dtype=np.float32), str(result.source), str(path),
-                result.model_fingerprint, result.feature_space, result.open_set_threshold, result.pose_engine,
-            ))
+            try:
+                done(index, _read_vectors(path))
+            except Exception as exc:
+                done(index, Failure.of(path, exc))
+    if to_embed:
+        from gaitcli.batch import embed_many  # heavy (pose and gait models): imported only when an input needs it
+
+        def embedded(k: int, result) -> None:
+            path = paths[to_embed[k]]
+            if not isinstance(result, Failure):
+                result = [Walk(np.asarray(result.vector, dtype=np.float32), str(result.source), str(path),
+                               result.model_fingerprint, result.feature_space, result.open_set_threshold, result.pose_engine)]
+            done(to_embed[k], result)
+
+        frames = (lambda k, done_frames, total: on_frames(to_embed[k], done_frames, total)) if on_frames else None
+        embed_many([paths[i] for i in to_embed], on_done=embedded, on_frames=frames, **options)
+    return [outcomes[index] for index in range(len(paths))]
+
+
+def _read_vectors(path: Path) -> list[Walk]:
+    vectors, meta = load_vectors(path)
+    info = meta.get("info") if isinstance(meta.get("info"), list) and len(meta["info"]) == len(vectors) else None
+    walks = []
+    for i, (vector, source) in enumerate(zip(vectors, meta["sources"])):
+        engine = info[i].get("pose_engine") if info and isinstance(info[i], dict) else meta.get("pose_engine")
+        walks.append(Walk(vector, source, str(path), meta["model_fingerprint"], meta["feature_space"],
+                          meta.get("open_set_threshold"), engine if isinstance(engine, str) else None))
     return walks
-
-
-def _embed(paths: list[Path]) -> list:
-    from gaitcli.api import embed_inputs  # heavy (pose and gait models): imported only when an input needs it
-
-    results = list(embed_inputs(paths))
-    if len(results) != len(paths):
-        raise RuntimeError(f"embed_inputs returned {len(results)} results for {len(paths)} inputs")
-    return results
