@@ -193,7 +193,7 @@ def dask_client(scheduler: Any):
     if isinstance(scheduler, Client):
         return scheduler, False
     try:
-        return Client(str(scheduler), timeout="20s"), True
+        return Client(str(scheduler)), True  # waits distributed.comm.timeouts.connect (Dask's config) at most
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({' '.join(str(exc).split())[:200]})") from None
 

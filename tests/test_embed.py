@@ -12,13 +12,8 @@ import numpy as np
 import pytest
 
 from gaitcli.api import Embedder
-from gaitcli.constants import JOINT_NAMES
 from gaitcli.errors import NoPersonError
-
-COCO_FROM_SEED = {  # COCO-17 keypoint index for each seed joint that COCO has
-    "right_ankle": 16, "right_knee": 14, "right_hip": 12, "left_hip": 11, "left_knee": 13, "left_ankle": 15,
-    "right_wrist": 10, "right_elbow": 8, "right_shoulder": 6, "left_shoulder": 5, "left_elbow": 7, "left_wrist": 9,
-}  # fmt: skip
+from walk_fixtures import write_coco
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -39,27 +34,6 @@ def synthetic_walk():
 
     (identity, ys, xs, ps, meta), (_, ys2, xs2, ps2, meta2) = make_sequences(1, 2, seed=7, covariate_share=0.0)
     return (ys, xs, ps, meta), (ys2, xs2, ps2, meta2)
-
-
-def write_coco(path: Path, ys, xs, ps, *, decoy: bool = False) -> Path:
-    """COCO-17 results JSON of one walker (and optionally a second person standing still)."""
-    records = []
-    for t in range(len(ys)):
-        kp = np.zeros((17, 3))
-        for name, k in COCO_FROM_SEED.items():
-            j = JOINT_NAMES.index(name)
-            kp[k] = (xs[t, j], ys[t, j], ps[t, j])
-        head = JOINT_NAMES.index("head_top"), JOINT_NAMES.index("upper_neck")
-        nose = (xs[t, head[0]] * 0.4 + xs[t, head[1]] * 0.6, ys[t, head[0]] * 0.4 + ys[t, head[1]] * 0.6)
-        for k in range(5):  # nose, eyes, ears near the head
-            kp[k] = (nose[0], nose[1], 0.9)
-        records.append({"image_id": f"frame_{t}.jpg", "category_id": 1, "keypoints": kp.ravel().tolist(), "score": 0.9})
-        if decoy:
-            still = kp.copy()
-            still[:, 0] += 2000 - xs[t].mean()  # somebody far away, standing still
-            records.append({"image_id": f"frame_{t}.jpg", "category_id": 1, "keypoints": still.ravel().tolist(), "score": 0.95})
-    path.write_text(json.dumps(records))
-    return path
 
 
 # --- the real clip: the walker, not the man on the box ---------------------------------------------

@@ -78,6 +78,7 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
     from gaitcli.errors import InputError
     from gaitcli.gallery.store import Gallery, editing, same_walks, validate_name
     from gaitcli.gallery.walks import collect_walks
+    from gaitcli.io.walk_files import walk_kind
 
     names = [person for person, _ in pairs]
     paths = [path for _, path in pairs]
@@ -86,6 +87,8 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
         for index, person in enumerate(names):
             try:
                 validate_name(person)
+                if paths[index].is_dir() and walk_kind(paths[index]) is None:
+                    raise InputError(f"{paths[index]} holds no walks (videos, frame folders, keypoint files or .npy vectors)")
                 usable.append(index)
             except InputError as exc:
                 batch.done(index, Failure.of(paths[index], exc))
@@ -134,8 +137,11 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
             start = 0
             for index, walks in good:
                 person = names[index]
-                clashes = sorted(set().union(*held[start : start + len(walks)]) - {person})
+                holders = set().union(*held[start : start + len(walks)])
+                clashes = sorted(holders - {person})
                 start += len(walks)
+                if person in holders and not clashes:
+                    warning(f"{paths[index]}: the very same walk is already enrolled as {person}; enrolled again")
                 if clashes:
                     message = f"{paths[index]}: the very same walk is also enrolled as {', '.join(clashes)}"
                     if strict:

@@ -79,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         interrupted.append(signum)
         signal.default_int_handler(signum, frame)
 
-    previous = _set_sigint(on_interrupt)
+    # Python's own Ctrl-C handler is replaced (an ignored SIGINT, as in a background job, stays ignored)
+    install = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if install:
+        signal.signal(signal.SIGINT, on_interrupt)
     try:
         app(args=args, prog_name="gaitcli")  # standalone: exits through SystemExit
     except SystemExit as exc:
@@ -93,15 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _fail(*describe_error(exc))
     finally:
-        _set_sigint(previous)
+        if install:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
     return 0
-
-
-def _set_sigint(handler):
-    """Install ``handler`` for Ctrl-C (in the main thread only); returns the one it replaces."""
-    if handler is None or threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGINT, handler)
 
 
 def _fail(message: str, code: int) -> None:

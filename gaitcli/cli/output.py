@@ -33,10 +33,13 @@ def warning(message: str) -> None:
 def print_table(table) -> None:
     """Print a rich table on stdout with every cell whole: on a terminal long cells wrap inside
     their column (never cut or shortened with an ellipsis); into a pipe or file the table is as
-    wide as its widest row, so that each row stays one line."""
+    wide as its widest row, so that each row stays one line. A title is printed above it."""
     for column in table.columns:
         column.overflow = "fold"
         column.no_wrap = False
+    if table.title:  # a title is wrapped to the table's width: printed above it instead, whole
+        title, table.title = table.title, None
+        console.print(title, soft_wrap=True, highlight=False, markup=False)
     if console.is_terminal:
         console.print(table)
         return
