@@ -88,7 +88,7 @@ def test_identify_good_and_bad_inputs(capsys, tmp_path, keypoint_walks):
     assert [r["input"] for r in records] == [str(keypoint_walks[1]), str(missing), str(keypoint_walks[3])]
     assert {c["name"] for c in records[0]["candidates"]} == {c["name"] for c in records[2]["candidates"]} == {"ann", "ben"}
     assert records[1] == {"input": str(missing), "error": errors(err)[0][len("gaitcli: error: "):], "exit_code": 3}
-    code, out, _ = run(capsys, "identify", "-g", gallery, keypoint_walks[1], missing, "--format", "csv")
+    code, out, _ = run(capsys, "identify", "-g", gallery, keypoint_walks[1], missing, "--format", "csv", "--jobs", "2")
     lines = out.splitlines()
     assert code == 3 and lines[0] == "input,source,name,score,threshold,candidates" and len(lines) == 2
     assert lines[1].startswith(f"{keypoint_walks[1]},{keypoint_walks[1]},{records[0]['name']},")
@@ -238,3 +238,17 @@ def test_an_unreachable_scheduler_is_one_line(capsys, keypoint_walks):
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
         code, _, err = run(capsys, "embed", keypoint_walks[0], "--scheduler", "tcp://127.0.0.1:9")
     assert code == 3 and errors(err) == [errors(err)[0]] and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+
+
+def test_evaluate_with_jobs_reports_what_one_process_reports(capsys, tmp_path):
+    from gaitcli.synth.export import write_keypoint_dataset
+
+    write_keypoint_dataset(tmp_path / "walkers", 4, 2)
+    reports = []
+    for jobs in ("1", "2"):
+        code, out, _ = run(capsys, "evaluate", tmp_path / "walkers", "--gallery-pattern", "walk-1*", "--out", tmp_path / f"out{jobs}",
+                           "--jobs", jobs, "--json")
+        assert code == 0
+        reports.append(json.loads(out))
+    assert reports[0]["counts"]["embedded"] == reports[1]["counts"]["embedded"] == 8
+    assert reports[0]["overall"] == reports[1]["overall"] and reports[0]["conditions"] == reports[1]["conditions"]

@@ -85,11 +85,18 @@ class Batch:
         if output.err_console.is_terminal:
             self._bar = output.progress()
             self._bar.__enter__()
-            self._task = self._bar.add_task(self.what, total=self.total)
-        elif self.total:
+            self._task = self._bar.add_task(self.what, total=self.total or None)
+        else:
             self._ticker = threading.Thread(target=self._tick, name="gaitcli-progress", daemon=True)
             self._ticker.start()
         return self
+
+    def plan(self, inputs) -> None:
+        """The inputs, once they are known (after the batch started)."""
+        self.names = [str(p) for p in inputs]
+        self.total = len(self.names)
+        if self._bar is not None:
+            self._bar.update(self._task, total=self.total)
 
     def __exit__(self, *exc_info) -> None:
         if self._bar is not None:
@@ -103,8 +110,9 @@ class Batch:
     def _tick(self) -> None:
         interval = progress_interval()
         while not self._stop.wait(interval):
-            sys.stderr.write(f"gaitcli: {self.status()}\n")
-            sys.stderr.flush()
+            if self.total:
+                sys.stderr.write(f"gaitcli: {self.status()}\n")
+                sys.stderr.flush()
 
     def status(self) -> str:
         """``embedding: 3 of 16 inputs done, 1 failed, 0:42 elapsed (now: walk.mp4, frame 120 of 400)``."""

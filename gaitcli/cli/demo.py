@@ -15,7 +15,8 @@ from typing import Optional
 
 import typer
 
-from gaitcli.cli.output import console, err_console, print_json, progress
+from gaitcli.cli.batch import FORMAT, OutputFormat
+from gaitcli.cli.output import err_console, print_csv, print_json, print_table, progress
 
 _WALK = re.compile(r"^(?P<person>.+?)_walk(?P<walk>\d+)$")
 
@@ -24,13 +25,19 @@ def demo(
     folder: Path = typer.Argument(Path("sample_videos"), help="Folder of <person>_walk<k> clips (default: ./sample_videos)."),
     gallery: Optional[Path] = typer.Option(None, "--gallery", "-g", help="Keep the gallery in this file (default: a temporary one)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+    fmt: Optional[OutputFormat] = FORMAT,
 ) -> None:
     """Enroll each person's first sample walk, then identify every other walk."""
     import tempfile
 
     from gaitcli.api import Embedder
+    from gaitcli.cli.batch import output_format
     from gaitcli.errors import InputError
-    from gaitcli.gallery.store import UNKNOWN, Gallery, editing
+    from gaitcli.gallery.store import UNKNOWN, Gallery, check_gallery_path, editing
+
+    fmt = output_format(fmt, as_json)
+    if gallery is not None:
+        check_gallery_path(gallery)
 
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder; run from the gaitcli repository root or give the sample_videos folder")
@@ -82,8 +89,11 @@ def demo(
         for (person, truth, clip), a in zip(probes, answers)
     ]
     correct = sum(r["correct"] for r in rows)
-    if as_json:
+    if fmt is OutputFormat.json:
         print_json({"enrolled": {k: str(v) for k, v in enrolled.items()}, "results": rows, "correct": correct, "total": len(rows)})
+        return
+    if fmt is OutputFormat.csv:
+        print_csv(list(rows[0]) if rows else ["walk"], [list(r.values()) for r in rows])
         return
     from rich.table import Table
 
@@ -94,7 +104,7 @@ def demo(
         mark = "✓" if r["correct"] else "✗"
         who = r["person"] if r["enrolled"] else f"{r['person']} (never enrolled)"
         table.add_row(r["walk"], who, r["name"], r["nearest"], f"{r['score']:.3f}", mark)
-    console.print(table)
+    print_table(table)
     known = [r for r in rows if r["enrolled"]]
     nearest = sum(r["nearest"] == r["truth"] for r in known)
     threshold = rows[0]["threshold"] if rows else float("nan")

@@ -8,8 +8,10 @@ from typing import Optional
 
 import typer
 
+from gaitcli.cli import batch as batch_options
 from gaitcli.cli import model_options
-from gaitcli.cli.output import console, err_console, print_json, progress
+from gaitcli.cli.batch import OutputFormat
+from gaitcli.cli.output import console, err_console, print_csv, print_json, print_table, warning
 
 
 class PresetName(str, Enum):
@@ -39,6 +41,9 @@ def evaluate(
     gait_checkpoint: Optional[Path] = model_options.GAIT_CHECKPOINT,
     pose_checkpoint: Optional[Path] = model_options.POSE_CHECKPOINT,
     fps: Optional[float] = model_options.FPS,
+    fmt: Optional[OutputFormat] = batch_options.FORMAT,
+    jobs: int = batch_options.JOBS,
+    scheduler: Optional[str] = batch_options.SCHEDULER,
 ) -> None:
     """Measure identification (rank-1, rank-5, mAP) and verification (EER) on DATASET/<subject>/<walk>.
 
@@ -46,25 +51,26 @@ def evaluate(
 
     Writes <protocol>-report.json, <protocol>-cmc.png and <protocol>-roc.png into --out and caches the embeddings there (per gait model), so a rerun with another protocol does not embed again. --gait-checkpoint evaluates a model of your own.
     """
+    from gaitcli.cli.batch import Batch, output_format
     from gaitcli.evaluation import evaluate_dataset
     from gaitcli.evaluation.embedding import ApiEmbedder
 
-    embedder = ApiEmbedder(gait_checkpoint=gait_checkpoint, pose_checkpoint=pose_checkpoint, fps=fps)
+    fmt = output_format(fmt, as_json)
+    embedder = ApiEmbedder(gait_checkpoint=gait_checkpoint, pose_checkpoint=pose_checkpoint, fps=fps, jobs=jobs, scheduler=scheduler)
 
-    with progress() as bar:
-        task = bar.add_task("embedding walks", total=None)
+    with Batch("embedding walks", [], unit="walks") as batch:
 
         def on_plan(split) -> None:
             err_console.print(
                 f"{split.protocol}: {len(split.gallery)} gallery and {len(split.probes)} probe walks"
                 + (f" ({len(split.unused)} unused)" if split.unused else "")
             )
-            bar.update(task, total=len(split.walks))
+            batch.plan([w.path for w in split.walks])
 
         def on_walk(walk, status: str) -> None:
             if status.startswith("failed"):
-                bar.console.print(f"[yellow]skipped[/] {walk.label}: {status[len('failed: '):]}", highlight=False)
-            bar.advance(task)
+                warning(f"{walk.label} left out: {status[len('failed: '):]}")
+            batch.done(batch.completed, status)
 
         evaluation = evaluate_dataset(
             dataset,
@@ -82,14 +88,25 @@ def evaluate(
         examples = ", ".join(p.name for p in evaluation.ignored[:3])
         err_console.print(f"[yellow]ignored[/] {len(evaluation.ignored)} entries that are not walks (e.g. {examples})")
     if evaluation.embeddings.failed:
-        err_console.print(f"[yellow]{len(evaluation.embeddings.failed)} walk(s) could not be embedded and are left out[/]")
-    if as_json:
+        err_console.print(f"[yellow]{len(evaluation.embeddings.failed)} walk(s) could not be embedded and are left out "
+                          "(listed in the report under \"failed\")[/]")
+    if fmt is OutputFormat.json:
         print_json(report)
         return
-    from gaitcli.evaluation.report import tables
+    if fmt is OutputFormat.csv:
+        rates = ("rank1", "rank5", "mAP", "EER")
+        rows = [[name, c["probes"], *(c[k] for k in rates)] for name, c in report["conditions"].items()]
+        print_csv(["condition", "probes", *rates], [*rows, ["overall", report["counts"]["probe_walks"], *(report["overall"][k] for k in rates)]])
+    else:
+        from rich.table import Table
 
-    for table in tables(report):
-        console.print(table)
+        from gaitcli.evaluation.report import tables
+
+        for part in tables(report):
+            if isinstance(part, Table):
+                print_table(part)
+            else:
+                console.print(part)
     counts = report["counts"]
     err_console.print(
         f"{counts['embedded']} walks embedded, {counts['cached']} from the cache, {counts['loaded']} .npy; "

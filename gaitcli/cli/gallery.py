@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Optional
 
 import typer
 
+from gaitcli.cli.batch import FORMAT, OutputFormat
 from gaitcli.cli.enroll import TRUST_HELP
-from gaitcli.cli.output import console, print_json
+from gaitcli.cli.output import console, print_csv, print_json, print_table
 
 app = typer.Typer(help="Inspect a gallery or remove people from it.", no_args_is_help=True)
 
@@ -19,23 +22,29 @@ def list_people(
     gallery: Path = GALLERY_OPTION,
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the people as JSON on stdout."),
+    fmt: Optional[OutputFormat] = FORMAT,
 ) -> None:
     """List the enrolled people with their number of walks and enrolment times."""
     from rich.table import Table
     from rich.text import Text
 
-    from gaitcli.gallery.store import load_gallery
+    from gaitcli.cli.batch import output_format
+    from gaitcli.gallery.store import check_gallery_path, load_gallery
 
-    people = load_gallery(gallery, trust=trust).people()
-    if as_json:
+    fmt = output_format(fmt, as_json)
+    people = load_gallery(check_gallery_path(gallery), trust=trust).people()
+    if fmt is OutputFormat.json:
         print_json(people)
+        return
+    if fmt is OutputFormat.csv:
+        print_csv(["name", "walks", "first_enrolled", "last_enrolled"], [list(p.values()) for p in people])
         return
     table = Table(title=f"{gallery}: {len(people)} people, {sum(p['walks'] for p in people)} walks", title_justify="left")
     for column in ("name", "walks", "first enrolled", "last enrolled"):
         table.add_column(column, justify="right" if column == "walks" else "left")
     for person in people:
         table.add_row(Text(person["name"]), str(person["walks"]), person["first_enrolled"], person["last_enrolled"])
-    console.print(table)
+    print_table(table)
 
 
 @app.command("info")
@@ -43,14 +52,17 @@ def info(
     gallery: Path = GALLERY_OPTION,
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    fmt: Optional[OutputFormat] = FORMAT,
 ) -> None:
     """Summarise a gallery: gait model, people, walks, dates, classifier and threshold."""
     from rich.table import Table
     from rich.text import Text
 
-    from gaitcli.gallery.store import GALLERY_VERSION, load_gallery
+    from gaitcli.cli.batch import output_format
+    from gaitcli.gallery.store import GALLERY_VERSION, check_gallery_path, load_gallery
 
-    target = load_gallery(gallery, trust=trust)
+    fmt = output_format(fmt, as_json)
+    target = load_gallery(check_gallery_path(gallery), trust=trust)
     summary = {
         "gallery": str(gallery),
         "format_version": GALLERY_VERSION,
@@ -67,8 +79,11 @@ def info(
         "threshold": round(target.model.threshold, 6),
         "calibration": target.model.calibration,
     }
-    if as_json:
+    if fmt is OutputFormat.json:
         print_json(summary)
+        return
+    if fmt is OutputFormat.csv:
+        print_csv(["field", "value"], [[k, json.dumps(v) if isinstance(v, dict) else v] for k, v in summary.items()])
         return
     table = Table(show_header=False, title=str(gallery), title_justify="left")
     table.add_column("field", style="bold")
@@ -79,7 +94,7 @@ def info(
         elif key == "signed":
             value = "yes (by your key)" if value else "no (loaded with --trust)"
         table.add_row(key.replace("_", " "), Text(str(value)))
-    console.print(table)
+    print_table(table)
 
 
 @app.command("remove")
@@ -90,9 +105,9 @@ def remove(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Remove people and all their walks, then refit the gallery."""
-    from gaitcli.gallery.store import editing
+    from gaitcli.gallery.store import check_gallery_path, editing
 
-    with editing(gallery, trust=trust) as target:
+    with editing(check_gallery_path(gallery), trust=trust) as target:
         removed = target.remove(names)
         people, total = len(target.names), target.n_walks
     if as_json:

@@ -1,12 +1,12 @@
 """Identification vectors for the walks of a dataset.
 
 ``.npy`` walks (written by ``gaitcli embed --out``, with their ``.npy.json`` meta) are read
-as they are. Every other walk
-goes through the embed pipeline, :func:`gaitcli.api.embed_inputs` (imported only when a walk
-needs it), one walk at a time so that progress is reported per walk, a walk that fails (no
-person in it, an unreadable file) is recorded and skipped instead of ending the run, and
-each vector lands in the :class:`~gaitcli.evaluation.cache.EmbeddingCache` as soon as it
-exists. All vectors must come from one gait model (the meta's and the pipeline's model
+as they are. Every other walk goes through the embed pipeline (:class:`ApiEmbedder`: the
+:mod:`gaitcli.api` models, imported only when a walk needs them, in this process, in local
+worker processes or on a Dask cluster — :mod:`gaitcli.batch`); progress is reported per walk,
+a walk that fails (no person in it, an unreadable file) is recorded and skipped instead of
+ending the run, and each vector lands in the
+:class:`~gaitcli.evaluation.cache.EmbeddingCache` as soon as it exists. All vectors must come from one gait model (the meta's and the pipeline's model
 fingerprints): vectors of different models cannot be compared.
 """
 
@@ -19,6 +19,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from gaitcli.batch import Failure
 from gaitcli.errors import InputError, NoPersonError
 from gaitcli.evaluation.cache import EmbeddingCache, walk_signature
 from gaitcli.evaluation.dataset import Walk
@@ -45,10 +46,14 @@ class Embedder(Protocol):
 
 
 class ApiEmbedder:
-    """The default pipeline: :mod:`gaitcli.api` with the given options (loaded models are reused)."""
+    """The default pipeline: :mod:`gaitcli.api` with the given options (loaded models are reused),
+    run by :func:`gaitcli.batch.embed_many` on ``jobs`` local worker processes or a Dask
+    ``scheduler`` (neither changes the vectors, so neither is part of :meth:`cache_key`)."""
 
-    def __init__(self, **options: Any):
+    def __init__(self, *, jobs: int = 1, scheduler: Any = None, **options: Any):
         self.options = options
+        self.jobs = jobs
+        self.scheduler = scheduler
 
     def fingerprint(self) -> str:
         from gaitcli import api
@@ -64,6 +69,12 @@ class ApiEmbedder:
         from gaitcli import api
 
         return api.embed_inputs([path], **self.options)[0]
+
+    def embed_many(self, paths: Sequence[Path], on_done: Callable[[int, Any], None]) -> list:
+        """Every walk's result or :class:`~gaitcli.batch.Failure`, in order; ``on_done(index, outcome)`` as each finishes."""
+        from gaitcli.batch import embed_many
+
+        return embed_many(paths, jobs=self.jobs, scheduler=self.scheduler, on_done=on_done, **self.options)
 
 
 @dataclass
@@ -137,6 +148,7 @@ def embed_walks(
             result.feature_space = cache.feature_space
         last_save = time.monotonic()
         try:
+            pending = []  # (walk, cache key) of the walks to embed now
             for walk in to_embed:
                 key = walk_signature(walk.path)
                 vector = cache.get(key) if cache is not None else None
@@ -144,17 +156,19 @@ def embed_walks(
                     result.vectors[walk.path] = vector
                     result.cached += 1
                     done(walk, "cached")
-                    continue
-                try:
-                    embedded = embedder.embed(walk.path)
-                except (InputError, NoPersonError) as exc:
-                    result.failed[walk.path] = str(exc)
-                    done(walk, f"failed: {exc}")
-                    continue
+                else:
+                    pending.append((walk, key))
+
+            def finished(index: int, embedded: Any) -> None:
+                nonlocal last_save
+                walk, key = pending[index]
+                if isinstance(embedded, (Failure, InputError, NoPersonError)):
+                    reason = embedded.error if isinstance(embedded, Failure) else str(embedded)
+                    result.failed[walk.path] = reason
+                    done(walk, f"failed: {reason}")
+                    return
                 if embedded.model_fingerprint != fingerprint:
-                    raise RuntimeError(
-                        f"the embed pipeline used gait model {embedded.model_fingerprint}, not {fingerprint}"
-                    )
+                    raise RuntimeError(f"the embed pipeline used gait model {embedded.model_fingerprint}, not {fingerprint}")
                 vector = np.asarray(embedded.vector, dtype=np.float32).reshape(-1)
                 result.vectors[walk.path] = vector
                 result.feature_space = embedded.feature_space
@@ -165,6 +179,16 @@ def embed_walks(
                         cache.save()
                         last_save = time.monotonic()
                 done(walk, "embedded")
+
+            if hasattr(embedder, "embed_many"):  # in worker processes or on a cluster, when asked
+                embedder.embed_many([walk.path for walk, _ in pending], on_done=finished)
+            else:
+                for index, (walk, _) in enumerate(pending):
+                    try:
+                        embedded = embedder.embed(walk.path)
+                    except (InputError, NoPersonError) as exc:
+                        embedded = exc
+                    finished(index, embedded)
         finally:
             if cache is not None:
                 cache.save()
