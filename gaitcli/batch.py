@@ -160,23 +160,44 @@ def _embed_task(index: int, path: str, track: int | None, options: dict, threads
 
 
 def _on_joblib(paths: list[Path], jobs: int, track, options: dict, on_done: OnDone | None) -> list:
+    """Worker processes on this machine. A worker that dies (killed, crashed, out of memory) takes
+    its pool down; the unfinished inputs then run in a fresh pool, and when a pool dies before
+    finishing anything, its first input runs alone: an input that kills a worker by itself is a
+    failure, the others are embedded."""
     from joblib import Parallel, delayed
 
     threads = worker_threads(jobs)
     outcomes: list = [None] * len(paths)
-    tasks = (delayed(_embed_task)(i, str(p), track, options, threads) for i, p in enumerate(paths))
-    try:
-        for index, outcome in Parallel(n_jobs=jobs, return_as="generator_unordered", batch_size=1)(tasks):
-            outcomes[index] = outcome
-            if on_done is not None:
-                on_done(index, outcome)
-    except Exception as exc:  # a worker process died (killed, out of memory): what it had not finished failed
-        message, code = describe_error(exc)
-        for index, path in enumerate(paths):
-            if outcomes[index] is None:
-                outcomes[index] = Failure(str(path), f"{path}: a worker process stopped before finishing it ({message})", code)
-                if on_done is not None:
-                    on_done(index, outcomes[index])
+    death: list[BaseException] = []
+
+    def finished(index: int, outcome) -> None:
+        outcomes[index] = outcome
+        if on_done is not None:
+            on_done(index, outcome)
+
+    def run(indices: list[int]) -> bool:
+        """Embed ``indices``; False when a worker died first."""
+        tasks = (delayed(_embed_task)(i, str(paths[i]), track, options, threads) for i in indices)
+        try:
+            for index, outcome in Parallel(n_jobs=max(2, min(jobs, len(indices))), return_as="generator_unordered",
+                                           batch_size=1)(tasks):
+                finished(index, outcome)
+        except Exception as exc:  # joblib's TerminatedWorkerError (or the like): the pool is gone
+            death.append(exc)
+            return False
+        return True
+
+    alone = False
+    while (remaining := [i for i, o in enumerate(outcomes) if o is None]):
+        if alone:  # the last pool finished nothing: find out whether its first input kills workers
+            alone = False
+            if not run(remaining[:1]):
+                finished(remaining[0], Failure(str(paths[remaining[0]]), f"{paths[remaining[0]]}: the worker process "
+                                               "embedding it died (crashed, killed or out of memory)", 1, repr(death[-1])))
+            continue
+        before = len(remaining)
+        if not run(remaining):
+            alone = sum(o is None for o in outcomes) == before
     return outcomes
 
 

@@ -252,3 +252,21 @@ def test_evaluate_with_jobs_reports_what_one_process_reports(capsys, tmp_path):
         reports.append(json.loads(out))
     assert reports[0]["counts"]["embedded"] == reports[1]["counts"]["embedded"] == 8
     assert reports[0]["overall"] == reports[1]["overall"] and reports[0]["conditions"] == reports[1]["conditions"]
+
+
+@pytest.mark.slow  # about 15 s: two worker processes load the models twice, on real clips
+def test_a_killed_worker_process_does_not_lose_inputs(tmp_path):
+    """A worker process that dies takes its pool down; the unfinished inputs run again in a fresh one."""
+    psutil = pytest.importorskip("psutil")
+    clips = sorted((REPO / "sample_videos").glob("*.mp4"))[:4]
+    env = dict(cli_env(tmp_path), GAITCLI_PROGRESS_INTERVAL="0.2")
+    process = subprocess.Popen([*CLI, "embed", *map(str, clips), "--jobs", "2", "--json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    while not (line := process.stderr.readline()).startswith("gaitcli: embedding: 1 of 4"):
+        assert line, "the batch ended before a worker could be killed"
+    workers = [p for p in psutil.Process(process.pid).children(recursive=True) if "LokyProcess" in " ".join(p.cmdline())]
+    workers[0].kill()
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err
+    records = json.loads(out)
+    assert [r["input"] for r in records] == [str(c) for c in clips] and all("vector" in r for r in records)
