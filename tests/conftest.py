@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# No progress lines on a non-terminal stderr (every few seconds, so how many depends on the
+# machine's load) in the commands tests run; tests of the progress lines set their own interval.
+os.environ["GAITCLI_PROGRESS_INTERVAL"] = "0"
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

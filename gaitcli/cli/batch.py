@@ -46,14 +46,16 @@ def output_format(fmt: OutputFormat | None, as_json: bool) -> OutputFormat:
     return OutputFormat.json if as_json else (fmt or OutputFormat.table)
 
 
-def progress_interval() -> float:
-    """Seconds between progress lines when stderr is not a terminal."""
+def progress_interval() -> float | None:
+    """Seconds between progress lines when stderr is not a terminal (``$GAITCLI_PROGRESS_INTERVAL``;
+    0 turns them off); None when off."""
     from gaitcli.constants import PROGRESS_INTERVAL_S
 
     try:
-        return max(0.05, float(os.environ.get("GAITCLI_PROGRESS_INTERVAL", PROGRESS_INTERVAL_S)))
+        seconds = float(os.environ.get("GAITCLI_PROGRESS_INTERVAL", PROGRESS_INTERVAL_S))
     except ValueError:
-        return PROGRESS_INTERVAL_S
+        seconds = PROGRESS_INTERVAL_S
+    return max(0.05, seconds) if seconds > 0 else None
 
 
 class Batch:
@@ -86,7 +88,7 @@ class Batch:
             self._bar = output.progress()
             self._bar.__enter__()
             self._task = self._bar.add_task(self.what, total=self.total or None)
-        else:
+        elif progress_interval() is not None:
             self._ticker = threading.Thread(target=self._tick, name="gaitcli-progress", daemon=True)
             self._ticker.start()
         return self
