@@ -34,7 +34,7 @@ JOBS: int = typer.Option(
     help="Worker processes on this machine, each with its share of the cores (see docs/batch.md).")
 SCHEDULER: Optional[str] = typer.Option(
     None, "--scheduler", metavar="ADDRESS",
-    help="Embed on a Dask cluster: its scheduler's address, e.g. tcp://10.0.0.5:8786 (needs gaitcli[cluster]; see docs/batch.md).")
+    help="Embed on a Dask cluster: its scheduler's address, e.g. tcp://10.0.0.5:8786 (needs the extra gaitcli\\[cluster]; see docs/batch.md).")
 FORMAT: Optional[OutputFormat] = typer.Option(
     None, "--format", case_sensitive=False, help="How to print the results: table (default), csv, or json (as --json).")
 
