@@ -22,7 +22,6 @@ import importlib.util
 import json
 import os
 import re
-import sys
 import tempfile
 import urllib.parse
 import urllib.request
@@ -65,15 +64,14 @@ class ModelFile:
 
 
 def cache_dir() -> Path:
-    """gaitcli's cache directory: ``$GAITCLI_CACHE_DIR``, else the platform's user cache dir."""
+    """gaitcli's cache directory: ``$GAITCLI_CACHE_DIR``, else the platform's user cache dir
+    (``platformdirs.user_cache_dir("gaitcli")``, e.g. ``~/.cache/gaitcli``)."""
     override = os.environ.get(CACHE_ENV)
     if override:
         return Path(override).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "gaitcli" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "gaitcli"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gaitcli"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("gaitcli", appauthor=False))
 
 
 def models_dir() -> Path:
@@ -150,11 +148,11 @@ def download_models(progress: Callable[[int, int], None] | None = None) -> dict[
     """
     target = models_dir()
     target.mkdir(parents=True, exist_ok=True)
-    url = _wheel_url()
+    url = wheel_url(INDEX_URL, WHEEL_NAME, WHEEL_SHA256)
     fd, wheel_tmp = tempfile.mkstemp(prefix=".mediapipe-", suffix=".whl.part", dir=target)
     try:
         with os.fdopen(fd, "wb") as out:
-            digest = _fetch(url, out, progress)
+            digest = fetch(url, out, progress)
         if digest != WHEEL_SHA256:
             raise ModelError(f"the downloaded {WHEEL_NAME} has sha256 {digest}, expected {WHEEL_SHA256}; refusing it")
         contents = {}
@@ -183,34 +181,35 @@ def _urlopen(url: str, headers: dict[str, str] | None = None):
     return urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S)
 
 
-def _wheel_url() -> str:
-    """The wheel's URL from the index's project page (JSON or HTML); checks the listed hash."""
+def wheel_url(index_url: str, wheel_name: str, wheel_sha256: str) -> str:
+    """The URL of ``wheel_name`` from the index's project page ``index_url`` (JSON or HTML);
+    refuses a listed hash other than ``wheel_sha256``."""
     accept = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
     try:
-        with _urlopen(INDEX_URL, {"Accept": accept}) as response:
+        with _urlopen(index_url, {"Accept": accept}) as response:
             body = response.read()
             kind = response.headers.get("Content-Type", "")
     except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot reach the package index {INDEX_URL} ({_reason(exc)})") from None
+        raise ModelError(f"cannot reach the package index {index_url} ({_reason(exc)})") from None
     listed = None
     if "json" in kind:
         for entry in json.loads(body).get("files", []):
-            if entry.get("filename") == WHEEL_NAME:
+            if entry.get("filename") == wheel_name:
                 href, listed = entry["url"], entry.get("hashes", {}).get("sha256")
                 break
         else:
             href = None
     else:
-        match = re.search(r'href="([^"]*/' + re.escape(WHEEL_NAME) + r'(?:#sha256=([0-9a-f]{64}))?)"', body.decode("utf-8", "replace"))
+        match = re.search(r'href="([^"]*/' + re.escape(wheel_name) + r'(?:#sha256=([0-9a-f]{64}))?)"', body.decode("utf-8", "replace"))
         href, listed = (match.group(1).split("#")[0], match.group(2)) if match else (None, None)
     if href is None:
-        raise ModelError(f"the package index {INDEX_URL} does not list {WHEEL_NAME}")
-    if listed and listed != WHEEL_SHA256:
-        raise ModelError(f"the package index lists {WHEEL_NAME} with sha256 {listed}, expected {WHEEL_SHA256}; refusing it")
-    return urllib.parse.urljoin(INDEX_URL, href)
+        raise ModelError(f"the package index {index_url} does not list {wheel_name}")
+    if listed and listed != wheel_sha256:
+        raise ModelError(f"the package index lists {wheel_name} with sha256 {listed}, expected {wheel_sha256}; refusing it")
+    return urllib.parse.urljoin(index_url, href)
 
 
-def _fetch(url: str, out, progress: Callable[[int, int], None] | None) -> str:
+def fetch(url: str, out, progress: Callable[[int, int], None] | None) -> str:
     """Stream ``url`` into the open file ``out``; returns the content's sha256."""
     digest = hashlib.sha256()
     try:
