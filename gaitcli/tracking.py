@@ -5,13 +5,18 @@ into :class:`Track` s. It works incrementally — call :meth:`Tracker.update` on
 a video is decoded — or over a whole keypoint file.
 
 Association, per frame: every live track predicts its box at the new frame (constant
-velocity from its recent boxes). A (track, detection) pair costs ``(1 - IoU) + d``, where
-``d`` is the mean distance between the joints both poses see (the track's last pose shifted
-by the predicted motion), or between box centres when either has no pose, in units of the
-predicted box height. Pairs that neither overlap (IoU < ``min_iou``) nor lie close
-(``d`` > ``max_distance``) are never linked; the rest are linked greedily, cheapest first.
-A detection left over starts a new track; a track that matched nothing for more than
-``max_gap`` consecutive updates ends.
+velocity, a least-squares fit to its last few boxes). A (track, detection) pair costs
+``(1 - IoU) + d``, where ``d`` is the mean distance between the joints both poses see (the
+track's last pose shifted by the predicted motion), or between box centres when either has no
+pose, in units of the predicted box height. Pairs that neither overlap (IoU < ``min_iou``) nor
+lie close (``d`` > ``max_distance``) are never linked; the rest are assigned by the Hungarian
+method (:func:`scipy.optimize.linear_sum_assignment`: the cheapest assignment overall, not
+greedily pair by pair). With a ``high_score``, detections below it get a second pass against
+the tracks left unmatched that were seen last update, by IoU alone (ByteTrack's idea: a
+person half hidden still continues their track, and a weak box never starts one). A confident
+detection left over starts a new track, which counts once it has ``min_hits`` detections; a
+track that matched nothing for more than ``max_gap`` consecutive updates ends, and until then
+its predicted box lets it re-join after a short occlusion.
 
 :func:`choose_main_track` picks the walker: the track with the highest
 ``frames x visibility x (MOTION_FLOOR + min(displacement, MOTION_CAP))``, where
@@ -188,10 +193,14 @@ class Track:
         return self.detections[-1].box + self._velocity() * (frame_index - self.last_frame)
 
     def _velocity(self) -> np.ndarray:
+        """Box velocity (per frame): least-squares slope over the last observations."""
         k = min(len(self.frames), _VELOCITY_SPAN)
         if k < 2 or self.frames[-1] == self.frames[-k]:
             return np.zeros(4)
-        return (self.detections[-1].box - self.detections[-k].box) / (self.frames[-1] - self.frames[-k])
+        t = np.asarray(self.frames[-k:], dtype=np.float64)
+        t -= t.mean()
+        boxes = np.array([d.box for d in self.detections[-k:]])
+        return (t @ (boxes - boxes.mean(axis=0))) / float(t @ t)
 
     def summary(self) -> TrackSummary:
         return TrackSummary(
@@ -219,29 +228,41 @@ class Tracker:
     """Incremental multi-person tracker: call :meth:`update` once per frame, in frame order.
 
     ``max_gap``: updates a track may go unmatched before it ends (occlusions, missed
-    detections). ``min_iou`` / ``max_distance``: the gate of a link (see the module docstring).
+    detections); until then its box is predicted at constant velocity and a detection there
+    re-joins it. ``min_iou`` / ``max_distance``: the gate of a link (see the module docstring).
+    ``high_score``: with it, detections scoring less only continue tracks that were matched in
+    the previous update (ByteTrack's second pass) and never start one; without it every
+    detection counts as high. ``min_hits``: detections a new track needs before it counts
+    (gets an id and appears in :attr:`tracks`); one-frame false detections never do. Until
+    then it ends after more than ``tentative_gap`` updates without a match.
     """
 
-    def __init__(self, *, max_gap: int = 15, min_iou: float = 0.1, max_distance: float = 0.5):
+    def __init__(self, *, max_gap: int = 15, min_iou: float = 0.1, max_distance: float = 0.5,
+                 high_score: float | None = None, low_iou: float = 0.3, min_hits: int = 1, tentative_gap: int = 0):
         self.max_gap = max_gap
         self.min_iou = min_iou
         self.max_distance = max_distance
-        self._tracks: list[Track] = []
+        self.high_score = high_score
+        self.low_iou = low_iou
+        self.min_hits = max(1, int(min_hits))
+        self.tentative_gap = max(0, int(tentative_gap))
+        self._tracks: list[Track] = []  # every track, confirmed or not, in birth order
+        self._next_id = 1
         self._last_frame: int | None = None
 
     @property
     def tracks(self) -> list[Track]:
-        """Every track so far (ended ones included), by id."""
-        return list(self._tracks)
+        """Every confirmed track so far (ended ones included), by id."""
+        return [t for t in self._tracks if t.id]
 
     def alive(self) -> list[Track]:
-        """Tracks that may still be continued by the next update."""
+        """Tracks that may still be continued by the next update (unconfirmed ones included)."""
         return [t for t in self._tracks if t.missed <= self.max_gap]
 
     def get(self, track_id: int) -> Track:
         """The track with ``track_id`` (``KeyError`` when there is none)."""
         for t in self._tracks:
-            if t.id == track_id:
+            if t.id and t.id == track_id:
                 return t
         raise KeyError(track_id)
 
@@ -249,45 +270,73 @@ class Tracker:
         """Link this frame's detections to tracks.
 
         Detections are :class:`Detection` s, :class:`gaitcli.pose.base.Pose` s, or any object
-        with ``box`` and ``score`` (such as the BlazePose detector's detections).
+        with ``box`` and ``score`` (such as the person detector's boxes).
 
-        Returns the track id given to each detection, in order.
+        Returns the track id given to each detection, in order; 0 for a detection that joined
+        no confirmed track (a low-score box left over, or a new track not yet confirmed).
         """
         if self._last_frame is not None and frame_index <= self._last_frame:
             raise ValueError(f"frames must come in increasing order ({frame_index} after {self._last_frame})")
         self._last_frame = frame_index
         dets = [_as_detection(d) for d in detections]
         live = self.alive()
-        pairs = []
-        for ti, track in enumerate(live):
+        high = [i for i, d in enumerate(dets) if self.high_score is None or d.score >= self.high_score]
+        low = [i for i in range(len(dets)) if i not in set(high)]
+        owner: dict[int, Track] = {}  # detection index -> track
+        # pass 1: every live track (lost ones too, at their predicted box) against the confident detections
+        matched = self._assign(live, high, dets, frame_index, owner, iou_only=False)
+        # pass 2 (ByteTrack): tracks seen last update, still unmatched, against the low-score boxes
+        recent = [t for t in live if t not in matched and t.missed == 0]
+        matched |= self._assign(recent, low, dets, frame_index, owner, iou_only=True)
+        for track in live:
+            if track not in matched:
+                track.missed += 1
+                if not track.id and track.missed > self.tentative_gap:  # an unconfirmed track ends sooner
+                    track.missed = self.max_gap + 1
+        for i in high:
+            if i not in owner:
+                track = Track(id=0)
+                track.add(frame_index, dets[i])
+                self._tracks.append(track)
+                owner[i] = track
+        for track in owner.values():
+            if not track.id and len(track.frames) >= self.min_hits:
+                track.id = self._next_id
+                self._next_id += 1
+        self._tracks = [t for t in self._tracks if t.id or t.missed <= self.max_gap]  # forget failed candidates
+        return [owner[i].id if i in owner else 0 for i in range(len(dets))]
+
+    def _assign(self, tracks: list[Track], indices: list[int], dets: list[Detection], frame_index: int,
+                owner: dict[int, Track], *, iou_only: bool) -> set[Track]:
+        """Hungarian assignment of ``dets[indices]`` to ``tracks`` by :meth:`_cost`; returns the tracks matched."""
+        if not tracks or not indices:
+            return set()
+        from scipy.optimize import linear_sum_assignment
+
+        blocked = 1e6
+        cost = np.full((len(tracks), len(indices)), blocked)
+        for ti, track in enumerate(tracks):
             predicted = track.predicted_box(frame_index)
             last = track.detections[-1]
             shift = predicted - last.box
-            for di, det in enumerate(dets):
-                cost = self._cost(predicted, last, shift, det)
-                if cost is not None:
-                    pairs.append((cost, ti, di))
-        ids = [0] * len(dets)
-        used_tracks: set[int] = set()
-        for cost, ti, di in sorted(pairs, key=lambda p: p[0]):
-            if ti in used_tracks or ids[di]:
-                continue
-            used_tracks.add(ti)
-            live[ti].add(frame_index, dets[di])
-            ids[di] = live[ti].id
-        for ti, track in enumerate(live):
-            if ti not in used_tracks:
-                track.missed += 1
-        for di, det in enumerate(dets):
-            if not ids[di]:
-                track = Track(id=len(self._tracks) + 1)
-                track.add(frame_index, det)
-                self._tracks.append(track)
-                ids[di] = track.id
-        return ids
+            for k, di in enumerate(indices):
+                c = self._cost(predicted, last, shift, dets[di], iou_only=iou_only)
+                if c is not None:
+                    cost[ti, k] = c
+        rows, cols = linear_sum_assignment(cost)
+        matched = set()
+        for ti, k in zip(rows, cols):
+            if cost[ti, k] < blocked:
+                tracks[ti].add(frame_index, dets[indices[k]])
+                owner[indices[k]] = tracks[ti]
+                matched.add(tracks[ti])
+        return matched
 
-    def _cost(self, predicted: np.ndarray, last: Detection, shift: np.ndarray, det: Detection) -> float | None:
+    def _cost(self, predicted: np.ndarray, last: Detection, shift: np.ndarray, det: Detection,
+              iou_only: bool = False) -> float | None:
         iou = box_iou(predicted, det.box)
+        if iou_only:
+            return None if iou < self.low_iou else 1.0 - iou
         height = max(predicted[3] - predicted[1], 1.0)
         distance = None
         if last.has_pose and det.has_pose:

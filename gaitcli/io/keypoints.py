@@ -35,7 +35,7 @@ from gaitcli.constants import JOINT_NAMES, NUM_JOINTS
 from gaitcli.errors import InputError, NoPersonError
 from gaitcli.io import keypoints_coco, keypoints_openpose
 from gaitcli.io.keypoint_frames import EXPECTED_FORMATS, KeypointFrame, number, read_json
-from gaitcli.tracking import Detection, Tracker, TrackSummary, choose_main_track
+from gaitcli.tracking import Detection, Track, Tracker, TrackSummary, choose_main_track
 
 POSE_FORMAT = "gaitcli.pose/1"
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -91,37 +91,55 @@ def sequence_from_frames(
     tracker = Tracker(**tracker_options)
     for frame in frames:
         tracker.update(frame.index, frame.detections)
-    tracks = tracker.tracks
+    sizes = Counter((f.width, f.height) for f in frames if f.width and f.height)
+    return sequence_from_tracks(
+        tracker.tracks, [f.index for f in frames], source_format=source_format, name=name, fps=fps,
+        track_id=track_id, image_size=sizes.most_common(1)[0][0] if sizes else None, sources=[f.source for f in frames],
+    )  # fmt: skip
+
+
+def sequence_from_tracks(
+    tracks: Sequence[Track],
+    frame_indices: Sequence[int],
+    *,
+    source_format: str,
+    name: str,
+    fps: float | None = None,
+    track_id: int | None = None,
+    image_size: tuple[int, int] | None = None,
+    sources: Sequence[str] | None = None,
+) -> KeypointSequence:
+    """One of ``tracks`` over ``frame_indices`` (one row each): ``track_id``, or else the main walker.
+
+    Raises :class:`NoPersonError` when there is no track and :class:`InputError` for an unknown
+    ``track_id``.
+    """
     if not tracks:
-        raise NoPersonError(f"no person in any of the {len(frames)} frames of {name}")
+        raise NoPersonError(f"no person in any of the {len(frame_indices)} frames of {name}")
     if track_id is None:
         chosen = choose_main_track(tracks)
     else:
-        try:
-            chosen = tracker.get(track_id)
-        except KeyError:
-            ids = ", ".join(str(t.id) for t in tracks)
-            raise InputError(f"{name} has no track {track_id}; its tracks are {ids} (see --list-tracks)") from None
-
-    t = len(frames)
+        chosen = next((tr for tr in tracks if tr.id == track_id), None)
+        if chosen is None:
+            ids = ", ".join(str(tr.id) for tr in tracks)
+            raise InputError(f"{name} has no track {track_id}; its tracks are {ids} (see --list-tracks)")
+    t = len(frame_indices)
     ys, xs, ps = np.zeros((t, NUM_JOINTS)), np.zeros((t, NUM_JOINTS)), np.zeros((t, NUM_JOINTS))
     scores, boxes = np.zeros(t), np.zeros((t, 4))
-    for i, frame in enumerate(frames):
-        det = chosen.detection_at(frame.index)
+    for i, index in enumerate(frame_indices):
+        det = chosen.detection_at(index)
         if det is None:
             continue
         scores[i], boxes[i] = det.score, det.box
         if det.has_pose:
             ys[i], xs[i], ps[i] = det.coords_y, det.coords_x, det.probabilities
-    sizes = Counter((f.width, f.height) for f in frames if f.width and f.height)
     return KeypointSequence(
         coords_y=ys, coords_x=xs, probs=ps,
-        frame_indices=np.array([f.index for f in frames], dtype=np.int64),
-        scores=scores, boxes=boxes, fps=fps,
-        image_size=sizes.most_common(1)[0][0] if sizes else None,
+        frame_indices=np.asarray(frame_indices, dtype=np.int64),
+        scores=scores, boxes=boxes, fps=fps, image_size=image_size,
         source_format=source_format, track_id=chosen.id,
         tracks=[tr.summary() for tr in tracks],
-        sources=[f.source for f in frames],
+        sources=list(sources) if sources is not None else [f"frame {i}" for i in frame_indices],
     )  # fmt: skip
 
 

@@ -15,8 +15,9 @@ misses them, so the frame is seen as a small pyramid of overlapping windows
   window's edge is whole in the next.
 
 The windows' boxes are merged (:func:`merge_boxes`): a box cut by an inner window edge yields to
-the whole one, duplicates (IoU above :data:`NMS_IOU`) to the higher score, and a box that holds
-two other kept people side by side (a two-person box from a coarse level) is dropped. A 640 x 360
+the whole one, duplicates (IoU above :data:`NMS_IOU`) to the higher score, a box that holds
+two other kept people side by side (a two-person box from a coarse level) is dropped, and so is
+a part of a person (an upper body inside the whole body's box). A 640 x 360
 frame takes one model run; 768 x 576 five; 1920 x 1080 about twenty.
 """
 
@@ -43,6 +44,9 @@ LOW_SCORE = 0.25
 NMS_IOU = 0.45
 CUT_MARGIN = 2.0  # pixels: a box this near an inner window edge is cut by it
 CONTAINED = 0.7  # share of a box inside another that makes it "held" by the other
+SIDE_BY_SIDE_HEIGHT = 0.6  # held boxes at least this share of the holder's height are people in it
+PART_INSIDE = 0.85  # a box this much inside a kept box ...
+PART_RATIO = 1.4  # ... that is this many times taller is a part of that person
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,10 @@ def merge_boxes(boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> list[
     """Indices of the boxes kept, best first (see the module docstring).
 
     ``cut`` marks boxes touching an inner edge of their window: they are considered after the
-    whole ones and yield to any kept box that holds most of them.
+    whole ones and yield to any kept box that holds most of them. Of the boxes kept, one that
+    holds two others side by side, each nearly its height, is a two-person box and goes; then a
+    box held by a kept box at least ``PART_RATIO`` times its height is a part of that person
+    (an upper body, legs) and goes.
     """
     if len(boxes) == 0:
         return []
@@ -119,6 +126,7 @@ def merge_boxes(boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> list[
     inter = _intersection(boxes, boxes)
     area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-9)
     inside = inter / area[:, None]  # inside[i, j]: share of box i inside box j
+    height = boxes[:, 3] - boxes[:, 1]
     kept: list[int] = []
     for i in order:
         if any(iou[i, k] > NMS_IOU for k in kept):
@@ -126,13 +134,17 @@ def merge_boxes(boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> list[
         if cut[i] and any(inside[i, k] > CONTAINED for k in kept):
             continue
         kept.append(int(i))
-    # a box that holds two kept people who are side by side is a two-person box
     drop = set()
-    for j in kept:
-        held = [k for k in kept if k != j and k not in drop and inside[k, j] > CONTAINED and area[k] < 0.8 * area[j]]
-        if any(iou[a, b] < 0.3 for n, a in enumerate(held) for b in held[n + 1 :]):
-            drop.add(j)
-    return [k for k in kept if k not in drop]
+    for j in kept:  # two people side by side inside one box
+        people = [k for k in kept if k != j and inside[k, j] > CONTAINED and height[k] >= SIDE_BY_SIDE_HEIGHT * height[j]]
+        for n, a in enumerate(people):
+            for b in people[n + 1 :]:
+                overlap = min(boxes[a, 2], boxes[b, 2]) - max(boxes[a, 0], boxes[b, 0])
+                if overlap < 0.5 * min(boxes[a, 2] - boxes[a, 0], boxes[b, 2] - boxes[b, 0]):
+                    drop.add(j)
+    kept = [k for k in kept if k not in drop]
+    parts = {i for i in kept for j in kept if i != j and inside[i, j] > PART_INSIDE and height[j] >= PART_RATIO * height[i]}
+    return [k for k in kept if k not in parts]
 
 
 class PersonDetector:

@@ -1,14 +1,28 @@
-"""Pose engines over a stream of frames: find the people, follow them, keep the walker.
+"""Pose engines over a stream of frames: find every person, follow them, keep the walker.
 
-:func:`poses_over_frames` runs the BlazePose engine over a :class:`~gaitcli.io.video.FrameSource`
-in one streaming pass. People are followed frame to frame with the ROI their landmarks
-predict (:meth:`~gaitcli.pose.blazepose.BlazePoseEstimator.track`); the detector runs on the
-first frame, whenever nobody is followed, and every ``detect_every`` frames to notice people
-who walk in. Every followed person's joints go to the tracker (:mod:`gaitcli.tracking`), which
-links them over time and picks the main walker (or the track the user asks for).
+:func:`follow_people` runs the BlazePose engine over a :class:`~gaitcli.io.video.FrameSource`
+in one streaming pass and returns every person's track (:class:`People`):
 
-Engines without a detector (the seed's single-person HumanPoseIRNetwork) get one pose per frame
-from :meth:`poses`.
+* **finding**: on the first frame and every ``detect_every`` frames after, BlazePose's own
+  detector (its ROIs fit large, near people best) and the whole-body person detector
+  (:mod:`gaitcli.pose.person_detector`: every person down to ~50 px tall, turned away too);
+* **following**: between detections each person is followed with the ROI their landmarks
+  predict (:meth:`~gaitcli.pose.blazepose.BlazePoseEstimator.track`), so the landmark model
+  both finds the joints and carries the person to the next frame; a detector box that no
+  followed person explains starts following someone new (the landmark model on an upright
+  ROI around the box). Two followed ROIs that converge on one person (their poses overlap by
+  more than ``SAME_PERSON_IOU``) become one; a followed pose that neither detector confirms
+  (a box, however weak, or BlazePose's hip point inside it) for ``STALE_DETECTIONS`` runs in a
+  row is let go (landmarks stuck on a background shape);
+* **linking**: every frame's poses, and the boxes of people too small for the landmark model,
+  go to the :class:`~gaitcli.tracking.Tracker` (Hungarian assignment, constant-velocity
+  prediction, ByteTrack's second pass for weak boxes, re-joining within ``max_gap``), which
+  gives each person their track id. A track counts once it holds ``MIN_HITS`` detections, so
+  a one-off false box never becomes a person.
+
+:func:`poses_over_frames` keeps one of those tracks: the main walker
+(:func:`gaitcli.tracking.choose_main_track`) or the one asked for. Engines without a detector
+(the seed's single-person HumanPoseIRNetwork) get one pose per frame from :meth:`poses`.
 
 With ``sample_fps`` the engine runs only on the frames nearest a grid of that rate
 (:func:`sampled_frame`; every frame of a video at or below it): the gait pipeline resamples
@@ -19,18 +33,21 @@ frames between them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from gaitcli.io.keypoint_frames import KeypointFrame
-from gaitcli.io.keypoints import KeypointSequence, sequence_from_frames
-from gaitcli.tracking import box_iou
+from gaitcli.io.keypoints import KeypointSequence, sequence_from_tracks
+from gaitcli.tracking import Detection, Track, Tracker, box_iou
 
-DETECT_EVERY = 15  # frames between detector runs while somebody is followed
-MAX_PEOPLE = 4  # people followed at once (the most prominent)
-NEW_PERSON_IOU = 0.3  # a detection overlapping a followed person this much is that person
-SAME_PERSON_IOU = 0.6  # two followed ROIs whose poses overlap this much converged on one person
+DETECT_EVERY = 4  # engine frames between person-detector runs
+MAX_PEOPLE = 32  # people followed with the landmark model at once (the largest)
+SAME_PERSON_IOU = 0.6  # two followed poses overlapping this much converged on one person
+EXPLAINED_IOU = 0.3  # a detector box overlapping a followed pose this much is that person
+STALE_DETECTIONS = 2  # detector runs a followed pose may go unconfirmed before it is let go
+MIN_HITS = 2  # detections a track needs to count
+MAX_GAP_SECONDS = 1.5  # a person unseen this long ends their track (shorter occlusions re-join it)
 
 
 def sampled_frame(index: int, fps: float | None, sample_fps: float | None) -> bool:
@@ -40,6 +57,155 @@ def sampled_frame(index: int, fps: float | None, sample_fps: float | None) -> bo
         return True
     k = np.floor(index * sample_fps / fps + 0.5)
     return int(np.floor(k * fps / sample_fps + 0.5)) == index
+
+
+@dataclass
+class People:
+    """Everyone found in a video: their tracks and the frames the engine ran on."""
+
+    tracks: list[Track]
+    frame_indices: list[int]  # frames the engine ran on, in order
+    frames_read: int
+    fps: float | None = None
+    image_size: tuple[int, int] | None = None  # (width, height)
+    detector_runs: int = 0  # frames the person detector ran on
+    sources: list[str] = field(default_factory=list, repr=False)
+
+    def sequence(self, *, name: str, track_id: int | None = None) -> KeypointSequence:
+        """One person's joints (``track_id``, or else the main walker), one row per engine frame."""
+        seq = sequence_from_tracks(self.tracks, self.frame_indices, source_format="video", name=name, fps=self.fps,
+                                   track_id=track_id, image_size=self.image_size)
+        seq.frames_read = self.frames_read
+        return seq
+
+
+@dataclass(eq=False)
+class _Followed:
+    """A person followed with the landmark model: the ROI for the next frame."""
+
+    roi: object
+    unconfirmed: int = 0  # detector runs in a row without a box that explains this person
+
+
+def follow_people(
+    estimator,
+    frames,
+    *,
+    fps: float | None,
+    sample_fps: float | None = None,
+    detect_every: int = DETECT_EVERY,
+    max_people: int = MAX_PEOPLE,
+    on_frame: Callable[[int], None] | None = None,
+) -> People:
+    """Every person over ``frames`` ((index, RGB) pairs); see the module docstring."""
+    from gaitcli.pose.person_detector import MIN_SCORE
+
+    follows = hasattr(estimator, "track") and hasattr(estimator, "find_people")
+    engine_rate = min(fps, sample_fps) if fps and sample_fps else (fps or sample_fps or 15.0)
+    tracker = Tracker(
+        max_gap=max(2, round(MAX_GAP_SECONDS * engine_rate)),
+        high_score=MIN_SCORE if follows else None,
+        min_hits=MIN_HITS if follows else 1,
+        tentative_gap=max(1, detect_every) if follows else 0,
+    )
+    followed: list[_Followed] = []
+    indices: list[int] = []
+    size = None
+    read = detector_runs = 0
+    for index, image in frames:
+        read += 1
+        if not sampled_frame(index, fps, sample_fps):
+            if on_frame:
+                on_frame(index)
+            continue
+        count = len(indices)  # frames the engine ran on before this one
+        size = (image.shape[1], image.shape[0])
+        if not follows:
+            detections = [Detection.from_pose(p) for p in estimator.poses(image, max_people=1)]
+        else:
+            detect = count % max(1, detect_every) == 0
+            boxes = estimator.find_people(image) if detect else []
+            detector_runs += detect
+            detections, followed = _poses_and_boxes(estimator, image, followed, boxes, detect, max_people)
+        tracker.update(index, detections)
+        indices.append(index)
+        if on_frame:
+            on_frame(index)
+    return People(tracker.tracks, indices, read, fps, size, detector_runs)
+
+
+def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect: bool, max_people: int):
+    """This frame's detections (followed people's poses, new people's poses, weak or tiny
+    people's boxes) and the people to follow into the next frame."""
+    from gaitcli.pose.person_detector import MIN_SCORE
+
+    poses, kept = [], []
+    for person in followed:
+        pose, next_roi = estimator.track(image, person.roi)
+        if pose is None or _duplicate(pose, poses):
+            continue
+        person.roi = next_roi
+        poses.append(pose)
+        kept.append(person)
+    if not detect:
+        return [Detection.from_pose(p) for p in poses], kept
+    confirmed = [False] * len(kept)
+
+    def start(pose, next_roi) -> None:  # somebody new to follow
+        poses.append(pose)
+        kept.append(_Followed(next_roi))
+        confirmed.append(True)
+
+    # BlazePose's own detector first: its ROIs fit large, near people best
+    for found in sorted(estimator.detect(image), key=lambda d: d.roi.size, reverse=True):
+        hip = found.keypoints[0]
+        same = [k for k, p in enumerate(poses) if p.box[0] <= hip[0] <= p.box[2] and p.box[1] <= hip[1] <= p.box[3]]
+        for k in same:
+            confirmed[k] = True
+        if not same and len(kept) < max_people:
+            pose, next_roi = estimator.track(image, found.roi)
+            if pose is not None and not _duplicate(pose, poses):
+                start(pose, next_roi)
+    # then the whole-body boxes, which find the small and turned-away people too
+    explained = _explain(poses, boxes)
+    for k, box_index in enumerate(explained):
+        confirmed[k] |= box_index is not None
+    extra = []
+    taken = {i for i in explained if i is not None}
+    for i, box in sorted(enumerate(boxes), key=lambda ib: -(ib[1].box[3] - ib[1].box[1])):
+        if i in taken:
+            continue
+        if box.score >= MIN_SCORE and len(kept) < max_people:
+            pose, next_roi = estimator.pose_in_box(image, box.box)
+            if pose is not None:
+                if not _duplicate(pose, poses):
+                    start(pose, next_roi)
+                continue  # a person followed now, or the landmarks went to somebody already followed
+        extra.append(Detection(box=np.asarray(box.box), score=box.score))  # too small or weak for landmarks
+    for k, person in enumerate(kept):
+        person.unconfirmed = 0 if confirmed[k] else person.unconfirmed + 1
+    keep = [k for k, person in enumerate(kept) if person.unconfirmed < STALE_DETECTIONS]
+    return [Detection.from_pose(poses[k]) for k in keep] + extra, [kept[k] for k in keep]
+
+
+def _duplicate(pose, poses) -> bool:
+    """Whether ``pose`` is somebody in ``poses`` again (two ROIs converged on one person)."""
+    return any(box_iou(pose.box, other.box) > SAME_PERSON_IOU for other in poses)
+
+
+def _explain(poses, boxes) -> list[int | None]:
+    """For each pose, the detector box that is the same person (Hungarian on IoU), or None."""
+    if not poses or not boxes:
+        return [None] * len(poses)
+    from scipy.optimize import linear_sum_assignment
+
+    iou = np.array([[box_iou(np.asarray(p.box), np.asarray(b.box)) for b in boxes] for p in poses])
+    rows, cols = linear_sum_assignment(-iou)
+    out: list[int | None] = [None] * len(poses)
+    for r, c in zip(rows, cols):
+        if iou[r, c] >= EXPLAINED_IOU:
+            out[r] = int(c)
+    return out
 
 
 def poses_over_frames(
@@ -59,42 +225,6 @@ def poses_over_frames(
 
     ``on_frame`` is called with every frame's index, run or not. Raises :class:`~gaitcli.errors.NoPersonError` when nobody is found in any frame.
     """
-    follows = hasattr(estimator, "track") and hasattr(estimator, "detect")
-    collected: list[KeypointFrame] = []
-    followed: list = []  # ROIs of the people being followed
-    last_boxes: list = []
-    read = 0
-    for index, image in frames:
-        read += 1
-        if not sampled_frame(index, fps, sample_fps):
-            if on_frame:
-                on_frame(index)
-            continue
-        count = len(collected)  # frames the engine ran on before this one
-        h, w = image.shape[:2]
-        if not follows:
-            people = estimator.poses(image, max_people=1)
-        else:
-            if not followed or count % max(1, detect_every) == 0:
-                for det in sorted(estimator.detect(image), key=lambda d: d.roi.size, reverse=True):
-                    if len(followed) >= max_people:
-                        break
-                    if all(box_iou(det.box, box) < NEW_PERSON_IOU for box in last_boxes):
-                        followed.append(det.roi)
-                        last_boxes.append(det.box)
-            people, next_rois, last_boxes = [], [], []
-            for roi in followed:
-                pose, next_roi = estimator.track(image, roi)
-                if pose is None or any(box_iou(pose.box, other.box) > SAME_PERSON_IOU for other in people):
-                    continue
-                people.append(pose)
-                next_rois.append(next_roi)
-                last_boxes.append(pose.box)
-            followed = next_rois
-        collected.append(KeypointFrame(index, f"frame {index}", list(people), w, h))
-        if on_frame:
-            on_frame(index)
-    seq = sequence_from_frames(collected, source_format="video", name=name, fps=fps, track_id=track_id)
-    seq.frames_read = read
-    return seq
-
+    people = follow_people(estimator, frames, fps=fps, sample_fps=sample_fps, detect_every=detect_every,
+                           max_people=max_people, on_frame=on_frame)
+    return people.sequence(name=name, track_id=track_id)
