@@ -53,7 +53,9 @@ class Embedder:
     twice the landmark work (:mod:`gaitcli.pose.blazepose_landmarks`). ``sample_fps`` (default
     ``CANONICAL_FPS``; None for every frame) runs the pose engine only on the video frames
     nearest a grid of that rate, the rate the gait network sees anyway
-    (:func:`gaitcli.pose.video.sampled_frame`).
+    (:func:`gaitcli.pose.video.sampled_frame`). ``cache`` (default on) keeps everyone's poses in a
+    video on disk (:mod:`gaitcli.pose.cache`), so that listing its tracks and then embedding one,
+    or all of them, runs the pose engine once.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class Embedder:
         num_threads: int = 2,
         flip_average: bool | None = None,
         sample_fps: float | None = CANONICAL_FPS,
+        cache: bool = True,
     ):
         from gaitcli.gait.model import load_gait_model
         from gaitcli.pose.blazepose_landmarks import FLIP_AVERAGE
@@ -79,6 +82,7 @@ class Embedder:
         self.num_threads = num_threads
         self.flip_average = flip_average
         self.sample_fps = sample_fps
+        self.cache = cache
         self._pose_checkpoint = pose_checkpoint
         self._blazepose = None
         self._ir = None
@@ -120,10 +124,26 @@ class Embedder:
             if not seq.fps and self.fps:
                 seq.fps = self.fps
             return seq
-        from gaitcli.io.video import open_frames
+        return self.people(path, progress=progress).sequence(name=str(path), track_id=track)
 
+    def people(self, path: str | Path, *, progress: ProgressCallback | None = None):
+        """Everyone in a video or frame folder, followed over its frames (a
+        :class:`~gaitcli.pose.video.People`); a video's are computed once and then read from the
+        pose cache (:mod:`gaitcli.pose.cache`)."""
+        from gaitcli.io.video import open_frames
+        from gaitcli.pose import cache
+
+        path = Path(path)
         source = open_frames(path, fps=self.fps if path.is_dir() else None)  # a video knows its rate
         total = source.num_frames
+        key = None
+        if self.cache and path.is_file() and cache.enabled():
+            key = cache.cache_key(path, self._pose_settings())
+            found = cache.load(key)
+            if found is not None:
+                if progress:
+                    progress(found.frames_read, found.frames_read)
+                return found
         done = [0]
 
         def on_frame(_index: int) -> None:
@@ -131,15 +151,29 @@ class Embedder:
             if progress:
                 progress(done[0], total)
 
-        return self.source_joints(source, name=str(path), track=track, on_frame=on_frame)
+        found = self._follow(source, on_frame=on_frame)
+        if key is not None:
+            cache.save(key, found)
+        return found
+
+    def _pose_settings(self) -> dict[str, Any]:
+        """What decides a video's poses besides the video and the code (the pose cache's key)."""
+        from gaitcli.pose import person_model, video
+        from gaitcli.pose.assets import MODEL_FILES
+
+        return {"engine": self.pose_engine, "sample_fps": self.sample_fps, "detect_every": video.DETECT_EVERY,
+                "max_people": video.MAX_PEOPLE, "min_person_height": self.blazepose.min_person_height,
+                "models": sorted(sha for _, sha in MODEL_FILES.values()) + [person_model.GRAPH_SHA256]}
+
+    def _follow(self, source, on_frame: Callable[[int], None] | None = None):
+        from gaitcli.pose.video import follow_people
+
+        return follow_people(self.blazepose, source, fps=source.fps, sample_fps=self.sample_fps, on_frame=on_frame)
 
     def source_joints(self, source, *, name: str, track: int | None = None, on_frame: Callable[[int], None] | None = None):
         """The walker's joints over an opened :class:`~gaitcli.io.video.FrameSource`, found by
         BlazePose as this embedder runs it (flip averaging, the frames it runs on)."""
-        from gaitcli.pose.video import poses_over_frames
-
-        return poses_over_frames(self.blazepose, source, name=name, fps=source.fps, sample_fps=self.sample_fps,
-                                 track_id=track, on_frame=on_frame)
+        return self._follow(source, on_frame=on_frame).sequence(name=name, track_id=track)
 
     def prepared_walk(self, seq):
         """``seq``'s joints prepared for the gait network (:func:`~gaitcli.features.sequence.prepare_walk`,
@@ -153,9 +187,12 @@ class Embedder:
 
     def embed(self, path: str | Path, *, track: int | None = None, progress: ProgressCallback | None = None) -> EmbedResult:
         """The identification vector of the walk in ``path`` (video, frame folder or keypoint file)."""
+        return self.embed_sequence(path, self.walker_joints(path, track=track, progress=progress))
+
+    def embed_sequence(self, path: str | Path, seq) -> EmbedResult:
+        """The identification vector of one person's joints ``seq`` found in ``path``."""
         from gaitcli.features.sequence import TooFewFramesError
 
-        seq = self.walker_joints(path, track=track, progress=progress)
         try:
             walk, fps = self.prepared_walk(seq)
         except TooFewFramesError as exc:
@@ -202,10 +239,89 @@ class Embedder:
             raise NoPersonError(f"{path}: no frame with a confident pose for the seed's pose network")
         return np.concatenate([self.ir.feed_forward_features(crops[i : i + 8]) for i in range(0, len(crops), 8)])
 
-    def list_tracks(self, path: str | Path, *, progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
-        """Every person found in the input, as dicts (id, frames, visibility, travel, score)."""
-        seq = self.walker_joints(path, progress=progress)
-        return [dict(t.as_dict(), chosen=t.id == seq.track_id) for t in seq.tracks]
+    def list_tracks(self, path: str | Path, *, progress: ProgressCallback | None = None, people=None) -> list[dict[str, Any]]:
+        """Every person found in the input, as dicts: ``id``, ``first_frame``, ``last_frame``,
+        ``frames`` (seen in), ``visibility``, travel (``displacement``, ``displacement_heights``),
+        main-walker ``score``, ``chosen`` (the walker :meth:`embed` takes by default),
+        ``confident_seconds`` (of usable walk: torso and legs seen), ``embeddable`` (enough of it
+        for a vector) and ``boxes``: ``[{"frame": i, "box": [x0, y0, x1, y1]}, ...]``, one per
+        frame the engine ran on where the person was seen. ``people``: :meth:`people` of a video
+        or frame folder already at hand."""
+        from gaitcli.io.keypoints import looks_like_keypoints
+
+        if people is None and looks_like_keypoints(path):
+            seq = self.walker_joints(path)
+            tracks = None
+        else:
+            people = people if people is not None else self.people(path, progress=progress)
+            seq = people.sequence(name=str(path))
+            tracks = {t.id: t for t in people.tracks}
+        listed = []
+        for summary in seq.tracks:
+            entry = dict(summary.as_dict(), chosen=summary.id == seq.track_id)
+            one = seq if summary.id == seq.track_id else (
+                people.sequence(name=str(path), track_id=summary.id) if tracks is not None else self.walker_joints(path, track=summary.id))
+            entry["confident_seconds"], entry["embeddable"] = self._walk_extent(one)
+            if tracks is not None:
+                entry["boxes"] = [{"frame": int(f), "box": [round(float(v), 1) for v in d.box]}
+                                  for f, d in zip(tracks[summary.id].frames, tracks[summary.id].detections)]
+            listed.append(entry)
+        return listed
+
+    def save_tracks_video(self, path: str | Path, out: str | Path, *, people=None,
+                          progress: ProgressCallback | None = None) -> Path:
+        """Write the video ``path`` to ``out`` (.mp4 or .avi) with every track's box, id and skeleton
+        drawn (:func:`gaitcli.draw.draw_tracks`); frames the engine did not run on show the last
+        drawing. ``people``: :meth:`people` of the video already at hand."""
+        from gaitcli.draw import draw_tracks
+        from gaitcli.io.video import open_frames
+        from gaitcli.io.video_out import write_video
+
+        people = people if people is not None else self.people(path)
+        by_frame: dict[int, list] = {}
+        for track in people.tracks:
+            for frame, det in zip(track.frames, track.detections):
+                by_frame.setdefault(frame, []).append((track.id, det))
+        source = open_frames(path, fps=self.fps if Path(path).is_dir() else None)
+
+        def frames():
+            shown: list = []
+            for index, image in source:
+                if index in by_frame or index in engine_frames:
+                    shown = by_frame.get(index, [])
+                yield draw_tracks(image, shown)
+
+        engine_frames = set(people.frame_indices)
+        total = source.num_frames
+        write_video(out, frames(), source.fps, source.size, on_frame=(lambda n: progress(n, total)) if progress else None)
+        return Path(out)
+
+    def _walk_extent(self, seq) -> tuple[float, bool]:
+        """(seconds of usable walk, whether it is enough for a vector) of one person's joints."""
+        from gaitcli.features.sequence import TooFewFramesError, fill_frames, usable_frames
+
+        try:
+            walk, fps = self.prepared_walk(seq)
+            return round(walk.frames_used / fps, 2), True
+        except TooFewFramesError:
+            fps = float(seq.fps or self.fps or 30.0)
+            if seq.num_frames == 0:
+                return 0.0, False
+            _, _, ps = fill_frames(seq.frame_indices, seq.coords_y, seq.coords_x, seq.probs)
+            return round(float(usable_frames(ps).sum()) / fps, 2), False
+
+    def embed_tracks(self, path: str | Path, *, progress: ProgressCallback | None = None) -> list[EmbedResult]:
+        """A vector for every person in the input long enough to embed (see :meth:`list_tracks`), by track id."""
+        from gaitcli.io.keypoints import looks_like_keypoints
+
+        people = None if looks_like_keypoints(path) else self.people(path, progress=progress)  # the engine runs once
+        listed = self.list_tracks(path, people=people)
+        results = []
+        for t in listed:
+            if t["embeddable"]:
+                seq = self.walker_joints(path, track=t["id"]) if people is None else people.sequence(name=str(path), track_id=t["id"])
+                results.append(self.embed_sequence(path, seq))
+        return results
 
 
 def _centred_crop(image: np.ndarray, box, margin: float = 1.25) -> np.ndarray:

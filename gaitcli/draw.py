@@ -49,3 +49,32 @@ def draw_poses(image: np.ndarray, poses: Iterable[Pose], min_probability: float 
 def draw_pose(image: np.ndarray, pose: Pose, min_probability: float = 0.2) -> np.ndarray:
     """A copy of ``image`` with one pose drawn on it (see :func:`draw_poses`)."""
     return draw_poses(image, [pose], min_probability)
+
+
+def track_color(track_id: int) -> tuple[int, int, int]:
+    """A distinct, stable RGB colour per track id (golden-angle hues)."""
+    import colorsys
+
+    r, g, b = colorsys.hsv_to_rgb((track_id * 0.618033988749895) % 1.0, 0.85, 1.0)
+    return int(r * 255), int(g * 255), int(b * 255)
+
+
+def draw_tracks(image: np.ndarray, people: Iterable[tuple[int, object]], min_probability: float = 0.2) -> np.ndarray:
+    """A copy of ``image`` with each ``(track id, detection)``'s box and id in the track's colour
+    and, where the detection has joints, its skeleton (:func:`draw_poses`)."""
+    import cv2
+
+    people = list(people)
+    out = draw_poses(image, [d for _, d in people if getattr(d, "probabilities", None) is not None], min_probability)
+    thickness = max(1, round(min(out.shape[:2]) / 300))
+    scale = max(0.4, min(out.shape[:2]) / 900)
+    for track_id, det in people:
+        x0, y0, x1, y1 = (int(round(float(v))) for v in det.box)
+        color = track_color(track_id)
+        cv2.rectangle(out, (x0, y0), (x1, y1), color, thickness, cv2.LINE_AA)
+        label = str(track_id)
+        (w, h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        top = max(0, y0 - h - base - 2)
+        cv2.rectangle(out, (x0, top), (x0 + w + 4, top + h + base + 2), color, -1)
+        cv2.putText(out, label, (x0 + 2, top + h + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA)
+    return out

@@ -16,12 +16,20 @@ from gaitcli.cli.output import err_console, print_csv, print_json, print_table
 def embed(
     inputs: List[Path] = typer.Argument(..., help="Videos, folders of frames or keypoint files (COCO, OpenPose, gaitcli JSON); "
                                         "a folder of walks stands for every walk inside it (a folder of images is one walk)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the vectors to this .npy file (one row per embedded input; meta in FILE.npy.json)."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Write the vectors to this .npy file (one row per embedded input; meta in FILE.npy.json). "
+        "With --all-tracks: a folder (created if missing) that gets VIDEO_trackN.npy per person."),
     json_output: bool = typer.Option(False, "--json", help="Print machine-readable results only: a JSON array with a record per input "
                                      "(an {input, error, exit_code} record for one that failed)."),
     fmt: Optional[OutputFormat] = batch_options.FORMAT,
     track: Optional[int] = typer.Option(None, "--track", help="Embed this track instead of the main walker (see --list-tracks)."),
-    list_tracks: bool = typer.Option(False, "--list-tracks", help="List the people found in each input and which is the walker; embed nothing."),
+    list_tracks: bool = typer.Option(
+        False, "--list-tracks",
+        help="List the people found in each input (id, frames, confident seconds, embeddable; with --json every box); embed nothing."),
+    all_tracks: bool = typer.Option(False, "--all-tracks", help="Embed every person long enough to embed, not only the walker."),
+    save_video: Optional[Path] = typer.Option(
+        None, "--save-video",
+        help="With --list-tracks and one video: write it to this .mp4/.avi file with each person's box, track id and skeleton drawn."),
     fps: Optional[float] = model_options.FPS,
     gait_checkpoint: Optional[Path] = model_options.GAIT_CHECKPOINT,
     pose_checkpoint: Optional[Path] = model_options.POSE_CHECKPOINT,
@@ -39,11 +47,24 @@ def embed(
     from gaitcli.api import shared_embedder
     from gaitcli.batch import Failure, embed_many
     from gaitcli.cli.batch import Batch, output_format
-    from gaitcli.errors import InputError
+    from gaitcli.errors import InputError, NoPersonError
     from gaitcli.io.walk_files import expand_inputs
 
     fmt = output_format(fmt, json_output)
-    if out is not None:
+    if track is not None and all_tracks:
+        raise InputError("--track and --all-tracks exclude each other: one person, or all of them")
+    if list_tracks and all_tracks:
+        raise InputError("--list-tracks embeds nothing; drop --all-tracks (or --list-tracks)")
+    if save_video is not None:
+        from gaitcli.io.video_out import check_video_target
+
+        if not list_tracks or len(inputs) != 1:
+            raise InputError("--save-video goes with --list-tracks and one video")
+        check_video_target(save_video, force=force, inputs=inputs)
+    if all_tracks and out is not None:
+        if out.suffix.lower() == ".npy" or (out.exists() and not out.is_dir()):
+            raise InputError(f"{out}: with --all-tracks --out is a folder (one .npy per person)")
+    elif out is not None:
         if out.suffix.lower() != ".npy":
             raise InputError(f"{out}: vectors are written as .npy; give a file name ending in .npy")
         if out.exists() and not force:
@@ -63,15 +84,36 @@ def embed(
                 except Exception as exc:
                     failures.append(Failure.of(path, exc))
                     batch.done(index, failures[-1])
+        if save_video is not None and listing:
+            with Batch("drawing", [save_video]) as drawing:
+                embedder.save_tracks_video(paths[0], save_video, progress=lambda d, t: drawing.frames(0, d, t))
+            err_console.print(f"wrote {save_video}", soft_wrap=True, highlight=False, markup=False)
         _show_tracks(listing, fmt, failures)
         batch.finish()
         return
 
     with Batch("embedding", paths) as batch:
-        outcomes = embed_many(paths, jobs=jobs, scheduler=scheduler, track=track, on_done=batch.done, on_frames=batch.frames,
-                              **options)
+        if all_tracks:  # every person of each input: one outcome (a list of results, or a failure) per input
+            outcomes = []
+            for index, path in enumerate(paths):
+                try:
+                    found = embedder.embed_tracks(path, progress=lambda d, t, i=index: batch.frames(i, d, t))
+                    if not found:
+                        raise NoPersonError(f"{path}: nobody is seen walking long enough to embed (see --list-tracks)")
+                except Exception as exc:
+                    found = Failure.of(path, exc)
+                batch.done(index, found)
+                outcomes.append(found)
+            paths = [p for p, o in zip(paths, outcomes) for _ in (o if isinstance(o, list) else [o])]
+            outcomes = [r for o in outcomes for r in (o if isinstance(o, list) else [o])]
+        else:
+            outcomes = embed_many(paths, jobs=jobs, scheduler=scheduler, track=track, on_done=batch.done,
+                                  on_frames=batch.frames, **options)
     results = [r for r in outcomes if not isinstance(r, Failure)]
-    if out is not None and results:
+    if all_tracks and out is not None:
+        if results:
+            _save_per_track(results, embedder, out, force)
+    elif out is not None and results:
         from gaitcli.gallery.vectors import save_vectors
 
         save_vectors(
@@ -104,9 +146,31 @@ def embed(
                   [[r["input"], *_cells(r)[1:-1], " ".join(f"{v:.6f}" for v in r["vector"])] for r in records if "error" not in r])
     elif results:
         _show_results(records, embedder)
-    if out is not None and results and fmt is not OutputFormat.json:
+    if out is not None and results and fmt is not OutputFormat.json and not all_tracks:
         err_console.print(f"wrote {len(results)} vector(s) to {out} (meta in {out}.json)", soft_wrap=True, highlight=False, markup=False)
     batch.finish()
+
+
+def _save_per_track(results, embedder, out: Path, force: bool) -> None:
+    """One vectors file per person, ``VIDEO_trackN.npy``, in the folder ``out`` (made if missing)."""
+    from gaitcli.errors import InputError
+    from gaitcli.gallery.vectors import save_vectors
+
+    targets = [out / f"{Path(r.source).stem}_track{r.info['track']}.npy" for r in results]
+    if len(set(targets)) < len(targets):
+        raise InputError(f"--out {out}: two inputs have the same name, so their files would collide; run them separately")
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        raise InputError(f"{existing[0]} already exists; pass --force to overwrite it")
+    out.mkdir(exist_ok=True)
+    for target, r in zip(targets, results):
+        save_vectors(target, [r.vector], {
+            "model_fingerprint": embedder.gait.fingerprint, "feature_space": embedder.feature_space,
+            "open_set_threshold": embedder.gait.open_set_threshold, "pose_engine": embedder.pose_engine,
+            "sources": [r.source], "info": [r.info],
+        })  # fmt: skip
+    err_console.print(f"wrote {len(results)} vector file(s) to {out}/ (one per person: VIDEO_trackN.npy)",
+                      soft_wrap=True, highlight=False, markup=False)
 
 
 _COLUMNS = ("input", "frames", "posed", "with pose", "used", "track", "mirrored", "vector")
@@ -144,10 +208,11 @@ def _show_tracks(listing: dict, fmt, failures: list) -> None:
     if fmt is OutputFormat.json:
         print_json({**listing, **({"failures": [f.as_dict() for f in failures]} if failures else {})})
         return
-    columns = ("track", "frames", "first", "last", "visibility", "travel (body heights)", "score", "")
+    columns = ("track", "frames", "first", "last", "visibility", "travel (body heights)", "confident s", "embeddable", "score", "")
     rows = {
         path: [[str(t["id"]), str(t["frames"]), str(t["first_frame"]), str(t["last_frame"]), f"{t['visibility']:.2f}",
-                f"{t['displacement_heights']:.2f}", f"{t['score']:.1f}", "walker" if t["chosen"] else ""] for t in tracks]
+                f"{t['displacement_heights']:.2f}", f"{t['confident_seconds']:.1f}", "yes" if t["embeddable"] else "no",
+                f"{t['score']:.1f}", "walker" if t["chosen"] else ""] for t in tracks]
         for path, tracks in listing.items()
     }  # fmt: skip
     if fmt is OutputFormat.csv:

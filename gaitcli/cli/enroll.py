@@ -24,6 +24,10 @@ def enroll(
         None, "--from-folder", help="Enroll everyone in this folder instead: each sub-folder is a person (its name) holding "
         "their walks; a walk file directly in it is named by its stem (alice.mp4 is alice).", show_default=False),
     strict: bool = typer.Option(False, "--strict", help="Refuse a walk already enrolled under another name (default: a warning)."),
+    track: Optional[int] = typer.Option(
+        None, "--track",
+        help="Enroll this person of a multi-person video (an id from `gaitcli embed VIDEO --list-tracks`) instead of its walker.",
+        show_default=False),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\")."),
     fmt: Optional[OutputFormat] = batch_options.FORMAT,
@@ -52,7 +56,11 @@ def enroll(
         check_gallery_path(gallery, name=name)
         validate_name(name)
         pairs = [(name, path) for path in expand_inputs(inputs)]
-    batch, result = enroll_walks(gallery, pairs, trust=trust, strict=strict, jobs=jobs, scheduler=scheduler)
+    if track is not None and (from_folder is not None or len(pairs) != 1 or pairs[0][1].suffix.lower() == ".npy"):
+        from gaitcli.errors import InputError
+
+        raise InputError("--track picks one person in one video (or frame folder, or keypoint file); give --name and exactly one such input")
+    batch, result = enroll_walks(gallery, pairs, trust=trust, strict=strict, jobs=jobs, scheduler=scheduler, track=track)
     if fmt is OutputFormat.json:
         if from_folder is None:
             person = result["people"][0] if result["people"] else {"added": 0, "walks": None}
