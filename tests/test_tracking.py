@@ -122,3 +122,42 @@ def test_errors():
         tracker.get(1)
     with pytest.raises(ValueError, match="visible joint"):
         Detection.from_joints(np.zeros(16), np.zeros(16), np.zeros(16))
+
+
+def test_hungarian_assignment_is_cheapest_overall_not_greedy():
+    """Greedy linking takes the cheapest pair first (A with the box B needs) and leaves B nothing it
+    may link to, so B's box would start a new track; the Hungarian method gives each their own."""
+    tracker = Tracker()
+    tracker.update(0, [Detection(box=(100, 0, 200, 200)), Detection(box=(200, 0, 300, 200))])  # A, B side by side
+    ids = tracker.update(1, [Detection(box=(120, 0, 220, 200)), Detection(box=(75, 0, 175, 200))])
+    assert ids == [2, 1] and len(tracker.tracks) == 2
+
+
+def test_weak_boxes_continue_tracks_but_never_start_one():
+    tracker = Tracker(high_score=0.5)
+    assert tracker.update(0, [Detection(box=(0, 0, 40, 100), score=0.9)]) == [1]
+    # half hidden: only a weak box, where the person is expected -> same track (second pass)
+    assert tracker.update(1, [Detection(box=(4, 0, 44, 100), score=0.3), Detection(box=(400, 0, 440, 100), score=0.3)]) == [1, 0]
+    assert len(tracker.tracks) == 1 and tracker.get(1).frames == [0, 1]
+    # a weak box far from every track starts nothing
+    assert tracker.update(2, [Detection(box=(600, 0, 640, 100), score=0.4)]) == [0]
+    assert len(tracker.tracks) == 1
+
+
+def test_one_off_detections_never_become_tracks():
+    tracker = Tracker(min_hits=2, tentative_gap=1)
+    assert tracker.update(0, [person(100), person(600)]) == [0, 0]  # not confirmed yet
+    assert tracker.update(1, [person(103)]) == [1]  # seen twice: an id; the other candidate waits one update
+    tracker.update(2, [person(106)])
+    assert tracker.update(3, [person(109), person(900)]) == [1, 0]
+    assert [t.id for t in tracker.tracks] == [1]  # the bench at 600 (seen once) never counted
+    assert tracker.get(1).frames == [0, 1, 2, 3]  # the first sighting belongs to the track too
+
+
+def test_person_detected_every_few_frames_is_one_track():
+    """A person too small for the landmark model is only seen when the detector runs (every 4th
+    frame); with tentative_gap 4 they are still one confirmed track."""
+    tracker = Tracker(min_hits=2, tentative_gap=4, high_score=0.5)
+    for t in range(0, 40):
+        tracker.update(t, [Detection(box=(10 + 2 * t, 0, 40 + 2 * t, 70), score=0.8)] if t % 4 == 0 else [])
+    assert [len(t.frames) for t in tracker.tracks] == [10]

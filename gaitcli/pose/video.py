@@ -10,7 +10,8 @@ in one streaming pass and returns every person's track (:class:`People`):
   predict (:meth:`~gaitcli.pose.blazepose.BlazePoseEstimator.track`), so the landmark model
   both finds the joints and carries the person to the next frame; a detector box that no
   followed person explains starts following someone new (the landmark model on an upright
-  ROI around the box). Two followed ROIs that converge on one person (their poses overlap by
+  ROI around the box; a weak box only when the landmark model is sure of a person there:
+  presence >= ``WEAK_BOX_POSE_SCORE``, the "landmark consistency" check). Two followed ROIs that converge on one person (their poses overlap by
   more than ``SAME_PERSON_IOU``) become one; a followed pose that neither detector confirms
   (a box, however weak, or BlazePose's hip point inside it) for ``STALE_DETECTIONS`` runs in a
   row is let go (landmarks stuck on a background shape);
@@ -47,6 +48,7 @@ SAME_PERSON_IOU = 0.6  # two followed poses overlapping this much converged on o
 EXPLAINED_IOU = 0.3  # a detector box overlapping a followed pose this much is that person
 STALE_DETECTIONS = 2  # detector runs a followed pose may go unconfirmed before it is let go
 MIN_HITS = 2  # detections a track needs to count
+WEAK_BOX_POSE_SCORE = 0.9  # landmark presence that makes a weak detector box (score < MIN_SCORE) a person
 MAX_GAP_SECONDS = 1.5  # a person unseen this long ends their track (shorter occlusions re-join it)
 
 
@@ -175,9 +177,9 @@ def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect:
     for i, box in sorted(enumerate(boxes), key=lambda ib: -(ib[1].box[3] - ib[1].box[1])):
         if i in taken:
             continue
-        if box.score >= MIN_SCORE and len(kept) < max_people:
+        if len(kept) < max_people:  # the landmark model checks a weak box: a clear pose makes it a person
             pose, next_roi = estimator.pose_in_box(image, box.box)
-            if pose is not None:
+            if pose is not None and (box.score >= MIN_SCORE or pose.score >= WEAK_BOX_POSE_SCORE):
                 if not _duplicate(pose, poses):
                     start(pose, next_roi)
                 continue  # a person followed now, or the landmarks went to somebody already followed
