@@ -202,6 +202,27 @@ class Track:
         boxes = np.array([d.box for d in self.detections[-k:]])
         return (t @ (boxes - boxes.mean(axis=0))) / float(t @ t)
 
+    def fill_gaps(self, frame_indices: Sequence[int], max_gap: int) -> int:
+        """Give the track a box, interpolated, on the frames of ``frame_indices`` (the frames a
+        pose engine ran on) that fall between two of its sightings at most ``max_gap`` of those
+        frames apart (a person seen only when the detector runs, or missed once). The boxes have no
+        joints and the lower of the two sightings' scores. Returns the number of boxes added."""
+        position = {int(f): k for k, f in enumerate(frame_indices)}
+        frames, detections = [self.frames[0]], [self.detections[0]]
+        added = 0
+        for (fa, da), (fb, db) in zip(zip(self.frames, self.detections), zip(self.frames[1:], self.detections[1:])):
+            ka, kb = position.get(fa), position.get(fb)
+            if ka is not None and kb is not None and 1 < kb - ka <= max_gap + 1:
+                for k in range(ka + 1, kb):
+                    w = (k - ka) / (kb - ka)
+                    frames.append(int(frame_indices[k]))
+                    detections.append(Detection(box=(1 - w) * da.box + w * db.box, score=min(da.score, db.score)))
+                    added += 1
+            frames.append(fb)
+            detections.append(db)
+        self.frames, self.detections = frames, detections
+        return added
+
     def summary(self) -> TrackSummary:
         return TrackSummary(
             id=self.id,

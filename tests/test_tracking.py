@@ -8,7 +8,7 @@ import pytest
 from gaitcli.constants import NUM_JOINTS, PELVIS
 from gaitcli.errors import NoPersonError
 from gaitcli.pose.base import Pose
-from gaitcli.tracking import Detection, Tracker, box_iou, choose_main_track, track_frames
+from gaitcli.tracking import Detection, Track, Tracker, box_iou, choose_main_track, track_frames
 
 # A standing person's joints as (x, y) fractions of their height, feet at y = 0 (seed order).
 _TEMPLATE = np.array([
@@ -161,3 +161,14 @@ def test_person_detected_every_few_frames_is_one_track():
     for t in range(0, 40):
         tracker.update(t, [Detection(box=(10 + 2 * t, 0, 40 + 2 * t, 70), score=0.8)] if t % 4 == 0 else [])
     assert [len(t.frames) for t in tracker.tracks] == [10]
+
+
+def test_fill_gaps_interpolates_boxes_between_close_sightings_only():
+    track = Track(id=1)
+    for t in (0, 4, 20):
+        track.add(t, Detection(box=(10 * t, 0, 10 * t + 30, 80), score=0.9 if t else 0.6))
+    engine_frames = list(range(0, 24, 2))  # the engine ran on every other frame
+    assert track.fill_gaps(engine_frames, max_gap=3) == 1  # frame 2 only: 4 -> 20 is too long a gap
+    assert track.frames == [0, 2, 4, 20]
+    filled = track.detection_at(2)
+    assert filled.box == pytest.approx([20, 0, 50, 80]) and filled.score == 0.6 and not filled.has_pose

@@ -19,7 +19,9 @@ in one streaming pass and returns every person's track (:class:`People`):
   go to the :class:`~gaitcli.tracking.Tracker` (Hungarian assignment, constant-velocity
   prediction, ByteTrack's second pass for weak boxes, re-joining within ``max_gap``), which
   gives each person their track id. A track counts once it holds ``MIN_HITS`` detections, so
-  a one-off false box never becomes a person.
+  a one-off false box never becomes a person. Frames between two sightings of a person at
+  most ``detect_every`` frames apart (someone too small for the landmark model is seen only
+  when the detector runs) get an interpolated box (:meth:`~gaitcli.tracking.Track.fill_gaps`).
 
 :func:`poses_over_frames` keeps one of those tracks: the main walker
 (:func:`gaitcli.tracking.choose_main_track`) or the one asked for. Engines without a detector
@@ -133,7 +135,11 @@ def follow_people(
         indices.append(index)
         if on_frame:
             on_frame(index)
-    return People(tracker.tracks, indices, read, fps, size, detector_runs)
+    tracks = tracker.tracks
+    if follows:  # people seen only when the detector runs (or missed once) keep a box in between
+        for track in tracks:
+            track.fill_gaps(indices, max(1, detect_every) - 1)
+    return People(tracks, indices, read, fps, size, detector_runs)
 
 
 def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect: bool, max_people: int):
