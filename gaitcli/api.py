@@ -55,7 +55,9 @@ class Embedder:
     nearest a grid of that rate, the rate the gait network sees anyway
     (:func:`gaitcli.pose.video.sampled_frame`). ``cache`` (default on) keeps everyone's poses in a
     video on disk (:mod:`gaitcli.pose.cache`), so that listing its tracks and then embedding one,
-    or all of them, runs the pose engine once.
+    or all of them, runs the pose engine once. ``min_person_height`` (default
+    :data:`~gaitcli.pose.person_detector.MIN_PERSON_PX`, 50 px): the smallest person the person
+    detector's windows are sized for; larger means fewer windows on large frames.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class Embedder:
         flip_average: bool | None = None,
         sample_fps: float | None = CANONICAL_FPS,
         cache: bool = True,
+        min_person_height: float | None = None,
     ):
         from gaitcli.gait.model import load_gait_model
         from gaitcli.pose.blazepose_landmarks import FLIP_AVERAGE
@@ -83,6 +86,7 @@ class Embedder:
         self.flip_average = flip_average
         self.sample_fps = sample_fps
         self.cache = cache
+        self.min_person_height = min_person_height
         self._pose_checkpoint = pose_checkpoint
         self._blazepose = None
         self._ir = None
@@ -101,7 +105,8 @@ class Embedder:
         if self._blazepose is None:
             from gaitcli.pose.blazepose import BlazePoseEstimator
 
-            self._blazepose = BlazePoseEstimator(num_threads=self.num_threads, flip_average=self.flip_average)
+            extra = {} if self.min_person_height is None else {"min_person_height": self.min_person_height}
+            self._blazepose = BlazePoseEstimator(num_threads=self.num_threads, flip_average=self.flip_average, **extra)
         return self._blazepose
 
     @property
