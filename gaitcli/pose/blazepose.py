@@ -28,6 +28,7 @@ from gaitcli.pose.person_detector import LOW_SCORE, MIN_PERSON_PX, MIN_SCORE as 
 MIN_POSE_SCORE = 0.5  # landmark model's presence score below which the person is lost
 MIN_ROI_SIZE = 8.0  # pixels; a ROI that collapses below this is a lost track
 DUPLICATE_DISTANCE = 0.2  # mean joint distance (torso lengths) under which two poses are one person
+DUPLICATE_IOU = 0.6  # whole-body box overlap above which two poses are one person
 HEATMAP_SIGMA = 0.1  # heat-map Gaussian std, in torso lengths (at least HEATMAP_MIN_SIGMA px)
 HEATMAP_MIN_SIGMA = 2.0
 #: A pose's whole-body box: the landmarks' extent grown by these shares of its height (median
@@ -197,7 +198,12 @@ def _check_image(image: np.ndarray) -> np.ndarray:
 
 
 def _same_person(a: Pose, b: Pose) -> bool:
-    """Whether two poses are one person found twice (joints within DUPLICATE_DISTANCE torsos)."""
+    """Whether two poses are one person found twice: joints within DUPLICATE_DISTANCE torsos, or
+    whole-body boxes overlapping by more than DUPLICATE_IOU (the same body, its limbs read differently)."""
+    from gaitcli.tracking import box_iou
+
+    if a.box is not None and b.box is not None and box_iou(np.asarray(a.box), np.asarray(b.box)) > DUPLICATE_IOU:
+        return True
     torso = max(
         np.hypot(p.coords_y[THORAX] - p.coords_y[PELVIS], p.coords_x[THORAX] - p.coords_x[PELVIS]) for p in (a, b)
     )
