@@ -14,7 +14,11 @@ in one streaming pass and returns every person's track (:class:`People`):
   presence >= ``WEAK_BOX_POSE_SCORE``, the "landmark consistency" check). Two followed ROIs that converge on one person (their poses overlap by
   more than ``SAME_PERSON_IOU``) become one; a followed pose that neither detector confirms
   (a box, however weak, or BlazePose's hip point inside it) for ``STALE_DETECTIONS`` runs in a
-  row is let go (landmarks stuck on a background shape);
+  row is let go (landmarks stuck on a background shape). When a followed pose and the detector's
+  box of that person overlap by less than ``REANCHOR_IOU`` (the ROI drifted, or spread over
+  two people side by side) the landmark model starts again from the box. A followed person's
+  box is the detector's on the frames it runs, and in between their pose's box shifted the way
+  the detector's box last sat around it;
 * **linking**: every frame's poses, and the boxes of people too small for the landmark model,
   go to the :class:`~gaitcli.tracking.Tracker` (Hungarian assignment, constant-velocity
   prediction, ByteTrack's second pass for weak boxes, re-joining within ``max_gap``), which
@@ -48,6 +52,7 @@ DETECT_EVERY = 4  # engine frames between person-detector runs
 MAX_PEOPLE = 32  # people followed with the landmark model at once (the largest)
 SAME_PERSON_IOU = 0.6  # two followed poses overlapping this much converged on one person
 EXPLAINED_IOU = 0.3  # a detector box overlapping a followed pose this much is that person
+REANCHOR_IOU = 0.5  # ... and overlapping it less than this puts the landmark ROI back on the box
 STALE_DETECTIONS = 2  # detector runs a followed pose may go unconfirmed before it is let go
 MIN_HITS = 2  # detections a track needs to count
 WEAK_BOX_POSE_SCORE = 0.9  # landmark presence that makes a weak detector box (score < MIN_SCORE) a person
@@ -85,10 +90,21 @@ class People:
 
 @dataclass(eq=False)
 class _Followed:
-    """A person followed with the landmark model: the ROI for the next frame."""
+    """A person followed with the landmark model: the ROI for the next frame, and how the
+    detector's box of them sits around their pose's box (learnt when both are seen)."""
 
     roi: object
     unconfirmed: int = 0  # detector runs in a row without a box that explains this person
+    offset: np.ndarray | None = None  # detector box - pose box, in pose-box heights
+
+    def learn_box(self, pose, box) -> None:
+        height = max(pose.box[3] - pose.box[1], 1.0)
+        self.offset = (np.asarray(box, dtype=np.float64) - np.asarray(pose.box, dtype=np.float64)) / height
+
+    def body_box(self, pose) -> np.ndarray:
+        """The person's whole-body box on a frame without a detector box: the pose's, shifted as learnt."""
+        box = np.asarray(pose.box, dtype=np.float64)
+        return box if self.offset is None else box + self.offset * max(box[3] - box[1], 1.0)
 
 
 def follow_people(
@@ -156,13 +172,15 @@ def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect:
         poses.append(pose)
         kept.append(person)
     if not detect:
-        return [Detection.from_pose(p) for p in poses], kept
+        return [_detection(pose, person.body_box(pose)) for pose, person in zip(poses, kept)], kept
     confirmed = [False] * len(kept)
+    body_boxes: list = [None] * len(kept)  # the detector's box of each person, where it has one
 
-    def start(pose, next_roi) -> None:  # somebody new to follow
+    def start(pose, next_roi, box=None) -> None:  # somebody new to follow
         poses.append(pose)
         kept.append(_Followed(next_roi))
         confirmed.append(True)
+        body_boxes.append(box)
 
     # BlazePose's own detector first: its ROIs fit large, near people best
     for found in sorted(estimator.detect(image), key=lambda d: d.roi.size, reverse=True):
@@ -177,7 +195,16 @@ def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect:
     # then the whole-body boxes, which find the small and turned-away people too
     explained = _explain(poses, boxes)
     for k, box_index in enumerate(explained):
-        confirmed[k] |= box_index is not None
+        if box_index is None:
+            continue
+        confirmed[k] = True
+        box = boxes[box_index].box
+        body_boxes[k] = box
+        if box_iou(np.asarray(poses[k].box), np.asarray(box)) < REANCHOR_IOU:  # drifted, or spread over two people
+            pose, next_roi = estimator.pose_in_box(image, box)
+            others = poses[:k] + poses[k + 1 :]
+            if pose is not None and not _duplicate(pose, others):
+                poses[k], kept[k].roi = pose, next_roi
     extra = []
     taken = {i for i in explained if i is not None}
     for i, box in sorted(enumerate(boxes), key=lambda ib: -(ib[1].box[3] - ib[1].box[1])):
@@ -185,15 +212,23 @@ def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect:
             continue
         if len(kept) < max_people:  # the landmark model checks a weak box: a clear pose makes it a person
             pose, next_roi = estimator.pose_in_box(image, box.box)
-            if pose is not None and (box.score >= MIN_SCORE or pose.score >= WEAK_BOX_POSE_SCORE):
-                if not _duplicate(pose, poses):
-                    start(pose, next_roi)
-                continue  # a person followed now, or the landmarks went to somebody already followed
-        extra.append(Detection(box=np.asarray(box.box), score=box.score))  # too small or weak for landmarks
+            if pose is not None and not _duplicate(pose, poses) and (box.score >= MIN_SCORE or pose.score >= WEAK_BOX_POSE_SCORE):
+                start(pose, next_roi, box.box)
+                continue
+        # too small or weak for landmarks, or they went to a neighbour already followed: the box alone
+        extra.append(Detection(box=np.asarray(box.box), score=box.score))
     for k, person in enumerate(kept):
         person.unconfirmed = 0 if confirmed[k] else person.unconfirmed + 1
+        if body_boxes[k] is not None:
+            person.learn_box(poses[k], body_boxes[k])
     keep = [k for k, person in enumerate(kept) if person.unconfirmed < STALE_DETECTIONS]
-    return [Detection.from_pose(poses[k]) for k in keep] + extra, [kept[k] for k in keep]
+    detections = [_detection(poses[k], body_boxes[k] if body_boxes[k] is not None else kept[k].body_box(poses[k])) for k in keep]
+    return detections + extra, [kept[k] for k in keep]
+
+
+def _detection(pose, box) -> Detection:
+    """A tracker detection of ``pose`` with the whole-body ``box``."""
+    return Detection.from_joints(pose.coords_y, pose.coords_x, pose.probabilities, pose.score, box)
 
 
 def _duplicate(pose, poses) -> bool:
