@@ -3,7 +3,8 @@
 :func:`follow_people` runs the BlazePose engine over a :class:`~gaitcli.io.video.FrameSource`
 in one streaming pass and returns every person's track (:class:`People`):
 
-* **finding**: on the first frame and every ``detect_every`` frames after, BlazePose's own
+* **finding**: on the first frame and every ``detect_every`` frames after (half as many
+  while ``CROWD`` people or more are followed), BlazePose's own
   detector (its ROIs fit large, near people best) and the whole-body person detector
   (:mod:`gaitcli.pose.person_detector`: every person down to ~50 px tall, turned away too);
 * **following**: between detections each person is followed with the ROI their landmarks
@@ -16,9 +17,10 @@ in one streaming pass and returns every person's track (:class:`People`):
   (a box, however weak, or BlazePose's hip point inside it) for ``STALE_DETECTIONS`` runs in a
   row is let go (landmarks stuck on a background shape). When a followed pose and the detector's
   box of that person overlap by less than ``REANCHOR_IOU`` (the ROI drifted, or spread over
-  two people side by side) the landmark model starts again from the box. A followed person's
-  box is the detector's on the frames it runs, and in between their pose's box shifted the way
-  the detector's box last sat around it;
+  two people) the landmark model starts again from the box; a followed pose whose box suddenly
+  grows or shrinks by more than ``MAX_GROWTH`` (spreading over a second person, or onto a part)
+  is dropped until the next detection. A followed person's box is the detector's on the frames
+  it runs, and their pose's whole-body box in between;
 * **linking**: every frame's poses, and the boxes of people too small for the landmark model,
   go to the :class:`~gaitcli.tracking.Tracker` (Hungarian assignment, constant-velocity
   prediction, ByteTrack's second pass for weak boxes, re-joining within ``max_gap``), which
@@ -49,10 +51,12 @@ from gaitcli.io.keypoints import KeypointSequence, sequence_from_tracks
 from gaitcli.tracking import Detection, Track, Tracker, box_iou
 
 DETECT_EVERY = 4  # engine frames between person-detector runs
+CROWD = 3  # with this many people followed, the detectors run twice as often (people cross and hide each other)
 MAX_PEOPLE = 32  # people followed with the landmark model at once (the largest)
 SAME_PERSON_IOU = 0.6  # two followed poses overlapping this much converged on one person
 EXPLAINED_IOU = 0.3  # a detector box overlapping a followed pose this much is that person
 REANCHOR_IOU = 0.5  # ... and overlapping it less than this puts the landmark ROI back on the box
+MAX_GROWTH = 1.3  # most a followed pose's box height may change from one engine frame to the next
 STALE_DETECTIONS = 2  # detector runs a followed pose may go unconfirmed before it is let go
 MIN_HITS = 2  # detections a track needs to count
 WEAK_BOX_POSE_SCORE = 0.9  # landmark presence that makes a weak detector box (score < MIN_SCORE) a person
@@ -95,16 +99,16 @@ class _Followed:
 
     roi: object
     unconfirmed: int = 0  # detector runs in a row without a box that explains this person
-    offset: np.ndarray | None = None  # detector box - pose box, in pose-box heights
+    height: float | None = None  # the person's pose-box height last frame
 
-    def learn_box(self, pose, box) -> None:
-        height = max(pose.box[3] - pose.box[1], 1.0)
-        self.offset = (np.asarray(box, dtype=np.float64) - np.asarray(pose.box, dtype=np.float64)) / height
-
-    def body_box(self, pose) -> np.ndarray:
-        """The person's whole-body box on a frame without a detector box: the pose's, shifted as learnt."""
-        box = np.asarray(pose.box, dtype=np.float64)
-        return box if self.offset is None else box + self.offset * max(box[3] - box[1], 1.0)
+    def plausible(self, pose) -> bool:
+        """Whether ``pose`` is still this person: its box did not suddenly grow or shrink by more
+        than ``MAX_GROWTH`` (a ROI spreading over two people, or onto a part of one)."""
+        height = pose.box[3] - pose.box[1]
+        ok = self.height is None or 1 / MAX_GROWTH <= height / max(self.height, 1.0) <= MAX_GROWTH
+        if ok:
+            self.height = height
+        return ok
 
 
 def follow_people(
@@ -131,7 +135,7 @@ def follow_people(
     followed: list[_Followed] = []
     indices: list[int] = []
     size = None
-    read = detector_runs = 0
+    read = detector_runs = last_detection = 0
     for index, image in frames:
         read += 1
         if not sampled_frame(index, fps, sample_fps):
@@ -143,7 +147,10 @@ def follow_people(
         if not follows:
             detections = [Detection.from_pose(p) for p in estimator.poses(image, max_people=1)]
         else:
-            detect = count % max(1, detect_every) == 0
+            every = max(1, detect_every // 2 if len(followed) >= CROWD else detect_every)
+            detect = count - last_detection >= every or not indices
+            if detect:
+                last_detection = count
             boxes = estimator.find_people(image) if detect else []
             detector_runs += detect
             detections, followed = _poses_and_boxes(estimator, image, followed, boxes, detect, max_people)
@@ -166,19 +173,19 @@ def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect:
     poses, kept = [], []
     for person in followed:
         pose, next_roi = estimator.track(image, person.roi)
-        if pose is None or _duplicate(pose, poses):
+        if pose is None or _duplicate(pose, poses) or not person.plausible(pose):
             continue
         person.roi = next_roi
         poses.append(pose)
         kept.append(person)
     if not detect:
-        return [_detection(pose, person.body_box(pose)) for pose, person in zip(poses, kept)], kept
+        return [Detection.from_pose(pose) for pose in poses], kept
     confirmed = [False] * len(kept)
     body_boxes: list = [None] * len(kept)  # the detector's box of each person, where it has one
 
     def start(pose, next_roi, box=None) -> None:  # somebody new to follow
         poses.append(pose)
-        kept.append(_Followed(next_roi))
+        kept.append(_Followed(next_roi, height=pose.box[3] - pose.box[1]))
         confirmed.append(True)
         body_boxes.append(box)
 
@@ -204,7 +211,7 @@ def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect:
             pose, next_roi = estimator.pose_in_box(image, box)
             others = poses[:k] + poses[k + 1 :]
             if pose is not None and not _duplicate(pose, others):
-                poses[k], kept[k].roi = pose, next_roi
+                poses[k], kept[k].roi, kept[k].height = pose, next_roi, pose.box[3] - pose.box[1]
     extra = []
     taken = {i for i in explained if i is not None}
     for i, box in sorted(enumerate(boxes), key=lambda ib: -(ib[1].box[3] - ib[1].box[1])):
@@ -219,10 +226,8 @@ def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect:
         extra.append(Detection(box=np.asarray(box.box), score=box.score))
     for k, person in enumerate(kept):
         person.unconfirmed = 0 if confirmed[k] else person.unconfirmed + 1
-        if body_boxes[k] is not None:
-            person.learn_box(poses[k], body_boxes[k])
     keep = [k for k, person in enumerate(kept) if person.unconfirmed < STALE_DETECTIONS]
-    detections = [_detection(poses[k], body_boxes[k] if body_boxes[k] is not None else kept[k].body_box(poses[k])) for k in keep]
+    detections = [_detection(poses[k], body_boxes[k] if body_boxes[k] is not None else poses[k].box) for k in keep]
     return detections + extra, [kept[k] for k in keep]
 
 
