@@ -17,10 +17,10 @@ in one streaming pass and returns every person's track (:class:`People`):
   (a box, however weak, or BlazePose's hip point inside it) for ``STALE_DETECTIONS`` runs in a
   row is let go (landmarks stuck on a background shape). When a followed pose and the detector's
   box of that person overlap by less than ``REANCHOR_IOU`` (the ROI drifted, or spread over
-  two people) the landmark model starts again from the box; a followed pose whose box suddenly
-  grows or shrinks by more than ``MAX_GROWTH`` (spreading over a second person, or onto a part)
-  is dropped until the next detection. A followed person's box is the detector's on the frames
-  it runs, and their pose's whole-body box in between;
+  two people; not when the box is only a part of the person, their legs say) the landmark model
+  starts again from the box; a followed pose whose box suddenly grows or shrinks by more than
+  ``MAX_GROWTH`` (spreading over a second person, or onto a part) is dropped until the next
+  detection;
 * **linking**: every frame's poses, and the boxes of people too small for the landmark model,
   go to the :class:`~gaitcli.tracking.Tracker` (Hungarian assignment, constant-velocity
   prediction, ByteTrack's second pass for weak boxes, re-joining within ``max_gap``), which
@@ -181,13 +181,11 @@ def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect:
     if not detect:
         return [Detection.from_pose(pose) for pose in poses], kept
     confirmed = [False] * len(kept)
-    body_boxes: list = [None] * len(kept)  # the detector's box of each person, where it has one
 
-    def start(pose, next_roi, box=None) -> None:  # somebody new to follow
+    def start(pose, next_roi) -> None:  # somebody new to follow
         poses.append(pose)
         kept.append(_Followed(next_roi, height=pose.box[3] - pose.box[1]))
         confirmed.append(True)
-        body_boxes.append(box)
 
     # BlazePose's own detector first: its ROIs fit large, near people best
     for found in sorted(estimator.detect(image), key=lambda d: d.roi.size, reverse=True):
@@ -206,8 +204,7 @@ def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect:
             continue
         confirmed[k] = True
         box = boxes[box_index].box
-        body_boxes[k] = box
-        if box_iou(np.asarray(poses[k].box), np.asarray(box)) < REANCHOR_IOU:  # drifted, or spread over two people
+        if box_iou(np.asarray(poses[k].box), np.asarray(box)) < REANCHOR_IOU and not _part_of(poses[k], box_index, boxes):
             pose, next_roi = estimator.pose_in_box(image, box)
             others = poses[:k] + poses[k + 1 :]
             if pose is not None and not _duplicate(pose, others):
@@ -219,21 +216,31 @@ def _poses_and_boxes(estimator, image, followed: list[_Followed], boxes, detect:
             continue
         if len(kept) < max_people:  # the landmark model checks a weak box: a clear pose makes it a person
             pose, next_roi = estimator.pose_in_box(image, box.box)
-            if pose is not None and not _duplicate(pose, poses) and (box.score >= MIN_SCORE or pose.score >= WEAK_BOX_POSE_SCORE):
-                start(pose, next_roi, box.box)
-                continue
-        # too small or weak for landmarks, or they went to a neighbour already followed: the box alone
+            if pose is not None and (box.score >= MIN_SCORE or pose.score >= WEAK_BOX_POSE_SCORE):
+                if not _duplicate(pose, poses):
+                    start(pose, next_roi)
+                continue  # a person followed now, or the landmarks went to somebody already followed
+        # too small or weak for landmarks: the box alone
         extra.append(Detection(box=np.asarray(box.box), score=box.score))
     for k, person in enumerate(kept):
         person.unconfirmed = 0 if confirmed[k] else person.unconfirmed + 1
     keep = [k for k, person in enumerate(kept) if person.unconfirmed < STALE_DETECTIONS]
-    detections = [_detection(poses[k], body_boxes[k] if body_boxes[k] is not None else poses[k].box) for k in keep]
-    return detections + extra, [kept[k] for k in keep]
+    return [Detection.from_pose(poses[k]) for k in keep] + extra, [kept[k] for k in keep]
 
 
-def _detection(pose, box) -> Detection:
-    """A tracker detection of ``pose`` with the whole-body ``box``."""
-    return Detection.from_joints(pose.coords_y, pose.coords_x, pose.probabilities, pose.score, box)
+def _part_of(pose, index: int, boxes) -> bool:
+    """Whether detector box ``index`` is only a part of the person ``pose`` (it lies inside the
+    pose's box and no other box does: legs, an upper body), rather than one of two people the
+    pose's box spreads over."""
+    inside = [i for i, b in enumerate(boxes) if _share_inside(b.box, pose.box) > 0.85]
+    return inside == [index]
+
+
+def _share_inside(box, outer) -> float:
+    w = min(box[2], outer[2]) - max(box[0], outer[0])
+    h = min(box[3], outer[3]) - max(box[1], outer[1])
+    area = max((box[2] - box[0]) * (box[3] - box[1]), 1e-9)
+    return max(w, 0.0) * max(h, 0.0) / area
 
 
 def _duplicate(pose, poses) -> bool:
