@@ -332,8 +332,6 @@ class Tracker:
         """Hungarian assignment of ``dets[indices]`` to ``tracks`` by :meth:`_cost`; returns the tracks matched."""
         if not tracks or not indices:
             return set()
-        from scipy.optimize import linear_sum_assignment
-
         blocked = 1e6
         cost = np.full((len(tracks), len(indices)), blocked)
         for ti, track in enumerate(tracks):
@@ -344,7 +342,7 @@ class Tracker:
                 c = self._cost(predicted, last, shift, dets[di], iou_only=iou_only)
                 if c is not None:
                     cost[ti, k] = c
-        rows, cols = linear_sum_assignment(cost)
+        rows, cols = assignment(cost)
         matched = set()
         for ti, k in zip(rows, cols):
             if cost[ti, k] < blocked:
@@ -372,6 +370,22 @@ class Tracker:
         if iou < self.min_iou and distance > self.max_distance:
             return None
         return (1.0 - iou) + distance
+
+
+def assignment(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cheapest one-to-one assignment of rows to columns of ``cost`` (the Hungarian method,
+    :func:`scipy.optimize.linear_sum_assignment`); a single row or column needs no solver, and
+    no import of it (one person in view, the usual case, starts faster)."""
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if cost.shape[0] == 1:
+        return np.array([0]), np.array([int(np.argmin(cost[0]))])
+    if cost.shape[1] == 1:
+        return np.array([int(np.argmin(cost[:, 0]))]), np.array([0])
+    from scipy.optimize import linear_sum_assignment
+
+    return linear_sum_assignment(cost)
 
 
 def track_frames(frames: Iterable[tuple[int, Sequence]], **tracker_options) -> list[Track]:

@@ -48,7 +48,7 @@ from typing import Callable
 import numpy as np
 
 from gaitcli.io.keypoints import KeypointSequence, sequence_from_tracks
-from gaitcli.tracking import Detection, Track, Tracker, box_iou
+from gaitcli.tracking import Detection, Track, Tracker, assignment, box_iou
 
 DETECT_EVERY = 4  # engine frames between person-detector runs
 CROWD = 3  # with this many people followed, the detectors run twice as often (people cross and hide each other)
@@ -252,10 +252,8 @@ def _explain(poses, boxes) -> list[int | None]:
     """For each pose, the detector box that is the same person (Hungarian on IoU), or None."""
     if not poses or not boxes:
         return [None] * len(poses)
-    from scipy.optimize import linear_sum_assignment
-
     iou = np.array([[box_iou(np.asarray(p.box), np.asarray(b.box)) for b in boxes] for p in poses])
-    rows, cols = linear_sum_assignment(-iou)
+    rows, cols = assignment(-iou)
     out: list[int | None] = [None] * len(poses)
     for r, c in zip(rows, cols):
         if iou[r, c] >= EXPLAINED_IOU:
