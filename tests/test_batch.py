@@ -193,7 +193,7 @@ def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path, keypoint_walks):
 
 def test_ctrl_c_is_one_line_and_exit_130(tmp_path):
     clips = sorted((REPO / "sample_videos").glob("*.mp4")) * 3
-    env = dict(cli_env(tmp_path), GAITCLI_PROGRESS_INTERVAL="0.2")
+    env = dict(cli_env(tmp_path), GAITCLI_PROGRESS_INTERVAL="0.2", GAITCLI_NO_POSE_CACHE="1")  # real work to interrupt
     process = subprocess.Popen([*CLI, "embed", *map(str, clips)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first = process.stderr.readline()  # the first progress line: it is embedding now
@@ -259,7 +259,7 @@ def test_a_killed_worker_process_does_not_lose_inputs(tmp_path):
     """A worker process that dies takes its pool down; the unfinished inputs run again in a fresh one."""
     psutil = pytest.importorskip("psutil")
     clips = sorted((REPO / "sample_videos").glob("*.mp4"))[:4]
-    env = dict(cli_env(tmp_path), GAITCLI_PROGRESS_INTERVAL="0.2")
+    env = dict(cli_env(tmp_path), GAITCLI_PROGRESS_INTERVAL="0.2", GAITCLI_NO_POSE_CACHE="1")  # real work to interrupt
     process = subprocess.Popen([*CLI, "embed", *map(str, clips), "--jobs", "2", "--json"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=env)
     while not (line := process.stderr.readline()).startswith("gaitcli: embedding: 1 of 4"):
