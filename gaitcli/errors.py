@@ -44,6 +44,12 @@ class GalleryError(GaitcliError):
     exit_code = 6
 
 
+class MissingDependencyError(GaitcliError):
+    """An optional dependency a command needs is not installed (the message says what to install)."""
+
+    exit_code = 1
+
+
 def describe_error(exc: BaseException) -> tuple[str, int]:
     """The one-line message and exit code the CLI gives for ``exc`` (a user error, a missing
     file, memory, or — with exit code 1 — a bug, reported as an internal error)."""

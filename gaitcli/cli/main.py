@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     from gaitcli.cli import output
     from gaitcli.errors import describe_error
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = output.DEBUG = "--debug" in args
+    args, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
+    output.DEBUG = debug
     interrupted = []
 
     def on_interrupt(signum, frame):  # Typer turns KeyboardInterrupt into a silent exit 130
@@ -93,12 +93,26 @@ def main(argv: list[str] | None = None) -> int:
         _fail("interrupted", 130)
     except Exception as exc:  # user errors, missing files, memory; a bug is one line too unless --debug
         if debug:
-            raise
+            _traceback()
         _fail(*describe_error(exc))
     finally:
         if install:
             signal.signal(signal.SIGINT, signal.default_int_handler)
     return 0
+
+
+def _take_debug(args: list[str]) -> tuple[list[str], bool]:
+    """``--debug`` may stand anywhere before a ``--`` (before or after the command): take it out."""
+    end = args.index("--") if "--" in args else len(args)
+    kept = [a for a in args[:end] if a != "--debug"] + args[end:]
+    return kept, len(kept) < len(args)
+
+
+def _traceback() -> None:
+    """--debug: the traceback on stderr; the exit code stays the one without --debug."""
+    import traceback
+
+    traceback.print_exc()
 
 
 def _fail(message: str, code: int) -> None:

@@ -29,7 +29,7 @@ from gaitcli.tracking import box_iou
 
 DETECT_EVERY = 15  # frames between detector runs while somebody is followed
 MAX_PEOPLE = 4  # people followed at once (the most prominent)
-NEW_PERSON_IOU = 0.3  # a detection overlapping a followed person this much is that person
+NEW_PERSON_DISTANCE = 0.2  # a detection whose hips lie this near a followed ROI's (in ROI sizes) is that person
 SAME_PERSON_IOU = 0.6  # two followed ROIs whose poses overlap this much converged on one person
 
 
@@ -40,6 +40,17 @@ def sampled_frame(index: int, fps: float | None, sample_fps: float | None) -> bo
         return True
     k = np.floor(index * sample_fps / fps + 0.5)
     return int(np.floor(k * fps / sample_fps + 0.5)) == index
+
+
+def same_region(a, b) -> bool:
+    """Whether two BlazePose ROIs (a detection's and a followed person's) frame one person:
+    their hip centres lie within ``NEW_PERSON_DISTANCE`` of the smaller ROI's size.
+
+    Both are the same kind of region (hip centre and body circle), so this compares like with
+    like; the detector's own box surrounds only the head and shoulders and cannot be compared
+    with a pose's whole-body box.
+    """
+    return float(np.hypot(a.cx - b.cx, a.cy - b.cy)) < NEW_PERSON_DISTANCE * min(a.size, b.size)
 
 
 def poses_over_frames(
@@ -62,7 +73,6 @@ def poses_over_frames(
     follows = hasattr(estimator, "track") and hasattr(estimator, "detect")
     collected: list[KeypointFrame] = []
     followed: list = []  # ROIs of the people being followed
-    last_boxes: list = []
     read = 0
     for index, image in frames:
         read += 1
@@ -79,17 +89,15 @@ def poses_over_frames(
                 for det in sorted(estimator.detect(image), key=lambda d: d.roi.size, reverse=True):
                     if len(followed) >= max_people:
                         break
-                    if all(box_iou(det.box, box) < NEW_PERSON_IOU for box in last_boxes):
+                    if not any(same_region(det.roi, roi) for roi in followed):
                         followed.append(det.roi)
-                        last_boxes.append(det.box)
-            people, next_rois, last_boxes = [], [], []
+            people, next_rois = [], []
             for roi in followed:
                 pose, next_roi = estimator.track(image, roi)
                 if pose is None or any(box_iou(pose.box, other.box) > SAME_PERSON_IOU for other in people):
                     continue
                 people.append(pose)
                 next_rois.append(next_roi)
-                last_boxes.append(pose.box)
             followed = next_rois
         collected.append(KeypointFrame(index, f"frame {index}", list(people), w, h))
         if on_frame:
