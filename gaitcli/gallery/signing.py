@@ -7,8 +7,8 @@ wraps every gallery it writes in an envelope::
 
 The HMAC covers the magic, the length and the payload, keyed with a per-user secret kept in
 ``<config dir>/gallery.key`` (32 random bytes, hex; file mode 0600, folder 0700 when gaitcli
-creates it). The config dir is ``$GAITCLI_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/gaitcli``,
-else ``~/.config/gaitcli``. :func:`open_envelope` checks the HMAC *before* anything is
+creates it). The config dir is ``$GAITCLI_CONFIG_DIR``, else the platform's user config
+folder (``platformdirs``: ``$XDG_CONFIG_HOME/gaitcli`` or ``~/.config/gaitcli`` on Linux). :func:`open_envelope` checks the HMAC *before* anything is
 unpickled; unsigned or tampered data is refused unless the caller passes ``trust=True``.
 """
 
@@ -37,8 +37,9 @@ def config_dir() -> Path:
     override = os.environ.get("GAITCLI_CONFIG_DIR")
     if override:
         return Path(override).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base).expanduser() / "gaitcli"
+    from platformdirs import user_config_path
+
+    return user_config_path("gaitcli", appauthor=False)
 
 
 def key_path() -> Path:

