@@ -1,7 +1,7 @@
 """The `gaitcli` entry point: builds the Typer app and owns the one error handler.
 
-Command modules are imported here; each keeps its heavy imports (TensorFlow, LiteRT,
-scikit-learn) inside its functions so that ``gaitcli --help`` stays fast.
+Only the invoked command's module is imported (all of them for help); each keeps its heavy
+imports (TensorFlow, LiteRT, scikit-learn) inside its functions so that start-up stays fast.
 """
 
 from __future__ import annotations
@@ -43,23 +43,40 @@ def _root(
     """gaitcli: pose -> gait features -> identification vector -> gallery."""
 
 
-def _register() -> None:
-    """One module per command or command group, in the order the data walks."""
-    from gaitcli.cli import convert, demo, embed, enroll, evaluate, gallery, identify, models, pose, train
-
-    pose.register(app)  # image -> 16 joints
-    app.command("embed")(embed.embed)  # walk -> identification vector
-    enroll.register(app)  # vectors -> gallery
-    identify.register(app)  # gallery -> who is it
-    gallery.register(app)
-    evaluate.register(app)  # labelled walks -> rank-1, mAP, EER
-    app.command("demo")(demo.demo)  # the main job on the bundled samples
-    app.add_typer(train.app, name="train")
-    convert.register(app)
-    models.register(app)
+_registered: set[str] = set()
 
 
-_register()
+def _add(name: str) -> None:
+    """Register one command (or command group) once; each lives in its own module, imported here."""
+    from importlib import import_module
+
+    if name in _registered:
+        return
+    _registered.add(name)
+
+    module = import_module(f"gaitcli.cli.{name}")
+    if name == "embed":
+        app.command("embed")(module.embed)
+    elif name == "demo":
+        app.command("demo")(module.demo)
+    elif name == "train":
+        app.add_typer(module.app, name="train")
+    else:
+        module.register(app)
+
+
+#: Every command, in the order the data walks: image -> 16 joints, walk -> identification vector,
+#: vectors -> gallery, gallery -> who is it, labelled walks -> rank-1/mAP/EER, the main job on the
+#: bundled samples, then the tools.
+COMMANDS = ("pose", "embed", "enroll", "identify", "gallery", "evaluate", "demo", "train", "convert", "models")
+
+
+def _register(args: list[str] | None = None) -> None:
+    """Register the command that ``args`` invoke, only that one (a command never pays for the
+    imports of the others); every command when there is none (help, or a mistake to report)."""
+    command = next((a for a in args or [] if not a.startswith("-")), None)
+    for name in [command] if command in COMMANDS else COMMANDS:
+        _add(name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     from gaitcli.errors import describe_error
 
     args, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
+    _register(args)
     output.DEBUG = debug
     interrupted = []
 
