@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -42,9 +43,14 @@ def test_samples_are_found_from_any_folder(tmp_path, monkeypatch):
 def test_wheel_installs_and_runs_the_demo_from_another_folder(tmp_path):
     """Build the wheel, install it into a new virtual environment (its dependencies are this
     environment's, reached through a .pth file), and run `gaitcli demo` from an empty folder."""
+    source = tmp_path / "source"  # a clean copy: building in the checkout would leave build/ there
+    for folder in ("gaitcli", "sample_videos"):
+        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-w", str(wheels), "-q"],
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-w", str(wheels), "-q"],
         check=True, cwd=tmp_path, timeout=600,
     )
     (wheel,) = wheels.glob("gaitcli-*.whl")
