@@ -26,3 +26,22 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def embedded_samples(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    """Every bundled sample clip through `gaitcli embed --out`, once per test session (the pose
+    engine is the suite's most expensive step): {clip name: (its .npy file, its info record)}."""
+    from gaitcli.cli.main import main
+    from gaitcli.gallery.vectors import load_vectors
+
+    folder = tmp_path_factory.mktemp("embedded-samples")
+    out = {}
+    for clip in sorted((REPO / "sample_videos").glob("*.mp4")):
+        npy = folder / f"{clip.stem}.npy"
+        with pytest.raises(SystemExit) as exit_info:
+            main(["embed", str(clip), "--out", str(npy)])
+        assert exit_info.value.code == 0
+        _, meta = load_vectors(npy)
+        out[clip.name] = (npy, meta["info"][0])
+    return out
