@@ -1,4 +1,5 @@
-"""Shared fixtures: the real data in ../shared/data (skipped cleanly where absent)."""
+"""Shared fixtures: the real data in ../shared/data or $GAITCLI_SHARED_DATA (skipped cleanly
+where absent), and the sample clips embedded once per session."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ import pytest
 os.environ["GAITCLI_PROGRESS_INTERVAL"] = "0"
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("GAITCLI_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The folder ../shared/data beside the project; skips the test where it is absent."""
+    """The folder ../shared/data beside the project (or $GAITCLI_SHARED_DATA); skips the test where it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not present (real test data lives beside the project)")
+        pytest.skip(f"{SHARED_DATA} is not present (real test data lives beside the project, or set GAITCLI_SHARED_DATA)")
     return SHARED_DATA
 
 

@@ -176,7 +176,7 @@ def test_train_head_fits_validates_and_writes_a_checkpoint(tmp_path):
     save_engine_walks(records_from_synthetic(6, 2, 700), held)
     out = tmp_path / "headed.npz"
     done = _cli("train", "head", "--engine-walks", str(train), "--val-walks", str(val), "--threshold-walks", str(held),
-                "--out", str(out), "--dimensions", "8", "--json")  # fmt: skip
+                "--out", str(out), "--dimensions", "8", "--trials", "40", "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     checkpoint = GaitCheckpoint.load(out)
@@ -195,7 +195,7 @@ def test_train_head_fits_validates_and_writes_a_checkpoint(tmp_path):
     # again: the same files give the same model
     again = tmp_path / "again.npz"
     assert _cli("train", "head", "--engine-walks", str(train), "--threshold-walks", str(held), "--out", str(again),
-                "--dimensions", "8").returncode == 0  # fmt: skip
+                "--dimensions", "8", "--trials", "40").returncode == 0  # fmt: skip
     assert GaitCheckpoint.load(again).fingerprint == checkpoint.fingerprint
     # mistakes: one line, no traceback, nothing written
     refused = _cli("train", "head", "--engine-walks", str(train), "--out", str(out))

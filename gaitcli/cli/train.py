@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from gaitcli.cli.output import err_console, print_json, progress
-from gaitcli.training.gait_config import HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, GaitTrainingConfig
+from gaitcli.training.gait_config import HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS, GaitTrainingConfig
 
 app = typer.Typer(
     help="Train the networks on your own annotated data.",
@@ -232,6 +232,7 @@ def head(
     gait_weight: float = typer.Option(HEAD_GAIT_WEIGHT, "--gait-weight", min=0.0, help="Weight of the network's vector beside the walk statistics (0: statistics only)."),
     shrinkage: float = typer.Option(HEAD_SHRINKAGE, "--shrinkage", min=0.0, max=1.0, help="Shrinkage of the within-person covariance."),
     dimensions: int = typer.Option(HEAD_DIMENSIONS, "--dimensions", min=1, help="Leading discriminants kept: the identification vector's size."),
+    trials: int = typer.Option(HEAD_TRIALS, "--trials", min=1, help="Simulated one-walk galleries for the threshold and each validation score (fewer: faster, noisier)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
@@ -265,7 +266,7 @@ def head(
             bar.update(tasks[stage], completed=done)
 
         checkpoint, report = train_head(base, engine_walks, val_files=val_walks, threshold_files=threshold_walks, gait_weight=gait_weight,
-                                        shrinkage=shrinkage, dimensions=dimensions, log=log, progress=on_walk)
+                                        shrinkage=shrinkage, dimensions=dimensions, trials=trials, log=log, progress=on_walk)
     checkpoint.save(out, overwrite=force)
     report["checkpoint"] = str(out)
     if as_json:

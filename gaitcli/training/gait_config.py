@@ -74,3 +74,4 @@ class GaitTrainingConfig:
 HEAD_GAIT_WEIGHT = 0.5  # weight of the network's vector beside the walk statistics
 HEAD_SHRINKAGE = 0.2  # shrinkage of the within-person covariance
 HEAD_DIMENSIONS = 24  # leading discriminants kept
+HEAD_TRIALS = 300  # simulated one-walk galleries for the open-set threshold and for validation

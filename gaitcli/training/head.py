@@ -26,7 +26,7 @@ from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
 from gaitcli.errors import InputError
 from gaitcli.gait.checkpoint import GaitCheckpoint, compute_fingerprint
 from gaitcli.gait.discriminant import fit_head
-from gaitcli.training.gait_config import HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE
+from gaitcli.training.gait_config import HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS
 
 
 def engine_walk_set(paths: Sequence[str | Path], *, log: Callable[[str], None] = print):
@@ -80,7 +80,7 @@ def gallery_scores(vectors: np.ndarray, data, *, trials: int = 3000, seed: int =
     return result
 
 
-def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = 300, people: int = 3, walks: int = 1,
+def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = HEAD_TRIALS, people: int = 3, walks: int = 1,
                        seed: int = 1, default_threshold: float | None = None) -> dict[str, np.ndarray]:
     """``trials`` galleries of ``people`` people enrolled from ``walks`` walks each (gaitcli's gallery
     classifier, its threshold calibrated as for a user's gallery, with ``default_threshold`` as the
@@ -140,13 +140,15 @@ def train_head(
     gait_weight: float = HEAD_GAIT_WEIGHT,
     shrinkage: float = HEAD_SHRINKAGE,
     dimensions: int = HEAD_DIMENSIONS,
+    trials: int = HEAD_TRIALS,
     log: Callable[[str], None] = print,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[GaitCheckpoint, dict]:
     """The checkpoint's network with a head fitted on ``walk_files``, and a report (validation
     scores without and with the head when ``val_files`` are given). With ``threshold_files``
     (walks of people in neither), the head also carries the open-set threshold for one-walk
-    galleries measured on them (:func:`one_walk_threshold`). ``InputError`` for unusable files."""
+    galleries measured on them (:func:`one_walk_threshold`) over ``trials`` simulated galleries (as
+    many for each validation score). ``InputError`` for unusable files."""
     from gaitcli.features.walk_statistics import STATISTICS_VERSION
     from gaitcli.training.engine_walks import file_fingerprint
 
@@ -166,7 +168,7 @@ def train_head(
     if threshold_files:
         held_out = engine_walk_set(threshold_files, log=log)
         net, stats = network_vectors_and_statistics(checkpoint, held_out, progress=progress and (lambda i, n: progress("threshold", i, n)))
-        head = replace(head, open_set_threshold=one_walk_threshold(head.apply(stats, net), held_out.labels))
+        head = replace(head, open_set_threshold=one_walk_threshold(head.apply(stats, net), held_out.labels, trials=trials))
     record = {
         "engine_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in walk_files],
         "threshold_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in threshold_files],
@@ -184,8 +186,8 @@ def train_head(
         val_vectors, val_stats = network_vectors_and_statistics(checkpoint, val, progress=progress and (lambda i, n: progress("validate", i, n)))
         headed = head.apply(val_stats, val_vectors)
         report["validation"] = {
-            "network": {**gallery_scores(val_vectors, val), **open_set_rates(open_set_galleries(val_vectors, val.labels))},
+            "network": {**gallery_scores(val_vectors, val), **open_set_rates(open_set_galleries(val_vectors, val.labels, trials=trials))},
             "with_head": {**gallery_scores(headed, val),
-                          **open_set_rates(open_set_galleries(headed, val.labels, default_threshold=head.open_set_threshold))},
+                          **open_set_rates(open_set_galleries(headed, val.labels, trials=trials, default_threshold=head.open_set_threshold))},
         }  # fmt: skip
     return out, report
