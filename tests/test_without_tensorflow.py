@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from walk_fixtures import write_coco
@@ -85,9 +87,21 @@ def test_embed_enroll_identify_run_with_tensorflow_absent(tmp_path, walkers):
 def test_commands_that_need_tensorflow_name_what_to_install(tmp_path):
     ckpt = tmp_path / "M+L-GRU-2.ckpt"
     ckpt.write_bytes(b"\0" * 64)
-    codes, err = run_without_tensorflow(tmp_path, ["convert", str(ckpt), str(tmp_path / "out.npz")])
-    assert codes == [1]
+    annotations = tmp_path / "annotations.json"  # one annotated image: a valid training set
+    cv2.imwrite(str(tmp_path / "figure.png"), np.zeros((40, 30, 3), np.uint8))
+    annotations.write_text(json.dumps([{"image": "figure.png", "joints": [[15, 20]] * 16}]))
+    clip = str(REPO / "sample_videos" / "person1_walk1.mp4")
+    commands = [
+        ["convert", str(ckpt), str(tmp_path / "out.npz")],
+        ["embed", clip, "--gait-checkpoint", str(ckpt)],  # a TF-1 gait checkpoint
+        ["embed", clip, "--pose-checkpoint", str(ckpt), "--gait-checkpoint", str(ckpt)],  # the seed's pipeline
+        ["train", "gait", "--out", str(tmp_path / "gait.npz")],
+        ["train", "pose", str(annotations), "--out", str(tmp_path / "pose")],
+    ]
+    codes, err = run_without_tensorflow(tmp_path, *commands)
+    assert codes == [1] * len(commands)
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("gaitcli: error:"), err
-    assert 'pip install "gaitcli[tensorflow]"' in lines[0]
-    assert not (tmp_path / "out.npz").exists()
+    assert len(lines) == len(commands), err  # one line each, no traceback
+    for line in lines:
+        assert line.startswith("gaitcli: error:") and 'pip install "gaitcli[tensorflow]"' in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["M+L-GRU-2.ckpt", "annotations.json", "figure.png"]
