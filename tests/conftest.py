@@ -1,5 +1,5 @@
 """Shared fixtures: the real data in ../shared/data or $GAITCLI_SHARED_DATA (skipped cleanly
-where absent), and the sample clips embedded once per session."""
+where absent), and the sample clips embedded once per pytest run."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def embedded_samples(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
-    """Every bundled sample clip through `gaitcli embed --out`, once per test session (the pose
+    """Every bundled sample clip through `gaitcli embed --out`, once per pytest run (the pose
     engine is the suite's most expensive step): {clip name: (its .npy file, its info record)}."""
     from gaitcli.cli.main import main
     from gaitcli.gallery.vectors import load_vectors

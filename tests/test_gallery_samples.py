@@ -25,7 +25,7 @@ STRANGER = "person4"
 def answers(tmp_path_factory, embedded_samples):
     """Enroll walk 1 of persons 1-3 (one `enroll` each), identify their walk 2 and the stranger.
 
-    The walks are the clips' `gaitcli embed --out` files (embedded once per test session)."""
+    The walks are the clips' `gaitcli embed --out` files (embedded once per pytest run)."""
     gallery = tmp_path_factory.mktemp("samples") / "people.gallery"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GAITCLI_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "samples-config"))
