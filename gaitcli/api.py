@@ -71,7 +71,10 @@ class Embedder:
 
         if flip_average and pose_checkpoint:
             raise InputError("--flip-average is for the BlazePose engine; the seed's pose network (--pose-checkpoint) has none")
+        from gaitcli.io.video import check_fps
+
         flip_average = FLIP_AVERAGE if flip_average is None else flip_average
+        fps = check_fps(fps, "the frame rate given (--fps)")
         self.gait = load_gait_model(gait_checkpoint)
         self.feature_space = FEATURE_SPACE_SEED_IR if pose_checkpoint else FEATURE_SPACE_JOINT_MAPS
         self.gait.require(self.feature_space)
@@ -153,13 +156,15 @@ class Embedder:
 
     def embed(self, path: str | Path, *, track: int | None = None, progress: ProgressCallback | None = None) -> EmbedResult:
         """The identification vector of the walk in ``path`` (video, frame folder or keypoint file)."""
-        from gaitcli.features.sequence import TooFewFramesError
+        from gaitcli.features.sequence import TooFewFramesError, WalkTooLongError
 
         seq = self.walker_joints(path, track=track, progress=progress)
         try:
             walk, fps = self.prepared_walk(seq)
         except TooFewFramesError as exc:
             raise NoPersonError(f"{path}: {exc}") from None
+        except WalkTooLongError as exc:
+            raise InputError(f"{path}: {exc}") from None
         info: dict[str, Any] = {
             "frames_read": int(seq.frames_read or seq.num_frames),
             "frames_posed": int(seq.num_frames),

@@ -22,6 +22,7 @@ are in view; someone crossing the image scores high.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
@@ -151,7 +152,7 @@ class Track:
 
     def detection_at(self, frame_index: int) -> Detection | None:
         """The detection at ``frame_index``, or None where the track was not seen."""
-        i = int(np.searchsorted(self.frames, frame_index))
+        i = bisect_left(self.frames, frame_index)  # O(log n) on the list itself (called once per frame)
         return self.detections[i] if i < len(self.frames) and self.frames[i] == frame_index else None
 
     @property
@@ -227,6 +228,7 @@ class Tracker:
         self.min_iou = min_iou
         self.max_distance = max_distance
         self._tracks: list[Track] = []
+        self._live: list[Track] = []  # those not ended: an update costs what is alive, not every track so far
         self._last_frame: int | None = None
 
     @property
@@ -236,7 +238,7 @@ class Tracker:
 
     def alive(self) -> list[Track]:
         """Tracks that may still be continued by the next update."""
-        return [t for t in self._tracks if t.missed <= self.max_gap]
+        return list(self._live)
 
     def get(self, track_id: int) -> Track:
         """The track with ``track_id`` (``KeyError`` when there is none)."""
@@ -278,11 +280,13 @@ class Tracker:
         for ti, track in enumerate(live):
             if ti not in used_tracks:
                 track.missed += 1
+        self._live = [t for t in live if t.missed <= self.max_gap]
         for di, det in enumerate(dets):
             if not ids[di]:
                 track = Track(id=len(self._tracks) + 1)
                 track.add(frame_index, det)
                 self._tracks.append(track)
+                self._live.append(track)
                 ids[di] = track.id
         return ids
 

@@ -28,7 +28,7 @@ def embed(
     flip_average: Optional[bool] = typer.Option(
         None, "--flip-average/--no-flip-average",
         help="BlazePose also sees each crop mirrored and averages (the default): about half the pose error of a single pass."),
-    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out (and its .json) if they exist; an input is never overwritten."),
     jobs: int = batch_options.JOBS,
     scheduler: Optional[str] = batch_options.SCHEDULER,
 ) -> None:
@@ -44,15 +44,12 @@ def embed(
 
     fmt = output_format(fmt, json_output)
     if out is not None:
-        if out.suffix.lower() != ".npy":
-            raise InputError(f"{out}: vectors are written as .npy; give a file name ending in .npy")
-        if out.exists() and not force:
-            raise InputError(f"{out} already exists; pass --force to overwrite it")
-        if any(out.resolve() == Path(p).resolve() for p in inputs):
-            raise InputError(f"{out} is one of the inputs; choose another output file")
+        check_output(out, inputs, force=force)  # both files it writes: FILE.npy and FILE.npy.json
     options = {"gait_checkpoint": gait_checkpoint, "pose_checkpoint": pose_checkpoint, "fps": fps, "flip_average": flip_average}
     embedder = shared_embedder(**options)  # a model that cannot be used is refused before any input is read
     paths = expand_inputs(inputs)
+    if out is not None:
+        check_output(out, paths, force=force)  # nor any walk found in a folder given
     if list_tracks:
         listing, failures = {}, []
         with Batch("tracking", paths) as batch:

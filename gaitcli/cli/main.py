@@ -16,6 +16,8 @@ import typer
 # TensorFlow's C++ start-up chatter would precede our one-line errors; commands that import it
 # (training, the seed's networks) stay quiet unless the user asks otherwise.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# OpenCV's own "[ WARN:0@...]" lines likewise: gaitcli reports unusable images and videos itself.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
 
 from gaitcli import __version__
 
@@ -85,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     Usage errors (unknown command, bad option) are reported by Typer itself (exit 2); Ctrl-C
     prints one line and exits 130.
     """
+    import warnings
+
     from gaitcli.cli import output
     from gaitcli.errors import describe_error
 
@@ -102,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     if install:
         signal.signal(signal.SIGINT, on_interrupt)
     try:
-        app(args=args, prog_name="gaitcli")  # standalone: exits through SystemExit
+        with warnings.catch_warnings():
+            if not debug:  # library warnings (NumPy's overflow, ...) are not gaitcli's one line
+                warnings.simplefilter("ignore")
+            app(args=args, prog_name="gaitcli")  # standalone: exits through SystemExit
     except SystemExit as exc:
         if interrupted and exc.code == 130:
             _fail("interrupted", 130)

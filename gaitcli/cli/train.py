@@ -118,14 +118,19 @@ def pose(
         err_console.print(f"done: {status.step} steps; use it with: gaitcli pose --engine ir --checkpoint {weights} IMAGE", soft_wrap=True, highlight=False)
 
 
-def _check_checkpoint_out(out: Path, force: bool) -> None:
-    """A gait checkpoint may be written to ``out`` (.npz, not there unless ``force``, folder exists)."""
+def _check_checkpoint_out(out: Path, force: bool, inputs=(), report: bool = False) -> None:
+    """A gait checkpoint may be written to ``out`` (.npz, not there unless ``force``, folder exists),
+    and its report to ``out.json`` (with ``report``); neither may be one of ``inputs``, even with ``force``."""
     from gaitcli.errors import InputError
 
     if out.suffix.lower() != ".npz":
         raise InputError(f"{out}: gait checkpoints are .npz files; give a name ending in .npz")
-    if out.exists() and not force:
-        raise InputError(f"{out} already exists; pass --force to overwrite it")
+    given = {Path(p).resolve() for p in inputs if p is not None}
+    for target in (out, out.with_suffix(".json")) if report else (out,):
+        if target.resolve() in given:
+            raise InputError(f"{target} is one of the inputs; choose another output file")
+        if target.exists() and not force:
+            raise InputError(f"{target} already exists; pass --force to overwrite it")
     if not out.parent.is_dir():
         raise InputError(f"folder {out.parent} does not exist; create it first")
 
@@ -135,7 +140,7 @@ _GAIT = GaitTrainingConfig()  # the defaults of the recipe, kept in one place
 
 @app.command("gait")
 def gait(
-    out: Path = typer.Option(..., "--out", "-o", help="Gait checkpoint to write (.npz); a report lands beside it (.json)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Gait checkpoint to write (.npz); a report lands beside it (.json; --force to overwrite them)."),
     seed: int = typer.Option(_GAIT.seed, "--seed", help="Seeds the synthetic people, their walks and the network."),
     identities: int = typer.Option(_GAIT.train_identities, "--identities", min=8, help="Synthetic training people."),
     walks: int = typer.Option(_GAIT.walks_per_identity, "--walks", min=2, help="Walks per training person held at a time."),
@@ -167,7 +172,7 @@ def gait(
     Seeded and reproducible: the defaults reproduce the network of gaitcli's default model
     (`gaitcli train gait --out gait_network.npz`; `gaitcli train head` then fits its head).
     """
-    _check_checkpoint_out(out, force)
+    _check_checkpoint_out(out, force, (engine_walks, engine_val_walks), report=True)
     from gaitcli.training.gait import train_gait
     from gaitcli.training.gait_config import scaled_widths
 
@@ -247,7 +252,7 @@ def head(
     from gaitcli.training.engine_walks import load_engine_walks
     from gaitcli.training.head import train_head
 
-    _check_checkpoint_out(out, force)
+    _check_checkpoint_out(out, force, (*engine_walks, *val_walks, *threshold_walks, gait_checkpoint))
     for path in (*engine_walks, *val_walks, *threshold_walks):
         load_engine_walks(path)  # a bad file is refused before anything starts
     base: GaitCheckpoint = load_gait_model(gait_checkpoint).checkpoint

@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from gaitcli.atomic import atomic_write
 from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
 from gaitcli.features.sequence import CANONICAL_FPS, PreparedWalk, TooFewFramesError, prepare_walk
 from gaitcli.gait.embedding import identification_vector
@@ -343,5 +344,5 @@ def train_gait(
     )
     checkpoint.save(out, overwrite=True)
     report["fingerprint"] = checkpoint.fingerprint
-    out.with_suffix(".json").write_text(json.dumps(report, indent=2, default=float))
+    atomic_write(out.with_suffix(".json"), json.dumps(report, indent=2, default=float).encode(), mode=None)
     return report
