@@ -39,7 +39,7 @@ def embed(
     from gaitcli.api import shared_embedder
     from gaitcli.batch import Failure, embed_many
     from gaitcli.cli.batch import Batch, output_format
-    from gaitcli.errors import InputError
+    from gaitcli.gallery.vectors import check_output
     from gaitcli.io.walk_files import expand_inputs
 
     fmt = output_format(fmt, json_output)
