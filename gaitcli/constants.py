@@ -97,7 +97,7 @@ MAX_FRAME_INDEX = 1_000_000_000
 #: rows more than 0.2 s apart split the walk instead of being filled, so their gaps do not count.
 MAX_WALK_FRAMES = 500_000
 #: Keypoint JSON above this size (a folder's files together) is refused before it is parsed:
-#: reading takes about 7 times the file in memory (a 100 MB file, 180,000 results: ~0.9 GB).
+#: reading takes about 10 times the file in memory (an 80 MB file of 181,040 results: 0.9 GB).
 MAX_KEYPOINT_FILE_BYTES = 128 * 1024 * 1024
 #: Most person entries (detections) a keypoint input may hold, and in any one frame (tracking
 #: compares every person of a frame with every person followed).
