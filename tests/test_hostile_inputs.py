@@ -29,8 +29,9 @@ import joblib
 import numpy as np
 import pytest
 
-from gaitcli.constants import JOINT_NAMES, MAX_FRAME_INDEX, MAX_WALK_WINDOWS
+from gaitcli.constants import MAX_FRAME_INDEX, MAX_WALK_WINDOWS
 from gallery_fixtures import FEATURE_SPACE, FINGERPRINT, clusters, write_walks
+from walk_fixtures import coco_records
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "gaitcli.cli.main"]
@@ -40,10 +41,6 @@ MEMORY_BOUND = 1 << 30
 ADDRESS_LIMIT = 3 << 30
 ALLOWED_CODES = {0, 2, 3, 4, 5, 6}
 
-COCO_FROM_SEED = {  # COCO-17 keypoint index of each seed joint COCO has
-    "right_ankle": 16, "right_knee": 14, "right_hip": 12, "left_hip": 11, "left_knee": 13, "left_ankle": 15,
-    "right_wrist": 10, "right_elbow": 8, "right_shoulder": 6, "left_shoulder": 5, "left_elbow": 7, "left_wrist": 9,
-}  # fmt: skip
 
 
 @dataclass
@@ -124,24 +121,22 @@ def walk_joints():
     return ys, xs, ps
 
 
-def coco_records(ys, xs, ps, ids=None) -> list[dict]:
-    records = []
-    for t in range(len(ys)):
-        kp = np.zeros((17, 3))
-        for name, k in COCO_FROM_SEED.items():
-            j = JOINT_NAMES.index(name)
-            kp[k] = (xs[t, j], ys[t, j], ps[t, j])
-        head = JOINT_NAMES.index("head_top"), JOINT_NAMES.index("upper_neck")
-        kp[:5] = (xs[t, head[0]] * 0.4 + xs[t, head[1]] * 0.6, ys[t, head[0]] * 0.4 + ys[t, head[1]] * 0.6, 0.9)
-        records.append({"image_id": t if ids is None else ids[t], "category_id": 1,
-                        "keypoints": [round(v, 2) for v in kp.ravel().tolist()], "score": 0.9})
-    return records
-
-
 @pytest.fixture(scope="module")
 def walk_json(tmp_path_factory, walk_joints) -> Path:
     path = tmp_path_factory.mktemp("walk") / "walk.json"
     path.write_text(json.dumps(coco_records(*walk_joints)))
+    return path
+
+
+def sample_clip(path: Path, frames: int, fps: float) -> Path:
+    """The first ``frames`` frames of a sample walker at 320x180, as MJPG at ``fps`` (as the header says)."""
+    source = cv2.VideoCapture(str(REPO / "sample_videos" / "person1_walk1.mp4"))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (320, 180))
+    for _ in range(frames):
+        ok, frame = source.read()
+        writer.write(cv2.resize(frame, (320, 180)))
+    writer.release()
+    source.release()
     return path
 
 
@@ -189,7 +184,7 @@ def test_sparse_frame_numbers_are_not_densified(tmp_path, env, walk_joints):
 
 @pytest.mark.parametrize("last", [10**12, 10**400], ids=["1e12", "1e400"])
 def test_frame_numbers_beyond_the_limit_are_refused(tmp_path, env, walk_joints, last):
-    records = coco_records(*walk_joints)
+    records = coco_records(*walk_joints, ids=list(range(len(walk_joints[0]))))
     records[-1]["image_id"] = last  # 10**12: 575 TiB once densified; 10**400: no float holds it
     line = one_line_error(run(env, "embed", write_json(tmp_path / "ids.json", records)), 3, "frame number")
     assert f"{MAX_FRAME_INDEX:,}" in line
@@ -246,14 +241,7 @@ def test_a_long_walk_is_embedded_from_windows_rendered_a_batch_at_a_time(walk_jo
 
 
 def test_a_video_declaring_a_tenth_of_a_frame_per_second_is_refused(tmp_path, env):
-    source = cv2.VideoCapture(str(REPO / "sample_videos" / "person1_walk1.mp4"))
-    path = tmp_path / "slow.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 0.1, (320, 180))
-    for _ in range(20):
-        ok, frame = source.read()
-        writer.write(cv2.resize(frame, (320, 180)))
-    writer.release()
-    source.release()
+    path = sample_clip(tmp_path / "slow.avi", 20, 0.1)  # 20 frames of a walker declared at 0.1 fps
     assert cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FPS) == pytest.approx(0.1)
     one_line_error(run(env, "embed", path), 3, "frame rate of 0.1 fps is outside the 5 to 1000 fps")
 
@@ -545,15 +533,7 @@ def _mutate(data: bytes, rng: random.Random, *, text: bool) -> bytes:
 @pytest.fixture(scope="module")
 def small_video(tmp_path_factory) -> Path:
     """40 frames of a sample walker at 320x180 (MJPG), small enough to mutate and embed quickly."""
-    source = cv2.VideoCapture(str(REPO / "sample_videos" / "person1_walk1.mp4"))
-    path = tmp_path_factory.mktemp("video") / "walk.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (320, 180))
-    for _ in range(40):
-        ok, frame = source.read()
-        writer.write(cv2.resize(frame, (320, 180)))
-    writer.release()
-    source.release()
-    return path
+    return sample_clip(tmp_path_factory.mktemp("video") / "walk.avi", 40, 25.0)
 
 
 #: Mutations per input kind: 36 commands of 0.5-2 s each, two at a time.
@@ -596,3 +576,34 @@ def test_random_mutations_of_valid_inputs_end_cleanly(tmp_path, env, walk_json, 
     with ThreadPoolExecutor(2) as pool:
         failures = [failure for failure in pool.map(check, jobs) if failure]
     assert not failures, failures  # the mutated files stay in tmp_path to reproduce
+
+
+def test_the_gallery_unpickler_builds_arrays_and_plain_values_only():
+    """joblib's own files of the values a gallery holds load as joblib loads them; an array
+    claiming more bytes than the file holds, an object array or a structured dtype is refused
+    before anything is allocated or built."""
+    import io
+    import pickle as stdlib_pickle
+
+    from gaitcli.gallery import safe_pickle
+
+    def dumped(obj) -> bytes:
+        buffer = io.BytesIO()
+        joblib.dump(obj, buffer)
+        return buffer.getvalue()
+
+    value = {"a": [1, 2.5, None, "x", (True, b"raw")], "v": np.arange(12, dtype=">i4").reshape(3, 4),
+             "f": np.asfortranarray(np.arange(6.0).reshape(2, 3)), "e": np.zeros((0, 5), np.float32), "s": {1, 2}}
+    loaded = safe_pickle.load(dumped(value))
+    assert loaded["a"] == value["a"] and loaded["s"] == value["s"]
+    for key in ("v", "f", "e"):
+        np.testing.assert_array_equal(loaded[key], value[key])
+        assert loaded[key].dtype == value[key].dtype.newbyteorder("=")
+    from joblib.numpy_pickle import NumpyArrayWrapper
+
+    claim = NumpyArrayWrapper(np.ndarray, (10**12,), "C", np.dtype("f4"))  # 4 TB announced, 16 bytes given
+    with pytest.raises(ValueError, match="more than the payload holds"):
+        safe_pickle.load(stdlib_pickle.dumps(claim, protocol=4)[:-1] + b"\0" * 16 + b".")
+    for refused in (np.array([1, "a"], dtype=object), np.zeros(2, dtype=[("x", "f4"), ("y", "i4")]), np.float64(1.0), 1j):
+        with pytest.raises(safe_pickle.UnsafePickleError):
+            safe_pickle.load(dumped(refused))

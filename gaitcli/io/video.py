@@ -136,6 +136,9 @@ class VideoFrames(FrameSource):
         index = yielded = 0
         try:
             while self.max_frames is None or yielded < self.max_frames:
+                if index >= MAX_WALK_FRAMES:  # a stream whose header gave no frame count
+                    raise InputError(f"{self.path}: the video has more than {MAX_WALK_FRAMES} frames; gaitcli reads "
+                                     "walks of up to that many: cut it into shorter clips")
                 skipped = bool(index % self.stride)
                 with quiet_stderr():  # OpenCV's own readers print damage reports to fd 2; gaitcli reports it
                     if skipped:
