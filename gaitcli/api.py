@@ -177,6 +177,8 @@ class Embedder:
             "mirrored": walk.mirrored,
             "source_format": seq.source_format,
             "pose_engine": self.pose_engine if seq.source_format == "video" else None,
+            "walk_seconds": round(walk.seconds, 3),
+            **({"warning": walk.warning} if walk.warning else {}),
         }
         if self.feature_space == FEATURE_SPACE_SEED_IR:
             if seq.source_format != "video":

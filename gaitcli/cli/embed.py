@@ -68,6 +68,9 @@ def embed(
         outcomes = embed_many(paths, jobs=jobs, scheduler=scheduler, track=track, on_done=batch.done, on_frames=batch.frames,
                               **options)
     results = [r for r in outcomes if not isinstance(r, Failure)]
+    for r in results:
+        if r.info.get("warning"):
+            err_console.print(f"warning: {r.source}: {r.info['warning']}", markup=False, highlight=False)
     if out is not None and results:
         from gaitcli.gallery.vectors import save_vectors
 

@@ -221,6 +221,55 @@ def gait(
     )
 
 
+@app.command("blocks")
+def blocks(
+    out: Path = typer.Option(..., "--out", "-o", help="Gait checkpoint to write (.npz): the model with the input blocks."),
+    gait_checkpoint: Optional[Path] = typer.Option(
+        None, "--gait-checkpoint", help="The model whose discriminant head gets the blocks (default: the packaged model; existing blocks are replaced)."
+    ),
+    threshold_walks: list[Path] = typer.Option(
+        [], "--threshold-walks", help="Measure the one-walk open-set threshold on these engine walks of held-out people "
+        "(scripts/engine_walks.py; default: synthetic people through the estimator's error model)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Add the input blocks to a model's discriminant head (a few minutes).
+
+    The identification vector becomes [discriminants, walk statistics, network vector], the last
+    two standardised on synthetic background walkers, so that what tells real people apart and the
+    synthetic-fitted projection drops (body proportions, posture, the network's own vector) reaches
+    the gallery. The one-walk open-set threshold is measured on other synthetic people.
+    Deterministic: the packaged model is this command applied to its head-only predecessor
+    (docs/model-card.md).
+    """
+    from gaitcli.gait.model import load_gait_model
+    from gaitcli.training.engine_walks import load_engine_walks
+    from gaitcli.training.head import add_input_blocks
+
+    _check_checkpoint_out(out, force)
+    for path in threshold_walks:
+        load_engine_walks(path)  # a bad file is refused before anything starts
+    base = load_gait_model(gait_checkpoint).checkpoint
+    with progress(disable=as_json) as bar:
+        tasks: dict[str, int] = {}
+
+        def on_person(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task("background walkers" if stage == "population" else "threshold walkers", total=total)
+            bar.update(tasks[stage], completed=done)
+
+        checkpoint, report = add_input_blocks(base, threshold_files=threshold_walks, progress=on_person,
+                                              log=lambda m: None if as_json else err_console.print(m, markup=False, highlight=False))
+    checkpoint.save(out, overwrite=force)
+    report["checkpoint"] = str(out)
+    if as_json:
+        print_json(report)
+        return
+    err_console.print(f"wrote {out} ({checkpoint.short_fingerprint}): {checkpoint.describe()}; one-walk open-set threshold "
+                      f"{checkpoint.head.open_set_threshold:.3f}", markup=False, highlight=False)
+
+
 @app.command("head")
 def head(
     engine_walks: list[Path] = typer.Option(

@@ -55,7 +55,8 @@ MIN_LEG_PROBABILITY = 0.3
 MAX_GAP_SECONDS = 0.2  # shorter runs of unusable frames are interpolated
 MIN_SEGMENT_SECONDS = 0.5  # shorter usable runs are dropped
 MIRROR_MIN_TRAVEL = 0.5  # torso lengths of leftward travel before a walk is mirrored
-MIN_WALK_SECONDS = 1.0  # less usable walk than this cannot hold a gait cycle
+MIN_WALK_SECONDS = 0.5  # less usable walk than this is refused (about half a gait cycle: one step)
+SHORT_WALK_SECONDS = 1.0  # less than this holds no whole gait cycle: embedded, with a warning (accuracy falls)
 
 _LEGS = [R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE]
 
@@ -89,6 +90,19 @@ class PreparedWalk:
     @property
     def lengths(self) -> list[int]:
         return [len(j) for j in self.joints]
+
+    @property
+    def seconds(self) -> float:
+        """Usable walk, in seconds (what the gait network sees)."""
+        return sum(self.lengths) / CANONICAL_FPS
+
+    @property
+    def warning(self) -> str | None:
+        """Why this walk's vector is less reliable than most, or None."""
+        if self.seconds < SHORT_WALK_SECONDS:
+            return (f"only {self.seconds:.2f} s of usable walk, shorter than a gait cycle (~{SHORT_WALK_SECONDS:g} s): "
+                    "identification from it is less reliable")
+        return None
 
     def render(self, k: int, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Spatial features (stop - start, 17, 17, 32) of frames [start, stop) of segment ``k``."""
@@ -221,7 +235,7 @@ def prepare_walk(coords_y, coords_x, probabilities, fps: float, *, frame_indices
     if sum(len(r) for r in resampled) < min_seconds * CANONICAL_FPS:
         raise TooFewFramesError(
             f"only {confident} of {frames_total} frames have a confident pose ({used_total} in runs of at "
-            f"least {MIN_SEGMENT_SECONDS:g} s); a gait cycle needs at least {min_seconds:g} s "
+            f"least {MIN_SEGMENT_SECONDS:g} s); a walk needs at least {min_seconds:g} s (about half a gait cycle) "
             f"({int(np.ceil(min_seconds * fps))} frames at {fps:g} fps)"
         )
     references = [smooth_references(person_reference(r[..., 0], r[..., 1], r[..., 2])) for r in resampled]
