@@ -21,6 +21,7 @@ BlazePose), one draw per walk and view.
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from gaitcli.constants import (
 )  # fmt: skip
 from gaitcli.pose.blazepose_map import HEAD_TOP_FRACTION, UPPER_NECK_FRACTION
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("GAITCLI_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 UCALGARY = SHARED_DATA / "realwalks" / "ucalgary_kinect"
 MOCAP = SHARED_DATA / "mocap"
 

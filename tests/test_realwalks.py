@@ -132,7 +132,7 @@ def test_walks_from_half_a_second_are_embedded_with_a_warning():
     vector = model.embed_walk(short)
     assert vector.shape == (model.dimension,) and np.isfinite(vector).all()
     assert prepare_walk(*_walk(3.0)).warning is None
-    with pytest.raises(TooFewFramesError, match="at least 0.5 s"):
+    with pytest.raises(TooFewFramesError, match="at least 0.5 s .about half a gait cycle"):
         prepare_walk(*_walk(0.4))
 
 
