@@ -77,7 +77,10 @@ class Embedder:
 
         if flip_average and pose_checkpoint:
             raise InputError("--flip-average is for the BlazePose engine; the seed's pose network (--pose-checkpoint) has none")
+        from gaitcli.io.video import check_fps
+
         flip_average = FLIP_AVERAGE if flip_average is None else flip_average
+        fps = check_fps(fps, "the frame rate given (--fps)")
         self.gait = load_gait_model(gait_checkpoint)
         self.feature_space = FEATURE_SPACE_SEED_IR if pose_checkpoint else FEATURE_SPACE_JOINT_MAPS
         self.gait.require(self.feature_space)
@@ -168,6 +171,7 @@ class Embedder:
 
         return {"engine": self.pose_engine, "sample_fps": self.sample_fps, "detect_every": video.DETECT_EVERY,
                 "max_people": video.MAX_PEOPLE, "min_person_height": self.blazepose.min_person_height,
+                "person_detector": self.blazepose.people is not None,
                 "models": sorted(sha for _, sha in MODEL_FILES.values()) + [person_model.GRAPH_SHA256]}
 
     def _follow(self, source, on_frame: Callable[[int], None] | None = None):
@@ -196,12 +200,14 @@ class Embedder:
 
     def embed_sequence(self, path: str | Path, seq) -> EmbedResult:
         """The identification vector of one person's joints ``seq`` found in ``path``."""
-        from gaitcli.features.sequence import TooFewFramesError
+        from gaitcli.features.sequence import TooFewFramesError, WalkTooLongError
 
         try:
             walk, fps = self.prepared_walk(seq)
         except TooFewFramesError as exc:
             raise NoPersonError(f"{path}: {exc}") from None
+        except WalkTooLongError as exc:
+            raise InputError(f"{path}: {exc}") from None
         info: dict[str, Any] = {
             "frames_read": int(seq.frames_read or seq.num_frames),
             "frames_posed": int(seq.num_frames),
@@ -214,6 +220,8 @@ class Embedder:
             "mirrored": walk.mirrored,
             "source_format": seq.source_format,
             "pose_engine": self.pose_engine if seq.source_format == "video" else None,
+            "walk_seconds": round(walk.seconds, 3),
+            **({"warning": walk.warning} if walk.warning else {}),
         }
         if self.feature_space == FEATURE_SPACE_SEED_IR:
             if seq.source_format != "video":
@@ -303,12 +311,12 @@ class Embedder:
 
     def _walk_extent(self, seq) -> tuple[float, bool]:
         """(seconds of usable walk, whether it is enough for a vector) of one person's joints."""
-        from gaitcli.features.sequence import TooFewFramesError, fill_frames, usable_frames
+        from gaitcli.features.sequence import TooFewFramesError, WalkTooLongError, fill_frames, usable_frames
 
         try:
             walk, fps = self.prepared_walk(seq)
             return round(walk.frames_used / fps, 2), True
-        except TooFewFramesError:
+        except (TooFewFramesError, WalkTooLongError):
             fps = float(seq.fps or self.fps or 30.0)
             if seq.num_frames == 0:
                 return 0.0, False

@@ -5,9 +5,10 @@
   and the folder fsynced. A reader (or a crash at any moment) sees either the old file or the
   new one, never a mix; on any exception the temporary file is removed and the old file is
   left untouched. :func:`atomic_write` does the same for bytes already in memory.
-* :func:`exclusive_lock` holds ``fcntl.flock`` on a sidecar ``<file>.lock``. The lock file is
-  never deleted (deleting it would let two processes lock two different inodes); the kernel
-  releases the lock when its holder exits, even by SIGKILL.
+* :func:`exclusive_lock` holds an OS file lock (``filelock``: ``flock`` on POSIX, ``msvcrt``
+  locking on Windows) on a sidecar ``<file>.lock``. The lock file stays on POSIX (deleting it
+  would let two processes lock two different inodes); the operating system releases the lock
+  when its holder exits, even by SIGKILL.
 
 Temporary files are named ``.<file name>.<random><suffix>`` beside the target, so a killed
 writer's leftovers can be found again (:func:`remove_stale_temps`).
@@ -15,7 +16,6 @@ writer's leftovers can be found again (:func:`remove_stale_temps`).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
 from contextlib import contextmanager
@@ -91,13 +91,11 @@ def lock_path(path: str | os.PathLike) -> Path:
 
 @contextmanager
 def exclusive_lock(path: str | os.PathLike) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``<path>.lock`` (blocking until other holders are done)."""
-    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    """Hold an exclusive OS lock on ``<path>.lock`` (blocking until other holders are done)."""
+    from filelock import FileLock
+
+    with FileLock(lock_path(path), mode=0o600):
         yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
 
 
 def _temp_prefix(path: Path) -> str:

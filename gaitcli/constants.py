@@ -75,6 +75,7 @@ IDENTIFICATION_SIZE = 512  # the seed's identification vector width
 CANONICAL_FPS = 15.0  # the frame rate the gait network sees (gait cycle ~1.1 s = ~16 frames)
 WINDOW_FRAMES = 24  # frames per gait window at CANONICAL_FPS (1.6 s: more than one gait cycle)
 WINDOW_STRIDE = 12  # frames between the starts of consecutive windows
+MAX_WALK_WINDOWS = 256  # a longer walk (~3.5 min) is embedded from this many windows spread evenly over it
 
 #: Spatial-feature spaces: a pose engine names the one it produces (``feature_space``), a gait
 #: checkpoint the one it was trained on; mixing them is refused.
@@ -85,6 +86,30 @@ FEATURE_SPACE_JOINT_MAPS = "joint-maps-v2"  # gaitcli.features.joint_maps (v2: l
 
 #: Images above this many pixels are refused instead of exhausting memory (~100 MP).
 MAX_IMAGE_PIXELS = 100_000_000
+
+#: Frame rates gaitcli reads (a video's header, --fps, a keypoint file's "fps"): below the low end a
+#: gait cycle (~1.1 s) has too few frames to resample to CANONICAL_FPS; above the high end the header is wrong.
+MIN_FPS = 5.0
+MAX_FPS = 1000.0
+#: Largest frame number a keypoint file may give (image ids, numbers in file names, "index").
+MAX_FRAME_INDEX = 1_000_000_000
+#: Most frames a walk may cover once the frames between its rows are filled (~4.6 h at 30 fps);
+#: rows more than 0.2 s apart split the walk instead of being filled, so their gaps do not count.
+MAX_WALK_FRAMES = 500_000
+#: Keypoint JSON above this size (a folder's files together) is refused before it is parsed:
+#: reading takes about 10 times the file in memory (an 80 MB file of 181,040 results: 0.9 GB).
+MAX_KEYPOINT_FILE_BYTES = 128 * 1024 * 1024
+#: Most person entries (detections) a keypoint input may hold, and in any one frame (tracking
+#: compares every person of a frame with every person followed).
+MAX_KEYPOINT_RESULTS = 1_000_000
+MAX_PEOPLE_PER_FRAME = 50
+#: Keypoint coordinates beyond this many pixels from the origin are refused (not a real image).
+MAX_KEYPOINT_COORDINATE = 1_000_000.0
+#: A .npy vectors file may hold this many bytes of vectors (1 GiB: half a million 512-d walks).
+MAX_VECTORS_BYTES = 1024 * 1024 * 1024
+#: Lengths a row of a .npy vectors file may have: gaitcli's vectors have length 1, and a row of
+#: zeros or of values near 3e38 is no identification vector.
+VECTOR_LENGTH_RANGE = (1e-3, 1e3)
 
 # --- batches -------------------------------------------------------------------------
 

@@ -6,6 +6,28 @@ prints its message as one line on stderr and exits with its ``exit_code``.
 
 from __future__ import annotations
 
+import unicodedata
+
+#: Characters that change how a terminal shows text (bidi embeddings, overrides and isolates).
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def is_control(ch: str) -> bool:
+    """Whether ``ch`` is a control character (ANSI escapes start with one), a line or paragraph
+    separator, a surrogate or private-use code point, or a bidi control: never shown as itself."""
+    return unicodedata.category(ch) in ("Cc", "Cs", "Co", "Zl", "Zp") or ch in _BIDI_CONTROLS
+
+
+def printable(text: object) -> str:
+    """``text`` safe to show on a terminal: characters :func:`is_control` finds appear as escapes
+    (``\\x1b``), never as themselves."""
+    return "".join(_escape(ch) if is_control(ch) else ch for ch in str(text))
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
 
 class GaitcliError(Exception):
     """Base class of user-facing errors."""
@@ -16,8 +38,8 @@ class GaitcliError(Exception):
         super().__init__(message)
         self.message = message
 
-    def __str__(self) -> str:  # one line, always
-        return " ".join(self.message.split())
+    def __str__(self) -> str:  # one line, always, and nothing a terminal would act on
+        return printable(" ".join(self.message.split()))
 
 
 class InputError(GaitcliError):
@@ -42,6 +64,12 @@ class GalleryError(GaitcliError):
     """A gallery file is missing, corrupt, untrusted, or made by another model."""
 
     exit_code = 6
+
+
+class MissingDependencyError(GaitcliError):
+    """An optional dependency a command needs is not installed (the message says what to install)."""
+
+    exit_code = 1
 
 
 def describe_error(exc: BaseException) -> tuple[str, int]:

@@ -8,7 +8,10 @@ it), so they would precede gaitcli's own messages on every command that needs Te
 pointed at a temporary file, then passes on every line that is not such start-up chatter.
 Python exceptions raised by the import are not affected.
 
-Every module that needs TensorFlow or Keras calls :func:`import_tensorflow` first.
+Every module that needs TensorFlow or Keras calls :func:`import_tensorflow` first. TensorFlow
+is an optional dependency (``pip install "gaitcli[tensorflow]"``): without it the call raises
+:class:`~gaitcli.errors.MissingDependencyError`, which the CLI prints as one line naming what
+to install. The default pipeline (BlazePose on LiteRT, the gait network in NumPy) never calls it.
 """
 
 from __future__ import annotations
@@ -55,13 +58,27 @@ def _filtered_stderr() -> Iterator[None]:
                 sys.stderr.flush()
 
 
+#: What to install for the parts of gaitcli that need TensorFlow.
+INSTALL_HINT = 'pip install "gaitcli[tensorflow]"'
+
+
 def import_tensorflow() -> ModuleType:
-    """``import tensorflow`` (once), keeping its start-up chatter off stderr; returns the module."""
+    """``import tensorflow`` (once), keeping its start-up chatter off stderr; returns the module.
+
+    Raises :class:`~gaitcli.errors.MissingDependencyError` when TensorFlow is not installed.
+    """
     module = sys.modules.get("tensorflow")
     if module is not None:
         return module
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _filtered_stderr():
-        import tensorflow
+    try:
+        with _filtered_stderr():
+            import tensorflow
+    except ImportError as exc:
+        from gaitcli.errors import MissingDependencyError
 
+        raise MissingDependencyError(
+            "this needs TensorFlow (training, `gaitcli convert`, the seed's TF-1 checkpoints), "
+            f"which is not installed: {INSTALL_HINT}"
+        ) from exc
     return tensorflow

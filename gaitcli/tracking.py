@@ -27,6 +27,7 @@ are in view; someone crossing the image scores high.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
@@ -156,7 +157,7 @@ class Track:
 
     def detection_at(self, frame_index: int) -> Detection | None:
         """The detection at ``frame_index``, or None where the track was not seen."""
-        i = int(np.searchsorted(self.frames, frame_index))
+        i = bisect_left(self.frames, frame_index)  # O(log n) on the list itself (called once per frame)
         return self.detections[i] if i < len(self.frames) and self.frames[i] == frame_index else None
 
     @property
@@ -267,18 +268,19 @@ class Tracker:
         self.low_iou = low_iou
         self.min_hits = max(1, int(min_hits))
         self.tentative_gap = max(0, int(tentative_gap))
-        self._tracks: list[Track] = []  # every track, confirmed or not, in birth order
+        self._tracks: list[Track] = []  # every confirmed track, by id
+        self._live: list[Track] = []  # those not ended, confirmed or not: an update costs what is alive, not every track so far
         self._next_id = 1
         self._last_frame: int | None = None
 
     @property
     def tracks(self) -> list[Track]:
         """Every confirmed track so far (ended ones included), by id."""
-        return [t for t in self._tracks if t.id]
+        return list(self._tracks)
 
     def alive(self) -> list[Track]:
         """Tracks that may still be continued by the next update (unconfirmed ones included)."""
-        return [t for t in self._tracks if t.missed <= self.max_gap]
+        return list(self._live)
 
     def get(self, track_id: int) -> Track:
         """The track with ``track_id`` (``KeyError`` when there is none)."""
@@ -302,7 +304,7 @@ class Tracker:
         dets = [_as_detection(d) for d in detections]
         live = self.alive()
         high = [i for i, d in enumerate(dets) if self.high_score is None or d.score >= self.high_score]
-        low = [i for i in range(len(dets)) if i not in set(high)]
+        low = sorted(set(range(len(dets))) - set(high))
         owner: dict[int, Track] = {}  # detection index -> track
         # pass 1: every live track (lost ones too, at their predicted box) against the confident detections
         matched = self._assign(live, high, dets, frame_index, owner, iou_only=False)
@@ -314,17 +316,19 @@ class Tracker:
                 track.missed += 1
                 if not track.id and track.missed > self.tentative_gap:  # an unconfirmed track ends sooner
                     track.missed = self.max_gap + 1
+        self._live = [t for t in live if t.missed <= self.max_gap]  # failed candidates are forgotten here
         for i in high:
             if i not in owner:
                 track = Track(id=0)
                 track.add(frame_index, dets[i])
-                self._tracks.append(track)
+                self._live.append(track)
                 owner[i] = track
-        for track in owner.values():
+        for i in sorted(owner):  # confirmed in detection order: ids follow the order people are listed
+            track = owner[i]
             if not track.id and len(track.frames) >= self.min_hits:
                 track.id = self._next_id
                 self._next_id += 1
-        self._tracks = [t for t in self._tracks if t.id or t.missed <= self.max_gap]  # forget failed candidates
+                self._tracks.append(track)
         return [owner[i].id if i in owner else 0 for i in range(len(dets))]
 
     def _assign(self, tracks: list[Track], indices: list[int], dets: list[Detection], frame_index: int,

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real data in ../shared/data (skipped cleanly where absent)."""
+"""Shared fixtures: the real data in ../shared/data or $GAITCLI_SHARED_DATA (skipped cleanly
+where absent), and the sample clips embedded once per pytest run."""
 
 from __future__ import annotations
 
@@ -12,17 +13,36 @@ import pytest
 os.environ["GAITCLI_PROGRESS_INTERVAL"] = "0"
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("GAITCLI_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The folder ../shared/data beside the project; skips the test where it is absent."""
+    """The folder ../shared/data beside the project (or $GAITCLI_SHARED_DATA); skips the test where it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not present (real test data lives beside the project)")
+        pytest.skip(f"{SHARED_DATA} is not present (real test data lives beside the project, or set GAITCLI_SHARED_DATA)")
     return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def embedded_samples(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    """Every bundled sample clip through `gaitcli embed --out`, once per pytest run (the pose
+    engine is the suite's most expensive step): {clip name: (its .npy file, its info record)}."""
+    from gaitcli.cli.main import main
+    from gaitcli.gallery.vectors import load_vectors
+
+    folder = tmp_path_factory.mktemp("embedded-samples")
+    out = {}
+    for clip in sorted((REPO / "sample_videos").glob("*.mp4")):
+        npy = folder / f"{clip.stem}.npy"
+        with pytest.raises(SystemExit) as exit_info:
+            main(["embed", str(clip), "--out", str(npy)])
+        assert exit_info.value.code == 0
+        _, meta = load_vectors(npy)
+        out[clip.name] = (npy, meta["info"][0])
+    return out

@@ -294,6 +294,7 @@ def test_cli_convert_writes_weights_that_reproduce_the_seed(net, seed, tmp_path,
     _assert_matches_seed(net, seed)
 
 
+@pytest.mark.slow
 def test_cli_embed_runs_the_seeds_whole_pipeline(seed, tmp_path, capsys, repo_root):
     """`embed --pose-checkpoint --gait-checkpoint`: the seed's features on walker crops -> the seed's GaitNN."""
     from tf1_gait_graphs import build_seed_gait_checkpoint
@@ -310,6 +311,14 @@ def test_cli_embed_runs_the_seeds_whole_pipeline(seed, tmp_path, capsys, repo_ro
     vector = np.array(record["vector"])
     assert vector.shape == (512,) and abs(np.linalg.norm(vector) - 1) < 1e-5
     assert record["frames_used"] >= 60  # the walker was found and followed (BlazePose) on most frames
-    # and the seed's gait checkpoint refuses gaitcli's joint maps
-    code, _, err = run(["embed", clip, "--gait-checkpoint", gait], capsys)
+
+
+def test_the_seeds_gait_checkpoint_refuses_joint_maps(tmp_path, capsys, repo_root):
+    from tf1_gait_graphs import build_seed_gait_checkpoint
+
+    gait = tmp_path / "GRU-1.ckpt"  # narrow: what is refused is its feature space, not its size
+    narrow = {"stem": 16, "block8_channels": 32, "block8_inner": 8, "block4_channels": 32, "block4_inner": 8,
+              "head_1x1": 16, "head_3x3": 16, "fc": 16, "rnn_units": 16}  # fmt: skip
+    build_seed_gait_checkpoint(gait, "GRU", 1, widths=narrow, repeat_inner=(8, 8, 8))
+    code, _, err = run(["embed", repo_root / "sample_videos" / "person2_walk2.mp4", "--gait-checkpoint", gait], capsys)
     assert code == 5 and "seed" in err.lower()

@@ -31,13 +31,12 @@ def _train(out, *extra):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("train")
-    codes = [_train(folder / "a.npz"), _train(folder / "b.npz")]
-    return folder, codes
+    return folder, _train(folder / "a.npz")
 
 
 def test_training_writes_a_checkpoint_for_joint_maps(tiny_run):
-    folder, codes = tiny_run
-    assert codes == [0, 0]
+    folder, code = tiny_run
+    assert code == 0
     ckpt = GaitCheckpoint.load(folder / "a.npz")
     assert ckpt.feature_space == FEATURE_SPACE_JOINT_MAPS
     assert ckpt.training["steps"] == 3 and ckpt.training["seed"] == 20261124
@@ -50,8 +49,11 @@ def test_training_writes_a_checkpoint_for_joint_maps(tiny_run):
     assert vec.shape == (ckpt.config.identification_size,) and np.all(np.isfinite(vec))
 
 
+@pytest.mark.slow
 def test_training_is_reproducible(tiny_run):
+    """A second run with the same seed, in its own process, gives the same model."""
     folder, _ = tiny_run
+    assert _train(folder / "b.npz") == 0
     a, b = GaitCheckpoint.load(folder / "a.npz"), GaitCheckpoint.load(folder / "b.npz")
     assert a.fingerprint == b.fingerprint
 

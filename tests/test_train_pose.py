@@ -145,25 +145,29 @@ def init_weights(tmp_path_factory):
     return path
 
 
+def _train_run(dataset, out, extra) -> dict:
+    try:
+        main([str(a) for a in ["train", "pose", dataset, "--out", out, "--batch-size", "2", "--json", *extra]])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    return {"code": code, "state": json.loads((out / "state.json").read_text()),
+            "kernel": _scoring_kernel(out / "pose.weights.h5"), "files": sorted(p.name for p in out.iterdir())}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def trained(dataset, init_weights, tmp_path_factory):
-    """One step from --init (tiny learning rate), then --resume for one more epoch (one step)."""
+    """One step from --init (tiny learning rate)."""
     out = tmp_path_factory.mktemp("train") / "run"
-    common = ["train", "pose", dataset, "--out", out, "--batch-size", "2", "--json"]
-    results = {}
-    for name, extra in [
-        ("first", ["--epochs", "1", "--init", init_weights, "--learning-rate", "1e-9"]),
-        ("resumed", ["--epochs", "2", "--resume", "--learning-rate", "1e-3"]),
-    ]:
-        try:
-            main([str(a) for a in common + extra])
-        except SystemExit as exc:
-            results[name] = exc.code or 0
-        results[name + "_state"] = json.loads((out / "state.json").read_text())
-        results[name + "_kernel"] = _scoring_kernel(out / "pose.weights.h5")
-        results[name + "_files"] = sorted(p.name for p in out.iterdir())
-    results["out"] = out
-    return results
+    first = _train_run(dataset, out, ["--epochs", "1", "--init", init_weights, "--learning-rate", "1e-9"])
+    return {"out": out, **{f"first_{k}" if k != "code" else "first": v for k, v in first.items()}}
+
+
+@pytest.fixture(scope="module")
+def resumed(dataset, trained):
+    """Then --resume for one more epoch (one step)."""
+    second = _train_run(dataset, trained["out"], ["--epochs", "2", "--resume", "--learning-rate", "1e-3"])
+    return {**trained, **{f"resumed_{k}" if k != "code" else "resumed": v for k, v in second.items()}}
 
 
 def test_first_run_starts_from_init_and_writes_a_checkpoint(trained):
@@ -182,7 +186,9 @@ def test_first_run_starts_from_init_and_writes_a_checkpoint(trained):
     np.testing.assert_allclose(trained["first_kernel"], MARK, atol=1e-6)
 
 
-def test_resume_continues_the_step_count(trained):
+@pytest.mark.slow
+def test_resume_continues_the_step_count(resumed):
+    trained = resumed
     assert trained["resumed"] == 0
     state = trained["resumed_state"]
     assert state["step"] == 2 and state["epoch"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2]
@@ -197,7 +203,7 @@ def test_training_refusals(trained, dataset, tmp_path, capsys):
     out = trained["out"]
     cases = [
         (["--out", out, "--epochs", "3"], "pass --resume"),
-        (["--out", out, "--epochs", "2", "--resume"], "larger --epochs"),
+        (["--out", out, "--epochs", "1", "--resume"], "larger --epochs"),
         (["--out", out, "--epochs", "3", "--resume", "--loss", "mse"], "same loss"),
         (["--out", tmp_path / "new", "--resume"], "nothing to resume"),
         (["--out", tmp_path / "new", "--resume", "--init", "x.ckpt"], "cannot start from --init"),

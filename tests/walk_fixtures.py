@@ -17,6 +17,12 @@ COCO_FROM_SEED = {  # COCO-17 keypoint index for each seed joint that COCO has
 
 def write_coco(path: Path, ys, xs, ps, *, decoy: bool = False) -> Path:
     """COCO-17 results JSON of one walker (and optionally a second person standing still)."""
+    path.write_text(json.dumps(coco_records(ys, xs, ps, decoy=decoy)))
+    return path
+
+
+def coco_records(ys, xs, ps, *, ids=None, decoy: bool = False) -> list[dict]:
+    """The COCO-17 results of one walker, frame ``t`` as image ``ids[t]`` (default ``frame_<t>.jpg``)."""
     records = []
     for t in range(len(ys)):
         kp = np.zeros((17, 3))
@@ -27,13 +33,13 @@ def write_coco(path: Path, ys, xs, ps, *, decoy: bool = False) -> Path:
         nose = (xs[t, head[0]] * 0.4 + xs[t, head[1]] * 0.6, ys[t, head[0]] * 0.4 + ys[t, head[1]] * 0.6)
         for k in range(5):  # nose, eyes, ears near the head
             kp[k] = (nose[0], nose[1], 0.9)
-        records.append({"image_id": f"frame_{t}.jpg", "category_id": 1, "keypoints": kp.ravel().tolist(), "score": 0.9})
+        image = f"frame_{t}.jpg" if ids is None else ids[t]
+        records.append({"image_id": image, "category_id": 1, "keypoints": kp.ravel().tolist(), "score": 0.9})
         if decoy:
             still = kp.copy()
             still[:, 0] += 2000 - xs[t].mean()  # somebody far away, standing still
-            records.append({"image_id": f"frame_{t}.jpg", "category_id": 1, "keypoints": still.ravel().tolist(), "score": 0.95})
-    path.write_text(json.dumps(records))
-    return path
+            records.append({"image_id": image, "category_id": 1, "keypoints": still.ravel().tolist(), "score": 0.95})
+    return records
 
 
 def synthetic_coco_walks(folder: Path, count: int, *, seed: int = 7) -> list[Path]:

@@ -1,6 +1,7 @@
 """`gaitcli demo`: the main job on the bundled sample videos — enroll one walk per person, identify the rest.
 
-Sample clips are named ``<person>_walk<k>.mp4`` (see sample_videos/README.md): the first walk
+Sample clips are named ``<person>_walk<k>.mp4`` (see sample_videos/README.md; installed with the
+package, :func:`gaitcli.sample_videos.sample_folder`): the first walk
 of each person with two or more walks is enrolled into a gallery, and every other walk is
 identified against it. People with a single walk are strangers: never enrolled, they should
 come out ``unknown``. The same as
@@ -22,7 +23,7 @@ _WALK = re.compile(r"^(?P<person>.+?)_walk(?P<walk>\d+)$")
 
 
 def demo(
-    folder: Path = typer.Argument(Path("sample_videos"), help="Folder of <person>_walk<k> clips (default: ./sample_videos)."),
+    folder: Optional[Path] = typer.Argument(None, help="Folder of <person>_walk<k> clips (default: the bundled samples)."),
     gallery: Optional[Path] = typer.Option(None, "--gallery", "-g", help="Keep the gallery in this file (default: a temporary one)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
     fmt: Optional[OutputFormat] = FORMAT,
@@ -39,8 +40,12 @@ def demo(
     if gallery is not None:
         check_gallery_path(gallery)
 
+    if folder is None:
+        from gaitcli.sample_videos import sample_folder
+
+        folder = sample_folder()
     if not folder.is_dir():
-        raise InputError(f"{folder} is not a folder; run from the gaitcli repository root or give the sample_videos folder")
+        raise InputError(f"{folder} is not a folder of <person>_walk<k> clips")
     walks: dict[str, list[tuple[int, Path]]] = {}
     for path in sorted(folder.iterdir()):
         m = _WALK.match(path.stem)

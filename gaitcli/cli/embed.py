@@ -36,7 +36,7 @@ def embed(
     flip_average: Optional[bool] = typer.Option(
         None, "--flip-average/--no-flip-average",
         help="BlazePose also sees each crop mirrored and averages (the default): about half the pose error of a single pass."),
-    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out (and its .json) if they exist; an input is never overwritten."),
     jobs: int = batch_options.JOBS,
     scheduler: Optional[str] = batch_options.SCHEDULER,
 ) -> None:
@@ -48,6 +48,7 @@ def embed(
     from gaitcli.batch import Failure, embed_many
     from gaitcli.cli.batch import Batch, output_format
     from gaitcli.errors import InputError, NoPersonError
+    from gaitcli.gallery.vectors import check_output
     from gaitcli.io.walk_files import expand_inputs
 
     fmt = output_format(fmt, json_output)
@@ -65,15 +66,12 @@ def embed(
         if out.suffix.lower() == ".npy" or (out.exists() and not out.is_dir()):
             raise InputError(f"{out}: with --all-tracks --out is a folder (one .npy per person)")
     elif out is not None:
-        if out.suffix.lower() != ".npy":
-            raise InputError(f"{out}: vectors are written as .npy; give a file name ending in .npy")
-        if out.exists() and not force:
-            raise InputError(f"{out} already exists; pass --force to overwrite it")
-        if any(out.resolve() == Path(p).resolve() for p in inputs):
-            raise InputError(f"{out} is one of the inputs; choose another output file")
+        check_output(out, inputs, force=force)  # both files it writes: FILE.npy and FILE.npy.json
     options = {"gait_checkpoint": gait_checkpoint, "pose_checkpoint": pose_checkpoint, "fps": fps, "flip_average": flip_average}
     embedder = shared_embedder(**options)  # a model that cannot be used is refused before any input is read
     paths = expand_inputs(inputs)
+    if out is not None:
+        check_output(out, paths, force=force)  # nor any walk found in a folder given
     if list_tracks:
         listing, failures = {}, []
         with Batch("tracking", paths) as batch:
@@ -110,6 +108,9 @@ def embed(
             outcomes = embed_many(paths, jobs=jobs, scheduler=scheduler, track=track, on_done=batch.done,
                                   on_frames=batch.frames, **options)
     results = [r for r in outcomes if not isinstance(r, Failure)]
+    for r in results:
+        if r.info.get("warning"):
+            err_console.print(f"warning: {r.source}: {r.info['warning']}", markup=False, highlight=False)
     if all_tracks and out is not None:
         if results:
             _save_per_track(results, embedder, out, force)

@@ -9,9 +9,9 @@ import typer
 
 from gaitcli.cli import batch as batch_options
 from gaitcli.cli.batch import OutputFormat
-from gaitcli.cli.output import console, print_csv, print_json, print_table, warning
+from gaitcli.cli.output import console, print_csv, print_json, print_table, printable, warning
 
-TRUST_HELP = "Load the gallery even if it is unsigned or not signed by you (loading a gallery can run code: only for files you trust)."
+TRUST_HELP = "Load the gallery even if it is unsigned or not signed by you (its contents are then not vouched for; loading never runs code from it)."
 WALKS_HELP = ("Videos, frame folders, keypoint files, or .npy vectors from `gaitcli embed --out`; "
               "a folder of walks stands for every walk inside it (a folder of images is one walk).")
 
@@ -174,7 +174,7 @@ def _show(result: dict, *, folder_mode: bool) -> None:
     where = f"{verb} {result['gallery']}: {result['total_people']} people, {result['total_walks']} walks"
     if not folder_mode:
         p = result["people"][0]
-        console.print(f"enrolled {p['added']} walk(s) as {p['name']}: {p['name']} now has {p['walks']} walk(s) ({where})",
+        console.print(printable(f"enrolled {p['added']} walk(s) as {p['name']}: {p['name']} now has {p['walks']} walk(s) ({where})"),
                       markup=False, highlight=False, soft_wrap=True)
         return
     from rich.table import Table
@@ -184,7 +184,7 @@ def _show(result: dict, *, folder_mode: bool) -> None:
     for column in ("name", "walks added", "walks now"):
         table.add_column(column, justify="left" if column == "name" else "right")
     for p in result["people"]:
-        table.add_row(Text(p["name"]), str(p["added"]), str(p["walks"]))
+        table.add_row(Text(printable(p["name"])), str(p["added"]), str(p["walks"]))
     print_table(table)
 
 

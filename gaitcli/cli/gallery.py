@@ -10,7 +10,7 @@ import typer
 
 from gaitcli.cli.batch import FORMAT, OutputFormat
 from gaitcli.cli.enroll import TRUST_HELP
-from gaitcli.cli.output import console, print_csv, print_json, print_table
+from gaitcli.cli.output import console, print_csv, print_json, print_table, printable
 
 app = typer.Typer(help="Inspect a gallery or remove people from it.", no_args_is_help=True)
 
@@ -43,7 +43,7 @@ def list_people(
     for column in ("name", "walks", "first enrolled", "last enrolled"):
         table.add_column(column, justify="right" if column == "walks" else "left")
     for person in people:
-        table.add_row(Text(person["name"]), str(person["walks"]), person["first_enrolled"], person["last_enrolled"])
+        table.add_row(*(Text(printable(person[key])) for key in ("name", "walks", "first_enrolled", "last_enrolled")))
     print_table(table)
 
 
@@ -93,7 +93,7 @@ def info(
             value = ", ".join(f"{k} {round(v, 4) if isinstance(v, float) else v}" for k, v in value.items())
         elif key == "signed":
             value = "yes (by your key)" if value else "no (loaded with --trust)"
-        table.add_row(key.replace("_", " "), Text(str(value)))
+        table.add_row(key.replace("_", " "), Text(printable(value)))
     print_table(table)
 
 
@@ -115,7 +115,7 @@ def remove(
                     "people": people, "walks": total})
         return
     console.print(
-        f"removed {', '.join(dict.fromkeys(names))} ({removed} walks); {gallery} has {people} people, {total} walks",
+        printable(f"removed {', '.join(dict.fromkeys(names))} ({removed} walks); {gallery} has {people} people, {total} walks"),
         markup=False, highlight=False, soft_wrap=True,
     )
 

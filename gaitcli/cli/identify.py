@@ -10,7 +10,7 @@ import typer
 from gaitcli.cli import batch as batch_options
 from gaitcli.cli.batch import OutputFormat
 from gaitcli.cli.enroll import TRUST_HELP, WALKS_HELP
-from gaitcli.cli.output import print_csv, print_json, print_table
+from gaitcli.cli.output import print_csv, print_json, print_table, printable
 
 
 def identify(
@@ -116,7 +116,7 @@ def _show_table(records: list[dict], gallery: Path, threshold: float | None, tar
 def _plain(text: str):
     from rich.text import Text
 
-    return Text(text)  # names and paths are shown as written, never as rich markup
+    return Text(printable(text))  # names and paths are shown as written, never as rich markup or terminal controls
 
 
 def register(app: typer.Typer) -> None:

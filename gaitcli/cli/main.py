@@ -1,7 +1,7 @@
 """The `gaitcli` entry point: builds the Typer app and owns the one error handler.
 
-Command modules are imported here; each keeps its heavy imports (TensorFlow, LiteRT,
-scikit-learn) inside its functions so that ``gaitcli --help`` stays fast.
+Only the invoked command's module is imported (all of them for help); each keeps its heavy
+imports (TensorFlow, LiteRT, scikit-learn) inside its functions so that start-up stays fast.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import typer
 # TensorFlow's C++ start-up chatter would precede our one-line errors; commands that import it
 # (training, the seed's networks) stay quiet unless the user asks otherwise.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# OpenCV's own "[ WARN:0@...]" lines likewise: gaitcli reports unusable images and videos itself.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
 
 from gaitcli import __version__
 
@@ -43,23 +45,40 @@ def _root(
     """gaitcli: pose -> gait features -> identification vector -> gallery."""
 
 
-def _register() -> None:
-    """One module per command or command group, in the order the data walks."""
-    from gaitcli.cli import convert, demo, embed, enroll, evaluate, gallery, identify, models, pose, train
-
-    pose.register(app)  # image -> 16 joints
-    app.command("embed")(embed.embed)  # walk -> identification vector
-    enroll.register(app)  # vectors -> gallery
-    identify.register(app)  # gallery -> who is it
-    gallery.register(app)
-    evaluate.register(app)  # labelled walks -> rank-1, mAP, EER
-    app.command("demo")(demo.demo)  # the main job on the bundled samples
-    app.add_typer(train.app, name="train")
-    convert.register(app)
-    models.register(app)
+_registered: set[str] = set()
 
 
-_register()
+def _add(name: str) -> None:
+    """Register one command (or command group) once; each lives in its own module, imported here."""
+    from importlib import import_module
+
+    if name in _registered:
+        return
+    _registered.add(name)
+
+    module = import_module(f"gaitcli.cli.{name}")
+    if name == "embed":
+        app.command("embed")(module.embed)
+    elif name == "demo":
+        app.command("demo")(module.demo)
+    elif name == "train":
+        app.add_typer(module.app, name="train")
+    else:
+        module.register(app)
+
+
+#: Every command, in the order the data walks: image -> 16 joints, walk -> identification vector,
+#: vectors -> gallery, gallery -> who is it, labelled walks -> rank-1/mAP/EER, the main job on the
+#: bundled samples, then the tools.
+COMMANDS = ("pose", "embed", "enroll", "identify", "gallery", "evaluate", "demo", "train", "convert", "models")
+
+
+def _register(args: list[str] | None = None) -> None:
+    """Register the command that ``args`` invoke, only that one (a command never pays for the
+    imports of the others); every command when there is none (help, or a mistake to report)."""
+    command = next((a for a in args or [] if not a.startswith("-")), None)
+    for name in [command] if command in COMMANDS else COMMANDS:
+        _add(name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,11 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     Usage errors (unknown command, bad option) are reported by Typer itself (exit 2); Ctrl-C
     prints one line and exits 130.
     """
+    import warnings
+
     from gaitcli.cli import output
     from gaitcli.errors import describe_error
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = output.DEBUG = "--debug" in args
+    args, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
+    _register(args)
+    output.DEBUG = debug
     interrupted = []
 
     def on_interrupt(signum, frame):  # Typer turns KeyboardInterrupt into a silent exit 130
@@ -84,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     if install:
         signal.signal(signal.SIGINT, on_interrupt)
     try:
-        app(args=args, prog_name="gaitcli")  # standalone: exits through SystemExit
+        with warnings.catch_warnings():
+            if not debug:  # library warnings (NumPy's overflow, ...) are not gaitcli's one line
+                warnings.simplefilter("ignore")
+            app(args=args, prog_name="gaitcli")  # standalone: exits through SystemExit
     except SystemExit as exc:
         if interrupted and exc.code == 130:
             _fail("interrupted", 130)
@@ -93,12 +118,26 @@ def main(argv: list[str] | None = None) -> int:
         _fail("interrupted", 130)
     except Exception as exc:  # user errors, missing files, memory; a bug is one line too unless --debug
         if debug:
-            raise
+            _traceback()
         _fail(*describe_error(exc))
     finally:
         if install:
             signal.signal(signal.SIGINT, signal.default_int_handler)
     return 0
+
+
+def _take_debug(args: list[str]) -> tuple[list[str], bool]:
+    """``--debug`` may stand anywhere before a ``--`` (before or after the command): take it out."""
+    end = args.index("--") if "--" in args else len(args)
+    kept = [a for a in args[:end] if a != "--debug"] + args[end:]
+    return kept, len(kept) < len(args)
+
+
+def _traceback() -> None:
+    """--debug: the traceback on stderr; the exit code stays the one without --debug."""
+    import traceback
+
+    traceback.print_exc()
 
 
 def _fail(message: str, code: int) -> None:

@@ -15,4 +15,4 @@ POSE_CHECKPOINT: Optional[Path] = typer.Option(
     "--pose-checkpoint",
     help="Run the seed's HumanPoseIRNetwork (TF-1 .ckpt or converted .weights.h5) for the features; needs a seed gait checkpoint.",
 )
-FPS: Optional[float] = typer.Option(None, "--fps", help="Frame rate of inputs that have none (frame folders, keypoint files; default 30).")
+FPS: Optional[float] = typer.Option(None, "--fps", help="Frame rate of inputs that have none (frame folders, keypoint files; default 30; 5 to 1000).")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import sys
 from typing import Any, Iterable, Sequence
 
 from rich.console import Console
+
+from gaitcli.errors import printable  # noqa: F401  (re-exported: user text shown in tables)
 
 #: Human-readable output (tables, summaries).
 console = Console()
@@ -21,7 +24,7 @@ DEBUG = False
 
 def error_line(message: str, *, level: str = "error") -> None:
     """One line on stderr: ``gaitcli: error: MESSAGE`` (or another ``level``, e.g. ``warning``)."""
-    sys.stderr.write(f"gaitcli: {level}: {' '.join(str(message).split())}\n")
+    sys.stderr.write(f"gaitcli: {level}: {printable(' '.join(str(message).split()))}\n")
     sys.stderr.flush()
 
 
@@ -39,7 +42,7 @@ def print_table(table) -> None:
         column.no_wrap = False
     if table.title:  # a title is wrapped to the table's width: printed above it instead, whole
         title, table.title = table.title, None
-        console.print(title, soft_wrap=True, highlight=False, markup=False)
+        console.print(printable(title), soft_wrap=True, highlight=False, markup=False)
     if console.is_terminal:
         console.print(table)
         return
@@ -51,14 +54,27 @@ def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """A header line and one line per row, as CSV on stdout."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([printable(cell) if isinstance(cell, str) else cell for cell in row] for row in rows)
     sys.stdout.flush()
 
 
 def print_json(data: Any) -> None:
-    """Write ``data`` as JSON on stdout (machine-readable output only)."""
-    sys.stdout.write(json.dumps(data, indent=2, default=_default) + "\n")
+    """Write ``data`` as JSON on stdout (machine-readable output only); NaN and infinities,
+    which JSON has no words for, are written as null."""
+    sys.stdout.write(json.dumps(_finite(data), indent=2, default=_default, allow_nan=False) + "\n")
     sys.stdout.flush()
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(value) for value in data]
+    if type(data).__module__ == "numpy":
+        return _finite(_default(data))
+    return data
 
 
 def _default(obj: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from gaitcli.cli.output import err_console, print_json, progress
-from gaitcli.training.gait_config import HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, GaitTrainingConfig
+from gaitcli.training.gait_config import HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS, GaitTrainingConfig
 
 app = typer.Typer(
     help="Train the networks on your own annotated data.",
@@ -118,14 +118,19 @@ def pose(
         err_console.print(f"done: {status.step} steps; use it with: gaitcli pose --engine ir --checkpoint {weights} IMAGE", soft_wrap=True, highlight=False)
 
 
-def _check_checkpoint_out(out: Path, force: bool) -> None:
-    """A gait checkpoint may be written to ``out`` (.npz, not there unless ``force``, folder exists)."""
+def _check_checkpoint_out(out: Path, force: bool, inputs=(), report: bool = False) -> None:
+    """A gait checkpoint may be written to ``out`` (.npz, not there unless ``force``, folder exists),
+    and its report to ``out.json`` (with ``report``); neither may be one of ``inputs``, even with ``force``."""
     from gaitcli.errors import InputError
 
     if out.suffix.lower() != ".npz":
         raise InputError(f"{out}: gait checkpoints are .npz files; give a name ending in .npz")
-    if out.exists() and not force:
-        raise InputError(f"{out} already exists; pass --force to overwrite it")
+    given = {Path(p).resolve() for p in inputs if p is not None}
+    for target in (out, out.with_suffix(".json")) if report else (out,):
+        if target.resolve() in given:
+            raise InputError(f"{target} is one of the inputs; choose another output file")
+        if target.exists() and not force:
+            raise InputError(f"{target} already exists; pass --force to overwrite it")
     if not out.parent.is_dir():
         raise InputError(f"folder {out.parent} does not exist; create it first")
 
@@ -135,7 +140,7 @@ _GAIT = GaitTrainingConfig()  # the defaults of the recipe, kept in one place
 
 @app.command("gait")
 def gait(
-    out: Path = typer.Option(..., "--out", "-o", help="Gait checkpoint to write (.npz); a report lands beside it (.json)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Gait checkpoint to write (.npz); a report lands beside it (.json; --force to overwrite them)."),
     seed: int = typer.Option(_GAIT.seed, "--seed", help="Seeds the synthetic people, their walks and the network."),
     identities: int = typer.Option(_GAIT.train_identities, "--identities", min=8, help="Synthetic training people."),
     walks: int = typer.Option(_GAIT.walks_per_identity, "--walks", min=2, help="Walks per training person held at a time."),
@@ -167,7 +172,7 @@ def gait(
     Seeded and reproducible: the defaults reproduce the network of gaitcli's default model
     (`gaitcli train gait --out gait_network.npz`; `gaitcli train head` then fits its head).
     """
-    _check_checkpoint_out(out, force)
+    _check_checkpoint_out(out, force, (engine_walks, engine_val_walks), report=True)
     from gaitcli.training.gait import train_gait
     from gaitcli.training.gait_config import scaled_widths
 
@@ -216,6 +221,55 @@ def gait(
     )
 
 
+@app.command("blocks")
+def blocks(
+    out: Path = typer.Option(..., "--out", "-o", help="Gait checkpoint to write (.npz): the model with the input blocks."),
+    gait_checkpoint: Optional[Path] = typer.Option(
+        None, "--gait-checkpoint", help="The model whose discriminant head gets the blocks (default: the packaged model; existing blocks are replaced)."
+    ),
+    threshold_walks: list[Path] = typer.Option(
+        [], "--threshold-walks", help="Measure the one-walk open-set threshold on these engine walks of held-out people "
+        "(scripts/engine_walks.py; default: synthetic people through the estimator's error model)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Add the input blocks to a model's discriminant head (a few minutes).
+
+    The identification vector becomes [discriminants, walk statistics, network vector], the last
+    two standardised on synthetic background walkers, so that what tells real people apart and the
+    synthetic-fitted projection drops (body proportions, posture, the network's own vector) reaches
+    the gallery. The one-walk open-set threshold is measured on other synthetic people.
+    Deterministic: the packaged model is this command applied to its head-only predecessor
+    (docs/model-card.md).
+    """
+    from gaitcli.gait.model import load_gait_model
+    from gaitcli.training.engine_walks import load_engine_walks
+    from gaitcli.training.head import add_input_blocks
+
+    _check_checkpoint_out(out, force)
+    for path in threshold_walks:
+        load_engine_walks(path)  # a bad file is refused before anything starts
+    base = load_gait_model(gait_checkpoint).checkpoint
+    with progress(disable=as_json) as bar:
+        tasks: dict[str, int] = {}
+
+        def on_person(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task("background walkers" if stage == "population" else "threshold walkers", total=total)
+            bar.update(tasks[stage], completed=done)
+
+        checkpoint, report = add_input_blocks(base, threshold_files=threshold_walks, progress=on_person,
+                                              log=lambda m: None if as_json else err_console.print(m, markup=False, highlight=False))
+    checkpoint.save(out, overwrite=force)
+    report["checkpoint"] = str(out)
+    if as_json:
+        print_json(report)
+        return
+    err_console.print(f"wrote {out} ({checkpoint.short_fingerprint}): {checkpoint.describe()}; one-walk open-set threshold "
+                      f"{checkpoint.head.open_set_threshold:.3f}", markup=False, highlight=False)
+
+
 @app.command("head")
 def head(
     engine_walks: list[Path] = typer.Option(
@@ -232,6 +286,7 @@ def head(
     gait_weight: float = typer.Option(HEAD_GAIT_WEIGHT, "--gait-weight", min=0.0, help="Weight of the network's vector beside the walk statistics (0: statistics only)."),
     shrinkage: float = typer.Option(HEAD_SHRINKAGE, "--shrinkage", min=0.0, max=1.0, help="Shrinkage of the within-person covariance."),
     dimensions: int = typer.Option(HEAD_DIMENSIONS, "--dimensions", min=1, help="Leading discriminants kept: the identification vector's size."),
+    trials: int = typer.Option(HEAD_TRIALS, "--trials", min=1, help="Simulated one-walk galleries for the threshold and each validation score (fewer: faster, noisier)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
@@ -246,7 +301,7 @@ def head(
     from gaitcli.training.engine_walks import load_engine_walks
     from gaitcli.training.head import train_head
 
-    _check_checkpoint_out(out, force)
+    _check_checkpoint_out(out, force, (*engine_walks, *val_walks, *threshold_walks, gait_checkpoint))
     for path in (*engine_walks, *val_walks, *threshold_walks):
         load_engine_walks(path)  # a bad file is refused before anything starts
     base: GaitCheckpoint = load_gait_model(gait_checkpoint).checkpoint
@@ -265,7 +320,7 @@ def head(
             bar.update(tasks[stage], completed=done)
 
         checkpoint, report = train_head(base, engine_walks, val_files=val_walks, threshold_files=threshold_walks, gait_weight=gait_weight,
-                                        shrinkage=shrinkage, dimensions=dimensions, log=log, progress=on_walk)
+                                        shrinkage=shrinkage, dimensions=dimensions, trials=trials, log=log, progress=on_walk)
     checkpoint.save(out, overwrite=force)
     report["checkpoint"] = str(out)
     if as_json:

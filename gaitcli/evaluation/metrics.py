@@ -8,14 +8,16 @@
   least as high as its true identity (ties count against the probe). CMC(k) is the fraction
   of probes with rank <= k; rank-1 and rank-5 are CMC(1) and CMC(5). A probe whose identity
   has no walk in the gallery it is matched against is never found.
-* **mAP**: a probe's average precision over the gallery *walks* ranked by score (the mean,
-  over the walks of the probe's identity, of the precision at each one's position; ties put
-  the other identities' walks first), averaged over the probes that have such walks.
+* **mAP**: a probe's average precision over the gallery *walks* ranked by score
+  (``sklearn.metrics.average_precision_score``: the precision at each recall step, weighted by
+  the step; walks with equal scores count as one step, at its end), averaged over the probes
+  that have such walks.
 * **Verification**: every probe-gallery walk pair is a *genuine* (same subject) or an
   *impostor* score. At threshold t a pair is accepted when its score >= t:
   FAR(t) = accepted impostors / impostors, FRR(t) = rejected genuines / genuines,
-  TAR = 1 - FRR. The ROC runs over every distinct score as t; the **EER** is where FAR
-  equals FRR, interpolated linearly between the two thresholds around the crossing.
+  TAR = 1 - FRR. The ROC (``sklearn.metrics.roc_curve``) runs over every distinct score as t;
+  the **EER** is where FAR equals FRR, interpolated linearly between the two thresholds around
+  the crossing.
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ def identity_ranks(scores: np.ndarray, probe_labels, gallery_labels) -> np.ndarr
     return ranks
 
 
+def ranked_first(scores: np.ndarray, probe_labels, gallery_labels) -> np.ndarray:
+    """(P,) bool: each probe's true identity ranks first (:func:`identity_ranks` == 1) — the one
+    rank-1 of gaitcli (evaluation, training validation, simulated galleries)."""
+    return identity_ranks(scores, probe_labels, gallery_labels) == 1
+
+
 def cmc_curve(ranks: np.ndarray, max_rank: int) -> np.ndarray:
     """(max_rank,) fraction of probes whose rank is <= k, for k = 1 .. max_rank."""
     ranks = np.asarray(ranks, dtype=np.float64)
@@ -70,17 +78,14 @@ def cmc_curve(ranks: np.ndarray, max_rank: int) -> np.ndarray:
 
 
 def average_precision(scores: np.ndarray, relevant: np.ndarray) -> float:
-    """Average precision of one ranking; ``nan`` when nothing is relevant."""
-    scores = np.asarray(scores, dtype=np.float64)
-    relevant = np.asarray(relevant, dtype=bool)
-    n_relevant = int(relevant.sum())
-    if n_relevant == 0:
+    """Average precision of one ranking (``sklearn.metrics.average_precision_score``); ``nan``
+    when nothing is relevant."""
+    relevant = np.asarray(relevant, dtype=bool).ravel()
+    if not relevant.any():
         return float("nan")
-    # score descending; among equal scores, irrelevant walks first (pessimistic)
-    order = np.lexsort((relevant, -scores))
-    hits = relevant[order]
-    positions = np.flatnonzero(hits) + 1
-    return float(np.mean(np.arange(1, n_relevant + 1) / positions))
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(relevant, np.asarray(scores, dtype=np.float64).ravel()))
 
 
 def mean_average_precision(scores: np.ndarray, probe_labels, gallery_labels) -> float:
@@ -132,14 +137,18 @@ class RocCurve:
 
 def roc_curve(genuine: np.ndarray, impostor: np.ndarray) -> RocCurve:
     """The ROC of genuine and impostor scores, and its EER (both need at least one score)."""
-    gen = np.sort(np.asarray(genuine, dtype=np.float64).ravel())
-    imp = np.sort(np.asarray(impostor, dtype=np.float64).ravel())
+    gen = np.asarray(genuine, dtype=np.float64).ravel()
+    imp = np.asarray(impostor, dtype=np.float64).ravel()
     if gen.size == 0 or imp.size == 0:
         raise ValueError("a ROC needs at least one genuine and one impostor score")
-    thresholds = np.append(np.unique(np.concatenate([gen, imp])), np.inf)
-    far = (imp.size - np.searchsorted(imp, thresholds, side="left")) / imp.size
-    frr = np.searchsorted(gen, thresholds, side="left") / gen.size
-    return RocCurve(thresholds, far, 1.0 - frr, _eer(far, frr), int(gen.size), int(imp.size))
+    from sklearn.metrics import roc_curve as sklearn_roc
+
+    scores = np.concatenate([gen, imp])
+    truth = np.concatenate([np.ones(gen.size, bool), np.zeros(imp.size, bool)])
+    far, tar, _ = sklearn_roc(truth, scores, drop_intermediate=False)  # thresholds descending from +inf
+    far, tar = far[::-1], tar[::-1]
+    thresholds = np.append(np.unique(scores), np.inf)  # ascending, as far and tar now are
+    return RocCurve(thresholds, far, tar, _eer(far, 1.0 - tar), int(gen.size), int(imp.size))
 
 
 def equal_error_rate(genuine: np.ndarray, impostor: np.ndarray) -> float:

@@ -7,7 +7,8 @@ generator). :func:`prepare_walk` turns it into spatial-feature segments:
 0. **Frames not run**: when the rows are only some of the source's frames (``frame_indices``;
    the embed pipeline runs the pose engine only on the frames nearest a ``CANONICAL_FPS``
    grid), the frames between them are filled by linear interpolation (:func:`fill_frames`),
-   so that everything below sees one row per source frame.
+   so that everything below sees one row per source frame. Rows more than ``MAX_GAP_SECONDS``
+   apart are not filled: the walk is split there (as step 2 splits at longer unusable gaps).
 1. **Usable frames**: a frame is usable when its pelvis and thorax have probability
    >= ``MIN_TORSO_PROBABILITY`` and its six leg joints average >= ``MIN_LEG_PROBABILITY``.
    Other frames are skipped (and counted).
@@ -37,6 +38,7 @@ from gaitcli.constants import (
     L_ANKLE,
     L_HIP,
     L_KNEE,
+    MAX_WALK_FRAMES,
     NUM_JOINTS,
     PELVIS,
     R_ANKLE,
@@ -53,13 +55,18 @@ MIN_LEG_PROBABILITY = 0.3
 MAX_GAP_SECONDS = 0.2  # shorter runs of unusable frames are interpolated
 MIN_SEGMENT_SECONDS = 0.5  # shorter usable runs are dropped
 MIRROR_MIN_TRAVEL = 0.5  # torso lengths of leftward travel before a walk is mirrored
-MIN_WALK_SECONDS = 1.0  # less usable walk than this cannot hold a gait cycle
+MIN_WALK_SECONDS = 0.5  # less usable walk than this is refused (about half a gait cycle: one step)
+SHORT_WALK_SECONDS = 1.0  # less than this holds no whole gait cycle: embedded, with a warning (accuracy falls)
 
 _LEGS = [R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE]
 
 
 class TooFewFramesError(ValueError):
     """The walk has too few usable frames to hold a gait cycle."""
+
+
+class WalkTooLongError(ValueError):
+    """The walk covers more frames than :data:`~gaitcli.constants.MAX_WALK_FRAMES`."""
 
 
 @dataclass
@@ -83,6 +90,19 @@ class PreparedWalk:
     @property
     def lengths(self) -> list[int]:
         return [len(j) for j in self.joints]
+
+    @property
+    def seconds(self) -> float:
+        """Usable walk, in seconds (what the gait network sees)."""
+        return sum(self.lengths) / CANONICAL_FPS
+
+    @property
+    def warning(self) -> str | None:
+        """Why this walk's vector is less reliable than most, or None."""
+        if self.seconds < SHORT_WALK_SECONDS:
+            return (f"only {self.seconds:.2f} s of usable walk, shorter than a gait cycle (~{SHORT_WALK_SECONDS:g} s): "
+                    "identification from it is less reliable")
+        return None
 
     def render(self, k: int, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Spatial features (stop - start, 17, 17, 32) of frames [start, stop) of segment ``k``."""
@@ -161,55 +181,85 @@ def prepare_walk(coords_y, coords_x, probabilities, fps: float, *, frame_indices
     """Turn a walk's per-frame joints into spatial-feature segments (see the module docstring).
 
     ``frame_indices`` (default: consecutive) are the rows' frame numbers at ``fps``; frames
-    between them are filled (:func:`fill_frames`). Raises :class:`TooFewFramesError` when less
-    than ``min_seconds`` of usable walk remains.
+    between them are filled (:func:`fill_frames`) where they are at most ``MAX_GAP_SECONDS``
+    apart, and the walk is split where they are further apart (nothing is invented over a longer
+    gap, and memory follows the rows, not their frame numbers). Raises :class:`TooFewFramesError`
+    when less than ``min_seconds`` of usable walk remains and :class:`WalkTooLongError` when the
+    rows cover more than :data:`~gaitcli.constants.MAX_WALK_FRAMES` frames.
     """
     ys = np.asarray(coords_y, dtype=np.float64)
     xs = np.asarray(coords_x, dtype=np.float64)
     ps = np.asarray(probabilities, dtype=np.float64)
     if ys.ndim != 2 or ys.shape[1] != NUM_JOINTS or ys.shape != xs.shape or ys.shape != ps.shape:
         raise ValueError(f"joints must be shaped (T, {NUM_JOINTS}); got {ys.shape}, {xs.shape}, {ps.shape}")
-    if frame_indices is not None:
-        ys, xs, ps = fill_frames(frame_indices, ys, xs, np.nan_to_num(ps))
-    ps = np.clip(np.nan_to_num(ps), 0.0, 1.0)
     if not fps or fps <= 0 or not np.isfinite(fps):
         raise ValueError(f"fps must be positive, not {fps!r}")
-    finite = np.isfinite(ys).all(axis=1) & np.isfinite(xs).all(axis=1)
-    mask = usable_frames(ps) & finite
-    runs = [
-        (a, b)
-        for a, b in _runs(mask, max_gap=int(round(MAX_GAP_SECONDS * fps)))
-        if (b - a) / fps >= MIN_SEGMENT_SECONDS
-    ]
-    used = np.zeros(len(ys), bool)
-    for a, b in runs:
-        used[a:b] = mask[a:b]
+    max_gap = int(round(MAX_GAP_SECONDS * fps))
+    if frame_indices is None:
+        pieces = [(np.arange(len(ys)), None)] if len(ys) else []
+    else:
+        idx = np.asarray(frame_indices, dtype=np.int64)
+        if idx.shape != (len(ys),):
+            raise ValueError(f"{len(idx)} frame indices for {len(ys)} rows of joints")
+        if (np.diff(idx) <= 0).any():
+            raise ValueError("frame indices must increase")
+        breaks = np.flatnonzero(np.diff(idx) - 1 > max_gap) + 1
+        pieces = [(rows, idx[rows]) for rows in np.split(np.arange(len(ys)), breaks)] if len(ys) else []
+    spans = [len(rows) if at is None else int(at[-1] - at[0]) + 1 for rows, at in pieces]
+    if sum(spans) > MAX_WALK_FRAMES:
+        raise WalkTooLongError(
+            f"the walk covers {sum(spans)} frames; gaitcli reads walks of up to {MAX_WALK_FRAMES} frames "
+            f"({MAX_WALK_FRAMES / fps / 60:.0f} min at {fps:g} fps); cut it into shorter walks"
+        )
+    frames_total = confident = used_total = 0
     resampled = []
-    for a, b in runs:
-        joints = np.stack([ys[a:b], xs[a:b], ps[a:b]], axis=-1)  # (t, 16, 3)
-        resampled.append(_resample(joints, mask[a:b], fps))
+    for (rows, at), span in zip(pieces, spans):
+        frames_total += span
+        if span / fps < MIN_SEGMENT_SECONDS:  # too short to hold a segment: only counted
+            p_rows = np.clip(np.nan_to_num(ps[rows]), 0.0, 1.0)
+            confident += int((usable_frames(p_rows) & np.isfinite(ys[rows]).all(axis=1) & np.isfinite(xs[rows]).all(axis=1)).sum())
+            continue
+        py, px, pp = ys[rows], xs[rows], ps[rows]
+        if at is not None:
+            py, px, pp = fill_frames(at, py, px, np.nan_to_num(pp))
+        pp = np.clip(np.nan_to_num(pp), 0.0, 1.0)
+        finite = np.isfinite(py).all(axis=1) & np.isfinite(px).all(axis=1)
+        mask = usable_frames(pp) & finite
+        confident += int(mask.sum())
+        for a, b in _runs(mask, max_gap=max_gap):
+            if (b - a) / fps < MIN_SEGMENT_SECONDS:
+                continue
+            used_total += int(mask[a:b].sum())
+            joints = np.stack([py[a:b], px[a:b], pp[a:b]], axis=-1)  # (t, 16, 3)
+            resampled.append(_resample(joints, mask[a:b], fps))
     if sum(len(r) for r in resampled) < min_seconds * CANONICAL_FPS:
         raise TooFewFramesError(
-            f"only {int(mask.sum())} of {len(ys)} frames have a confident pose ({int(used.sum())} in runs of at "
-            f"least {MIN_SEGMENT_SECONDS:g} s); a gait cycle needs at least {min_seconds:g} s "
+            f"only {confident} of {frames_total} frames have a confident pose ({used_total} in runs of at "
+            f"least {MIN_SEGMENT_SECONDS:g} s); a walk needs at least {min_seconds:g} s (about half a gait cycle) "
             f"({int(np.ceil(min_seconds * fps))} frames at {fps:g} fps)"
         )
     references = [smooth_references(person_reference(r[..., 0], r[..., 1], r[..., 2])) for r in resampled]
     travel = sum(ref[-1, 1] - ref[0, 1] for ref in references)
     scale = float(np.median(np.concatenate([ref[:, 2] for ref in references])))
     mirrored = bool(travel < -MIRROR_MIN_TRAVEL * scale)
-    return PreparedWalk(resampled, references, mirrored, len(ys), int(used.sum()))
+    return PreparedWalk(resampled, references, mirrored, frames_total, used_total)
+
+
+def window_spans(lengths: list[int], length: int = WINDOW_FRAMES, stride: int = WINDOW_STRIDE) -> list[tuple[int, int, int]]:
+    """``(segment, start, stop)`` of the fixed-length windows over segments of these lengths
+    (a shorter segment is one window of its own; the last window of a longer one ends at its end)."""
+    out = []
+    for k, n in enumerate(lengths):
+        if n <= length:
+            out.append((k, 0, n))
+            continue
+        starts = list(range(0, n - length + 1, stride))
+        if starts[-1] != n - length:
+            starts.append(n - length)  # cover the tail
+        out.extend((k, s, s + length) for s in starts)
+    return out
 
 
 def windows(segments: list[np.ndarray], length: int = WINDOW_FRAMES, stride: int = WINDOW_STRIDE) -> list[np.ndarray]:
     """Fixed-length windows over the segments (a shorter segment is one window of its own)."""
-    out = []
-    for seg in segments:
-        if len(seg) <= length:
-            out.append(seg)
-            continue
-        starts = list(range(0, len(seg) - length + 1, stride))
-        if starts[-1] != len(seg) - length:
-            starts.append(len(seg) - length)  # cover the tail
-        out.extend(seg[s : s + length] for s in starts)
-    return out
+    return [segments[k][a:b] for k, a, b in window_spans([len(s) for s in segments], length, stride)]

@@ -8,6 +8,15 @@ projection keeps the directions along which *people* differ and drops those alon
 person's walks differ (view, speed, clothes, the pose engine's errors); the result (the background people's mean maps to zero) scaled to unit length is the
 identification vector.
 
+**Input blocks** (``walk-discriminant-v2``): the discriminants are fitted on synthetic people,
+and on real people the plain statistics of body proportion and posture, and the network's own
+vector, carry identity that the projection drops. A v2 head therefore appends its two inputs
+themselves, each standardised by the mean and spread of a background population (``block_mean``,
+``block_scale``) and scaled to unit length, as blocks of their own: the identification vector is
+``[w_d * discriminants, w_s * statistics, w_g * gait vector]`` with ``block_weights`` ``(w_d, w_s,
+w_g)`` of unit length (equal by default: not tuned), so the gallery's SVMs can use whichever real
+differences matter.
+
 Fitting is deterministic (no random state): :func:`fit_head`. The head's numbers are stored
 in the checkpoint beside the network's weights and covered by its fingerprint
 (:mod:`gaitcli.gait.checkpoint`).
@@ -22,7 +31,9 @@ from typing import Any, Mapping
 import numpy as np
 
 HEAD_KIND = "walk-discriminant-v1"
+HEAD_KIND_BLOCK = "walk-discriminant-v2"  # v1 + its standardised inputs as blocks of their own
 ARRAY_NAMES = ("mean", "scale", "projection")
+BLOCK_ARRAY_NAMES = ("block_mean", "block_scale")
 PREFIX = "head/"
 
 
@@ -44,46 +55,70 @@ class DiscriminantHead:
     #: The open-set threshold for galleries with one walk per person, measured on held-out
     #: people when the head was fitted (:func:`gaitcli.training.head.one_walk_threshold`); None: not measured.
     open_set_threshold: float | None = None
+    #: The input blocks (v2): the background population's mean and spread of the inputs
+    #: ``[statistics, gait vector]``, the weights of the three blocks, and where the population
+    #: came from; None: no blocks (v1).
+    block_mean: np.ndarray | None = None  # (statistics_size + gait_size,)
+    block_scale: np.ndarray | None = None  # (statistics_size + gait_size,)
+    block_weights: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    block_population: str | None = None
+
+    @property
+    def has_block(self) -> bool:
+        return self.block_mean is not None
+
+    @property
+    def discriminants(self) -> int:
+        return int(self.projection.shape[1])
 
     @property
     def output_size(self) -> int:
-        return int(self.projection.shape[1])
+        return self.discriminants + (self.statistics_size + self.gait_size if self.has_block else 0)
 
     def describe(self) -> str:
-        return f"discriminant head {self.output_size} ({self.statistics} + gait x {self.gait_weight:g})"
+        block = f" + input blocks {self.statistics_size} + {self.gait_size}" if self.has_block else ""
+        return f"discriminant head {self.discriminants} ({self.statistics} + gait x {self.gait_weight:g}){block}"
 
     def meta(self) -> dict[str, Any]:
         """The head's JSON part of the checkpoint's metadata."""
+        block = {"block_weights": list(self.block_weights), "block_population": self.block_population} if self.has_block else {}
         return {
-            "kind": HEAD_KIND,
+            "kind": HEAD_KIND_BLOCK if self.has_block else HEAD_KIND,
             "statistics": self.statistics,
             "statistics_size": self.statistics_size,
             "gait_size": self.gait_size,
             "gait_weight": self.gait_weight,
             "shrinkage": self.shrinkage,
-            "output_size": self.output_size,
+            "output_size": self.discriminants,
+            **block,
             **({"open_set_threshold": self.open_set_threshold} if self.open_set_threshold is not None else {}),
         }
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The head's arrays as stored in the checkpoint (``head/mean``, ...), float32."""
-        return {PREFIX + name: np.ascontiguousarray(getattr(self, name), dtype=np.float32) for name in ARRAY_NAMES}
+        names = ARRAY_NAMES + (BLOCK_ARRAY_NAMES if self.has_block else ())
+        return {PREFIX + name: np.ascontiguousarray(getattr(self, name), dtype=np.float32) for name in names}
 
     @staticmethod
     def array_shapes(meta: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
         inputs = int(meta["statistics_size"]) + int(meta["gait_size"])
         out = int(meta["output_size"])
-        return {PREFIX + "mean": (inputs,), PREFIX + "scale": (inputs,), PREFIX + "projection": (inputs, out)}
+        shapes = {PREFIX + "mean": (inputs,), PREFIX + "scale": (inputs,), PREFIX + "projection": (inputs, out)}
+        if meta.get("kind") == HEAD_KIND_BLOCK:
+            shapes.update({PREFIX + name: (inputs,) for name in BLOCK_ARRAY_NAMES})
+        return shapes
 
     @classmethod
     def from_stored(cls, meta: Any, arrays: Mapping[str, np.ndarray]) -> "DiscriminantHead":
         """Rebuild from :meth:`meta` and :meth:`arrays`; ``ValueError`` on anything malformed."""
-        if not isinstance(meta, Mapping) or meta.get("kind") != HEAD_KIND:
+        if not isinstance(meta, Mapping) or meta.get("kind") not in (HEAD_KIND, HEAD_KIND_BLOCK):
             raise ValueError(f"unknown head kind {meta.get('kind') if isinstance(meta, Mapping) else meta!r}")
         try:
             shapes = cls.array_shapes(meta)
             numbers = {k: float(meta[k]) for k in ("gait_weight", "shrinkage")}
             threshold = None if meta.get("open_set_threshold") is None else float(meta["open_set_threshold"])
+            block = meta.get("kind") == HEAD_KIND_BLOCK
+            weights = tuple(float(w) for w in meta["block_weights"]) if block else (1.0, 0.0, 0.0)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed head metadata ({exc})") from None
         checked = {}
@@ -96,10 +131,37 @@ class DiscriminantHead:
             checked[name[len(PREFIX):]] = np.ascontiguousarray(array, dtype=np.float32)
         if not all(math.isfinite(v) for v in numbers.values()) or not np.all(checked["scale"] > 0):
             raise ValueError("head numbers are not finite and positive")
+        if block and not (_valid_weights(weights) and np.all(checked["block_scale"] > 0) and np.isfinite(checked["block_mean"]).all()):
+            raise ValueError("the head's input blocks are not finite and positive")
         if threshold is not None and not math.isfinite(threshold):
             raise ValueError("the head's open-set threshold is not finite")
+        if block:
+            checked.update(block_weights=weights, block_population=str(meta.get("block_population")))
         return cls(str(meta.get("statistics")), int(meta["statistics_size"]), int(meta["gait_size"]), **numbers, **checked,
                    open_set_threshold=threshold)
+
+    def with_blocks(self, mean: np.ndarray, scale: np.ndarray, weights, population: str) -> "DiscriminantHead":
+        """This head with input blocks (see the module docstring), ``weights`` scaled to unit
+        length; the open-set threshold, measured in the old vector space, is dropped."""
+        from dataclasses import replace
+
+        size = self.statistics_size + self.gait_size
+        mean, scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
+        if mean.shape != (size,) or scale.shape != (size,) or not np.all(scale > 0):
+            raise ValueError(f"input blocks need {size} means and positive scales")
+        w = np.asarray(weights, np.float64)
+        if w.shape != (3,) or not np.isfinite(w).all() or (w < 0).any() or not w.any():
+            raise ValueError(f"block weights must be three numbers >= 0, not all 0; got {weights!r}")
+        w = tuple(float(v) for v in w / np.linalg.norm(w))
+        return replace(self, block_mean=mean.astype(np.float32), block_scale=scale.astype(np.float32), block_weights=w,
+                       block_population=population, open_set_threshold=None)
+
+    def without_blocks(self) -> "DiscriminantHead":
+        """The v1 head these blocks were added to (its threshold dropped with them)."""
+        from dataclasses import replace
+
+        return replace(self, block_mean=None, block_scale=None, block_weights=(1.0, 0.0, 0.0), block_population=None,
+                       open_set_threshold=None if self.has_block else self.open_set_threshold)
 
     def apply(self, statistics: np.ndarray, gait_vector: np.ndarray) -> np.ndarray:
         """The unit identification vector (K,) of one walk; or (N, K) for stacked walks."""
@@ -111,8 +173,17 @@ class DiscriminantHead:
             )
         z = ((x - self.mean) / self.scale) @ self.projection  # centred: the background mean maps to 0
         z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+        if self.has_block:
+            b = (x - self.block_mean) / self.block_scale
+            parts = [z, b[:, : self.statistics_size], b[:, self.statistics_size :]]
+            z = np.concatenate([w * p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
+                                for w, p in zip(self.block_weights, parts)], axis=1)
         z = z.astype(np.float32)
         return z[0] if np.ndim(statistics) == 1 else z
+
+
+def _valid_weights(weights) -> bool:
+    return len(weights) == 3 and all(math.isfinite(w) and w >= 0 for w in weights) and abs(math.hypot(*weights) - 1.0) < 1e-4
 
 
 def fit_head(

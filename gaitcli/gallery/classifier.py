@@ -146,12 +146,24 @@ class Model:
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (float32); a zero row raises ``ValueError``."""
+    """Rows scaled to unit length (float32); a zero row raises ``ValueError``.
+
+    Rows whose float32 length overflows or underflows (values near 3e38 or 1e-20) are scaled in
+    float64, so any finite non-zero row comes out as its direction.
+    """
     array = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    if np.any(norms <= 1e-12):
-        raise ValueError("an identification vector is all zeros")
-    return array / norms
+    with np.errstate(over="ignore", under="ignore"):
+        norms = np.linalg.norm(array, axis=1, keepdims=True)
+    odd = ~np.isfinite(norms[:, 0]) | (norms[:, 0] <= 1e-12)
+    if not odd.any():
+        return array / norms
+    wide = array[odd].astype(np.float64)
+    wide_norms = np.linalg.norm(wide, axis=1, keepdims=True)
+    if np.any(wide_norms == 0) or not np.all(np.isfinite(wide_norms)):
+        raise ValueError("an identification vector is all zeros or not finite")
+    out = array / np.where(odd[:, None], 1.0, norms)
+    out[odd] = (wide / wide_norms).astype(np.float32)
+    return out
 
 
 def common_component(vectors: np.ndarray) -> np.ndarray:

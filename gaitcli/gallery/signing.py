@@ -1,15 +1,18 @@
-"""Signed envelopes: a gallery file is only unpickled after its HMAC proves that this user wrote it.
+"""Signed envelopes: a gallery file is only read after its HMAC proves that this user wrote it.
 
-joblib files are pickles, and unpickling a file can run arbitrary code. gaitcli therefore
-wraps every gallery it writes in an envelope::
+A gallery holds who is who; a file changed by someone else could name the wrong people.
+gaitcli therefore wraps every gallery it writes in an envelope::
 
     MAGIC (16 bytes) | payload length (8 bytes, little-endian) | HMAC-SHA256 (32 bytes) | payload
 
 The HMAC covers the magic, the length and the payload, keyed with a per-user secret kept in
 ``<config dir>/gallery.key`` (32 random bytes, hex; file mode 0600, folder 0700 when gaitcli
-creates it). The config dir is ``$GAITCLI_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/gaitcli``,
-else ``~/.config/gaitcli``. :func:`open_envelope` checks the HMAC *before* anything is
-unpickled; unsigned or tampered data is refused unless the caller passes ``trust=True``.
+creates it). The config dir is ``$GAITCLI_CONFIG_DIR``, else the platform's user config
+folder (``platformdirs``: ``$XDG_CONFIG_HOME/gaitcli`` or ``~/.config/gaitcli`` on Linux); a key
+in a folder that other users can write to is refused (they could swap it). :func:`open_envelope`
+checks the HMAC *before* anything is unpickled; unsigned or tampered data is refused unless the
+caller passes ``trust=True``. Unpickling itself never runs code whatever the file holds
+(:mod:`gaitcli.gallery.safe_pickle`); ``trust`` only waives the signature.
 """
 
 from __future__ import annotations
@@ -37,8 +40,9 @@ def config_dir() -> Path:
     override = os.environ.get("GAITCLI_CONFIG_DIR")
     if override:
         return Path(override).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base).expanduser() / "gaitcli"
+    from platformdirs import user_config_path
+
+    return user_config_path("gaitcli", appauthor=False)
 
 
 def key_path() -> Path:
@@ -53,12 +57,15 @@ def signing_key(*, create: bool) -> bytes | None:
     into place, so concurrent first uses all end up with the one key that won.
     """
     path = key_path()
+    folder = path.parent
+    if folder.is_dir():
+        _check_folder(folder)
     key = _read_key(path)
     if key is not None or not create:
         return key
-    folder = path.parent
     if not folder.is_dir():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _check_folder(folder)
     try:
         with atomic_output(path, mode=0o600, replace=False) as tmp:
             tmp.write_text(secrets.token_hex(32) + "\n")
@@ -87,7 +94,7 @@ def open_envelope(data: bytes, *, trust: bool = False, where: str = "gallery") -
             raise GalleryError(f"{where} is truncated ({len(data)} bytes); restore it from a backup or re-enroll")
         if not trust:
             raise GalleryError(
-                f"{where} is not signed by gaitcli for this user, and loading an unsigned gallery can run code; "
+                f"{where} is not signed by gaitcli for this user, so its contents are not vouched for; "
                 "pass --trust only if you know where the file came from"
             )
         return data, False
@@ -102,7 +109,12 @@ def open_envelope(data: bytes, *, trust: bool = False, where: str = "gallery") -
         raise GalleryError(
             f"{where} is {state}: {len(payload)} of {length} payload bytes; restore it from a backup or re-enroll"
         )
-    key = signing_key(create=False)
+    try:
+        key = signing_key(create=False)
+    except GalleryError:  # an unsafe or unreadable key: with trust, the file is simply not vouched for
+        if not trust:
+            raise
+        key = None
     if key is not None and hmac.compare_digest(signature, _mac(key, head, payload)):
         return payload, True
     if not trust:
@@ -118,6 +130,20 @@ def _mac(key: bytes, head: bytes, payload: bytes) -> bytes:
     mac = hmac.new(key, head, hashlib.sha256)
     mac.update(payload)
     return mac.digest()
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse a key folder that another user owns or can write to: they could replace the key.
+    (POSIX permissions only: elsewhere the mode bits do not say who may write.)"""
+    if os.name != "posix":
+        return
+    info = folder.stat()
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise GalleryError(f"the folder of the signing key, {folder}, can be written by other users; "
+                           f"run `chmod go-w {folder}` (or `chmod 700 {folder}`)")
+    if info.st_uid != os.getuid():
+        raise GalleryError(f"the folder of the signing key, {folder}, belongs to another user; use a folder of your own "
+                           "(GAITCLI_CONFIG_DIR)")
 
 
 def _read_key(path: Path) -> bytes | None:

@@ -34,9 +34,10 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from gaitcli.atomic import atomic_write, exclusive_lock, remove_stale_temps
-from gaitcli.errors import GalleryError, InputError
+from gaitcli.errors import GalleryError, InputError, is_control
 from gaitcli.gallery import classifier
 from gaitcli.gallery.signing import open_envelope, seal
+from gaitcli.io.paths import LOOP, link_problem
 
 GALLERY_FORMAT = "gaitcli-gallery"
 GALLERY_VERSION = 1
@@ -151,11 +152,9 @@ class Gallery:
         """Enroll many walks at once (one name and source per row), refit once; walks per name after.
         ``pose_engine`` (what found their joints, when known) becomes the gallery's if it has none yet;
         :meth:`check_compatible` refuses another."""
-        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        vectors = _usable_vectors(vectors, "enrolled")
         if vectors.shape[1] != self.dim or len(vectors) != len(names) or len(sources) != len(names) or not len(names):
             raise ValueError(f"need one name and source per {self.dim}-d vector; got {vectors.shape}, {len(names)}, {len(sources)}")
-        if not np.all(np.isfinite(vectors)) or np.any(np.linalg.norm(vectors, axis=1) <= 1e-12):
-            raise InputError("an identification vector is zero or not finite; re-run the embedding")
         for name in set(names):
             validate_name(name)
         index = {name: i for i, name in enumerate(self.names)}
@@ -208,10 +207,12 @@ class Gallery:
         """Best person (or ``"unknown"``) and the top-``k`` candidates for every probe vector."""
         if not self.names:
             raise GalleryError("the gallery is empty: enroll someone first (gaitcli enroll)")
-        probes = np.atleast_2d(np.asarray(probes, dtype=np.float32))
+        probes = _usable_vectors(probes, "identified")
         if probes.shape[1] != self.dim:
             raise GalleryError(f"probe vectors are {probes.shape[1]}-d but the gallery holds {self.dim}-d vectors")
         threshold = self.model.threshold if threshold is None else float(threshold)
+        if not np.isfinite(threshold):
+            raise InputError(f"the threshold must be a finite number, not {threshold}")
         table = classifier.scores(self.model, self.vectors, self.labels, probes)
         k = max(1, min(int(top_k), table.shape[1]))
         top = np.argpartition(-table, k - 1, axis=1)[:, :k] if k < table.shape[1] else np.argsort(-table, axis=1)
@@ -310,6 +311,15 @@ def same_walks(vectors: np.ndarray, known: np.ndarray, *, block: int = 4096) -> 
     return found
 
 
+def _usable_vectors(vectors, what: str) -> np.ndarray:
+    """``vectors`` as a (N, D) float32 array; :class:`InputError` for a zero or non-finite row."""
+    with np.errstate(over="ignore"):  # float64 values beyond float32 become inf: refused below
+        array = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    if not np.all(np.isfinite(array)) or not np.all(np.abs(array).max(axis=1, initial=0.0) > 0):
+        raise InputError(f"an identification vector to be {what} is zero or not finite; re-run the embedding")
+    return array
+
+
 def _optional_float(value: object) -> float | None:
     if value is None:
         return None
@@ -326,9 +336,11 @@ class _NewerFormat(Exception):
 
 
 def validate_name(name: str) -> str:
-    """A person's name as given, or :class:`InputError` (empty, multi-line, or the reserved ``unknown``)."""
-    if not isinstance(name, str) or not name.strip() or name != name.strip() or any(ch in name for ch in "\r\n\t\0"):
-        raise InputError(f"invalid name {name!r}: use a non-empty, one-line name without leading or trailing spaces")
+    """A person's name as given, or :class:`InputError` (empty, with control characters such as
+    ANSI escapes or line breaks (:func:`gaitcli.errors.is_control`), or the reserved ``unknown``)."""
+    if not isinstance(name, str) or not name.strip() or name != name.strip() or any(is_control(ch) for ch in name):
+        raise InputError(f"invalid name {name!r}: use a non-empty, one-line name without leading or trailing spaces "
+                         "or control characters")
     if name.lower() == UNKNOWN:
         raise InputError(f"{name!r} is reserved for walkers who match nobody; choose another name")
     return name
@@ -368,9 +380,11 @@ def load_gallery(path: str | os.PathLike, *, trust: bool = False) -> Gallery:
 
     Raises :class:`GalleryError` when the file is missing, truncated, corrupt, not a gallery,
     of a newer format, or unsigned/tampered (unless ``trust``; see :mod:`gaitcli.gallery.signing`).
-    Nothing is unpickled before the signature has been checked.
+    Nothing is unpickled before the signature has been checked, and then only by
+    :func:`gaitcli.gallery.safe_pickle.load`, which builds arrays and plain values and nothing
+    else: ``trust`` waives the signature check, never that.
     """
-    import joblib
+    from gaitcli.gallery import safe_pickle
 
     path = Path(path)
     try:
@@ -379,18 +393,32 @@ def load_gallery(path: str | os.PathLike, *, trust: bool = False) -> Gallery:
         raise GalleryError(f"no gallery at {path}; create one with `gaitcli enroll --gallery {path} --name NAME INPUT...`") from None
     except IsADirectoryError:
         raise GalleryError(f"{path} is a directory, not a gallery file") from None
+    except OSError as exc:  # a symbolic link loop, no permission, ...
+        raise GalleryError(f"gallery {path} {link_problem(path) or f'cannot be read ({exc.strerror or exc})'}") from None
     if not data:
         raise GalleryError(f"gallery {path} is empty (0 bytes); restore it from a backup or re-enroll")
     payload, signed = open_envelope(data, trust=trust, where=f"gallery {path}")
     try:
-        content = joblib.load(io.BytesIO(payload))
+        content = safe_pickle.load(payload)  # never runs anything the file names, signed or not
         return Gallery.from_payload(content, signed=signed)
+    except safe_pickle.UnsafePickleError as exc:
+        raise GalleryError(f"gallery {path} is not a gaitcli gallery and was not loaded: {exc}") from None
     except _NewerFormat as exc:
         raise GalleryError(f"gallery {path} was written by a newer gaitcli (format version {exc.version}); upgrade gaitcli") from None
     except Exception as exc:  # anything an unreadable pickle or a malformed dict can raise
         raise GalleryError(
             f"gallery {path} is corrupt or not a gaitcli gallery ({type(exc).__name__}); restore it from a backup or re-enroll"
         ) from None
+
+
+def gallery_target(path: str | os.PathLike) -> Path:
+    """The file a gallery path names: symbolic links followed to their target (which need not
+    exist yet); a link loop is a :class:`GalleryError`."""
+    path = Path(path)
+    problem = link_problem(path)
+    if problem == LOOP:
+        raise GalleryError(f"gallery {path} {problem}")
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def save_gallery(gallery: Gallery, path: str | os.PathLike) -> None:
@@ -411,8 +439,10 @@ def editing(
 
     The lock (``<path>.lock``) serialises concurrent writers, so every change lands. When the
     file does not exist, ``create()`` makes the new gallery (or it is a :class:`GalleryError`).
+    A symbolic link is written through: its target is locked (``<target>.lock``, the lock every
+    other path to that file takes too) and replaced, and the link stays a link.
     """
-    path = Path(path)
+    path = gallery_target(path)
     if not path.parent.is_dir():
         raise GalleryError(f"folder {path.parent} does not exist; create it first or choose another --gallery path")
     with exclusive_lock(path):

@@ -16,12 +16,14 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from gaitcli.atomic import atomic_write
+from gaitcli.constants import MAX_VECTORS_BYTES, VECTOR_LENGTH_RANGE
 from gaitcli.errors import InputError
+from gaitcli.io.paths import link_problem
 
 VECTORS_FORMAT = "gaitcli-vectors"
 VECTORS_VERSION = 1
@@ -31,6 +33,30 @@ def meta_path(path: str | os.PathLike) -> Path:
     """The sidecar meta file of a vectors file: ``<file>.json`` (``walks.npy`` -> ``walks.npy.json``)."""
     path = Path(path)
     return path.with_name(path.name + ".json")
+
+
+def check_output(path: str | os.PathLike, inputs: Sequence[str | os.PathLike] = (), *, force: bool = False) -> None:
+    """Refuse to write vectors to ``path`` when that would replace a file the user has: either of
+    the two files (``path`` and its ``.json`` meta) existing without ``force``, or being one of
+    ``inputs`` (never, even with ``force``). Raises :class:`InputError`."""
+    path = Path(path)
+    if path.suffix.lower() != ".npy":
+        raise InputError(f"{path}: vectors are written as .npy; give a file name ending in .npy")
+    given = [Path(p) for p in inputs]
+    for target in (path, meta_path(path)):
+        if any(_same_file(target, p) for p in given):
+            raise InputError(f"{target} is one of the inputs; choose another output file")
+        if (target.exists() or target.is_symlink()) and not force:
+            raise InputError(f"{target} already exists; pass --force to overwrite it")
+        if target.is_dir():
+            raise InputError(f"{target} is a folder; give a file name for the vectors")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except (OSError, RuntimeError):  # a symlink loop: not a file that can be the same
+        return False
 
 
 def save_vectors(path: str | os.PathLike, vectors: np.ndarray, meta: dict[str, Any]) -> Path:
@@ -77,23 +103,36 @@ def load_vectors(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
     """Read a vectors file written by :func:`save_vectors`: ``(vectors (N, D) float32, meta)``.
 
     Every problem with the files (missing, not a .npy array, pickled objects, wrong shape,
-    non-finite values, missing or inconsistent sidecar) raises :class:`InputError`.
+    non-finite values, rows far from unit length (zero, or 3e38 everywhere: see
+    :data:`~gaitcli.constants.VECTOR_LENGTH_RANGE`), missing or inconsistent sidecar) raises
+    :class:`InputError`.
     """
     path = Path(path)
     if not path.is_file():
-        what = "is a directory" if path.is_dir() else "does not exist"
+        what = "is a directory" if path.is_dir() else link_problem(path) or "does not exist"
         raise InputError(f"{path} {what}; give a .npy file written by `gaitcli embed --out`")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    try:  # memory-mapped: a header claiming more data than the file holds is refused, not allocated
+        mapped = np.load(path, allow_pickle=False, mmap_mode="r")
+    except Exception as exc:  # whatever a damaged header makes NumPy's parser raise (ValueError, SyntaxError, TokenError, ...)
         raise InputError(f"{path} is not a readable .npy array ({_short(exc)}); re-run `gaitcli embed --out`") from None
-    if not isinstance(array, np.ndarray) or array.ndim not in (1, 2) or array.size == 0:
-        raise InputError(f"{path} does not hold identification vectors (shape {getattr(array, 'shape', '?')}); expected (N, D)")
-    if not np.issubdtype(array.dtype, np.floating):
-        raise InputError(f"{path} holds {array.dtype} values, not float identification vectors")
-    array = np.atleast_2d(array).astype(np.float32, copy=False)
+    if not isinstance(mapped, np.ndarray) or mapped.ndim not in (1, 2) or mapped.size == 0:
+        raise InputError(f"{path} does not hold identification vectors (shape {getattr(mapped, 'shape', '?')}); expected (N, D)")
+    if not np.issubdtype(mapped.dtype, np.floating):
+        raise InputError(f"{path} holds {mapped.dtype} values, not float identification vectors")
+    if mapped.nbytes > MAX_VECTORS_BYTES:
+        raise InputError(f"{path} holds {mapped.nbytes / 2**20:.0f} MiB of vectors; gaitcli reads up to "
+                         f"{MAX_VECTORS_BYTES / 2**20:.0f} MiB per file")
+    with np.errstate(over="ignore"):  # values beyond float32 become inf, refused below
+        array = np.atleast_2d(np.array(mapped, dtype=np.float32))
+    del mapped
     if not np.all(np.isfinite(array)):
-        raise InputError(f"{path} contains NaN or infinite values; re-run `gaitcli embed --out`")
+        raise InputError(f"{path} contains NaN, infinite or out-of-range values; re-run `gaitcli embed --out`")
+    lengths = np.linalg.norm(array.astype(np.float64), axis=1)
+    low, high = VECTOR_LENGTH_RANGE
+    odd = np.flatnonzero((lengths < low) | (lengths > high))
+    if len(odd):
+        raise InputError(f"{path}: row {odd[0]} has length {lengths[odd[0]]:.3g}; identification vectors have length 1 "
+                         f"(gaitcli reads {low:g} to {high:g}), so this is not one; re-run `gaitcli embed --out`")
 
     sidecar = meta_path(path)
     try:

@@ -4,7 +4,10 @@ Every way a user's file can be unusable becomes an :class:`~gaitcli.errors.Input
 one-line message: a missing path, a directory, a 0-byte file, a file that is not an image, a
 truncated JPEG or PNG, and dimensions above :data:`~gaitcli.constants.MAX_IMAGE_PIXELS`.
 The dimensions are read from the file's header *before* anything is decoded, so a tiny file
-claiming 100 000 x 100 000 pixels is refused without allocating memory for it.
+claiming 100 000 x 100 000 pixels is refused without allocating memory for it. A JPEG whose
+decoder reports damaged data ("Corrupt JPEG data", "Premature end of JPEG file") is refused
+too: the image after the damage is garbage. (Bit errors that happen to decode validly cannot
+be told apart from an intact image.) Decoder messages never reach the terminal.
 
 Supported formats (sniffed from the content, not the file name): JPEG, PNG, BMP, GIF (first
 frame), WebP, TIFF and PNM (PBM/PGM/PPM).
@@ -21,6 +24,8 @@ import numpy as np
 from gaitcli.atomic import atomic_write
 from gaitcli.constants import MAX_IMAGE_PIXELS
 from gaitcli.errors import InputError
+from gaitcli.io.native_stderr import captured_stderr
+from gaitcli.io.paths import link_problem
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "BMP", "GIF", "WebP", "TIFF", "PNM")
 
@@ -31,6 +36,9 @@ _HEADER_BYTES = 64 * 1024  # enough for every header parsed here except JPEGs wi
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"IEND\xaeB`\x82"  # the IEND chunk type and its (constant) CRC
 # JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic); C4, C8, CC are not frames.
+#: libjpeg's warnings about damaged entropy-coded data: the pixels after the damage are wrong.
+_JPEG_DAMAGE = ("Corrupt JPEG data", "Premature end of JPEG file", "Invalid SOS parameters",
+                "Inconsistent progression sequence", "Invalid JPEG file structure")
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
@@ -66,9 +74,14 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_IMAGE_PIXELS) -> n
         )
     data = _read(p, None)
     _check_complete(p, fmt, data, body)
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    with captured_stderr() as messages:  # libjpeg/libpng/OpenCV speak on fd 2; gaitcli judges and keeps quiet
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None or image.ndim != 3 or image.size == 0:
         raise InputError(f"{p}: the {fmt} data cannot be decoded (corrupt file?)")
+    damage = [line for line in messages[0].splitlines() if line.startswith(_JPEG_DAMAGE)] if fmt == "JPEG" else []
+    if damage:
+        raise InputError(f"{p}: the JPEG data is damaged (the decoder reports: {damage[0].strip()}); "
+                         "re-copy or re-export the image")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
@@ -103,7 +116,7 @@ def save_image(path: str | os.PathLike, image: np.ndarray) -> Path:
 def _check_file(path: str | os.PathLike) -> Path:
     p = Path(path)
     if not p.exists():
-        raise InputError(f"{p}: no such file")
+        raise InputError(f"{p}: {link_problem(p) or 'no such file'}")
     if p.is_dir():
         raise InputError(f"{p}: is a directory, not an image file")
     if not p.is_file():

@@ -31,10 +31,21 @@ from typing import Any, Sequence
 import numpy as np
 
 from gaitcli.atomic import atomic_output
-from gaitcli.constants import JOINT_NAMES, NUM_JOINTS
+from gaitcli.constants import JOINT_NAMES, MAX_KEYPOINT_RESULTS, MAX_PEOPLE_PER_FRAME, NUM_JOINTS
 from gaitcli.errors import InputError, NoPersonError
 from gaitcli.io import keypoints_coco, keypoints_openpose
-from gaitcli.io.keypoint_frames import EXPECTED_FORMATS, KeypointFrame, number, read_json
+from gaitcli.io.paths import link_problem
+from gaitcli.io.video import check_fps
+from gaitcli.io.keypoint_frames import (
+    EXPECTED_FORMATS,
+    KeypointFrame,
+    box_values,
+    check_frame_number,
+    image_dimension,
+    keypoint_array,
+    number,
+    read_json,
+)
 from gaitcli.tracking import Detection, Track, Tracker, TrackSummary, choose_main_track
 
 POSE_FORMAT = "gaitcli.pose/1"
@@ -90,6 +101,9 @@ def sequence_from_frames(
     """
     tracker = Tracker(**tracker_options)
     for frame in frames:
+        if len(frame.detections) > MAX_PEOPLE_PER_FRAME:
+            raise InputError(f"{name}: frame {frame.index} holds {len(frame.detections)} people; gaitcli follows "
+                             f"at most {MAX_PEOPLE_PER_FRAME} per frame")
         tracker.update(frame.index, frame.detections)
     sizes = Counter((f.width, f.height) for f in frames if f.width and f.height)
     return sequence_from_tracks(
@@ -162,7 +176,7 @@ def load_keypoints(path: str | os.PathLike, *, track_id: int | None = None) -> K
     """
     p = Path(path)
     if not p.exists():
-        raise InputError(f"{p} does not exist")
+        raise InputError(f"{p} {link_problem(p) or 'does not exist'}")
     fps = None
     if p.is_dir():
         frames, fmt = keypoints_openpose.read_openpose_folder(p)
@@ -184,9 +198,9 @@ def load_keypoints(path: str | os.PathLike, *, track_id: int | None = None) -> K
 
 def _read_gaitcli(data: dict, name: str) -> tuple[list[KeypointFrame], float | None]:
     if data["format"] != POSE_FORMAT:
-        raise InputError(f"{name} is {data['format']!r} pose JSON; this gaitcli reads {POSE_FORMAT!r}")
+        raise InputError(f"{name} is {str(data['format'])[:40]!r} pose JSON; this gaitcli reads {POSE_FORMAT!r}")
     names = data.get("joint_names")
-    if names is not None and list(names) != list(JOINT_NAMES):
+    if names is not None and names != list(JOINT_NAMES):
         raise InputError(f"{name}: joint_names differ from gaitcli's 16 joints ({', '.join(JOINT_NAMES)})")
     raw = data.get("frames")
     if not isinstance(raw, list):
@@ -194,22 +208,26 @@ def _read_gaitcli(data: dict, name: str) -> tuple[list[KeypointFrame], float | N
     if not raw:
         raise InputError(f"{name} holds no frames")
     fps = data.get("fps")
-    fps = number(fps, f"{name}: fps") if fps is not None else None
-    frames = []
+    fps = check_fps(number(fps, f"{name}: fps"), f"{name}: \"fps\"") if fps is not None else None
+    frames, people = [], 0
     for n, fr in enumerate(raw):
         where = f"{name}: frame {n}"
         if not isinstance(fr, dict) or not isinstance(fr.get("people", []), list):
             raise InputError(f"{where} is not a frame object with a \"people\" list")
+        index = fr.get("index", n)
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise InputError(f"{name}: frame indices must be integers")
+        check_frame_number(index, where)
+        people += len(fr.get("people", []))
+        if people > MAX_KEYPOINT_RESULTS:
+            raise InputError(f"{name} holds more than {MAX_KEYPOINT_RESULTS:,} people over its frames; split it into shorter walks")
         detections = []
         for k, person in enumerate(fr.get("people", [])):
             detections.extend(_gaitcli_person(person, f"{where}, person {k}"))
-        width, height = fr.get("width"), fr.get("height")
         frames.append(KeypointFrame(
-            index=fr.get("index", n), source=str(fr.get("source", "")), detections=detections,
-            width=int(number(width, f"{where}: width")) or None, height=int(number(height, f"{where}: height")) or None,
+            index=index, source=str(fr.get("source", "")), detections=detections,
+            width=image_dimension(fr.get("width"), f"{where}: width"), height=image_dimension(fr.get("height"), f"{where}: height"),
         ))  # fmt: skip
-    if any(not isinstance(f.index, int) or isinstance(f.index, bool) for f in frames):
-        raise InputError(f"{name}: frame indices must be integers")
     frames.sort(key=lambda f: f.index)
     if len({f.index for f in frames}) != len(frames):  # e.g. several images, each its frame 0
         for position, f in enumerate(frames):
@@ -219,18 +237,12 @@ def _read_gaitcli(data: dict, name: str) -> tuple[list[KeypointFrame], float | N
 
 def _gaitcli_person(person: Any, where: str) -> list[Detection]:
     joints = person.get("joints") if isinstance(person, dict) else None
-    try:
-        arr = np.asarray(joints, dtype=np.float64)
-    except (TypeError, ValueError):
-        arr = None
-    if arr is None or arr.shape != (NUM_JOINTS, 3):
+    if not isinstance(joints, list) or len(joints) != NUM_JOINTS or not all(isinstance(j, list) and len(j) == 3 for j in joints):
         raise InputError(f"{where}: \"joints\" must be {NUM_JOINTS} x [x, y, p]")
+    arr = keypoint_array([v for joint in joints for v in joint], NUM_JOINTS, where, "gaitcli pose JSON")
     box = person.get("box")
     if box is not None:
-        try:
-            box = np.asarray(box, dtype=np.float64).reshape(4)
-        except (TypeError, ValueError):
-            raise InputError(f"{where}: \"box\" must be [x0, y0, x1, y1]") from None
+        box = np.array(box_values(box, where, "[x0, y0, x1, y1]"))
     probs = np.clip(np.nan_to_num(arr[:, 2]), 0.0, 1.0)
     try:
         return [Detection.from_joints(arr[:, 1], arr[:, 0], probs, score=number(person.get("score", 1.0), f"{where}: score"), box=box)]

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from gaitcli.constants import MAX_KEYPOINT_COORDINATE, MAX_KEYPOINT_RESULTS
 from gaitcli.errors import InputError
-from gaitcli.io.keypoint_frames import KeypointFrame, frame_indices, keypoint_array, number
+from gaitcli.io.keypoint_frames import KeypointFrame, box_values, frame_indices, keypoint_arrays, number
 from gaitcli.io.natsort import natural_key
 from gaitcli.io.skeletons import from_coco17
 from gaitcli.tracking import Detection
@@ -39,12 +40,17 @@ def read_coco(data: Any, name: str) -> list[KeypointFrame]:
     """Frames (in image order) of the person detections in parsed COCO keypoint JSON."""
     images: dict[Any, dict] = {}
     if isinstance(data, dict):
-        images = {im.get("id"): im for im in data.get("images") or [] if isinstance(im, dict)}
+        listed = data.get("images")
+        images = {im.get("id"): im for im in (listed if isinstance(listed, list) else [])
+                  if isinstance(im, dict) and isinstance(im.get("id"), (int, str))}
         data = data.get("annotations")
     if not isinstance(data, list):
         raise InputError(f"{name} is not a list of COCO keypoint results")
 
-    by_image: dict[Any, list[tuple[np.ndarray, float, Any]]] = {}
+    if len(data) > MAX_KEYPOINT_RESULTS:
+        raise InputError(f"{name} holds {len(data)} results; gaitcli reads up to {MAX_KEYPOINT_RESULTS:,}: split it into shorter walks")
+    by_image: dict[Any, list[int]] = {}  # image id -> rows of the entries kept
+    lists, entry_numbers, scores, boxes = [], [], [], []
     for n, entry in enumerate(data):
         where = f"{name}: entry {n}"
         if not isinstance(entry, dict) or "image_id" not in entry or "keypoints" not in entry:
@@ -54,9 +60,11 @@ def read_coco(data: Any, name: str) -> list[KeypointFrame]:
         image_id = entry["image_id"]
         if not isinstance(image_id, (int, str)) or isinstance(image_id, bool):
             raise InputError(f"{where} has image_id {image_id!r}; expected a number or a string")
-        kp = keypoint_array(entry["keypoints"], 17, where, "COCO-17")
-        score = number(entry.get("score", 1.0), f"{where}: score")
-        by_image.setdefault(image_id, []).append((kp, score, entry.get("bbox", entry.get("box"))))
+        by_image.setdefault(image_id, []).append(len(lists))
+        lists.append(entry["keypoints"])
+        entry_numbers.append(n)
+        scores.append(number(entry.get("score", 1.0), f"{where}: score"))
+        boxes.append(entry.get("bbox", entry.get("box")))
     if not by_image:
         raise InputError(f"{name} holds no person keypoints (category_id 1)")
 
@@ -64,16 +72,17 @@ def read_coco(data: Any, name: str) -> list[KeypointFrame]:
         return str(images.get(image_id, {}).get("file_name", image_id))
 
     ids = sorted(by_image, key=lambda i: natural_key(image_name(i)))
-    indices = frame_indices([i if isinstance(i, int) and not images else image_name(i) for i in ids])
+    indices = frame_indices([i if isinstance(i, int) and not images else image_name(i) for i in ids], name)
+    keypoints = keypoint_arrays(lists, 17, lambda i: f"{name}: entry {entry_numbers[i]}", "COCO-17")
+    ys, xs, ps = from_coco17(keypoints)  # every entry at once: (N, 16) each
+    del keypoints, lists
     frames = []
     for index, image_id in zip(indices, ids):
-        entries = by_image[image_id]
-        ys, xs, ps = from_coco17(np.stack([kp for kp, _, _ in entries]))
         detections = []
-        for k, (_, score, box) in enumerate(entries):
-            box = _xywh_box(box, f"{name}: image {image_id!r}")
+        for k in by_image[image_id]:
+            box = _xywh_box(boxes[k], f"{name}: image {image_id!r}")
             try:
-                detections.append(Detection.from_joints(ys[k], xs[k], ps[k], score=score, box=box))
+                detections.append(Detection.from_joints(ys[k], xs[k], ps[k], score=scores[k], box=box))
             except ValueError:  # no box and no joint seen: this entry holds no person
                 continue
         image = images.get(image_id, {})
@@ -84,12 +93,10 @@ def read_coco(data: Any, name: str) -> list[KeypointFrame]:
 def _xywh_box(box: Any, where: str) -> np.ndarray | None:
     if box is None:
         return None
-    try:
-        x, y, w, h = (float(v) for v in box)
-    except (TypeError, ValueError):
-        raise InputError(f"{where} has a box that is not [x, y, width, height]") from None
+    x, y, w, h = box_values(box, where, "[x, y, width, height]")
     return np.array([x, y, x + w, y + h])
 
 
 def _size(value: Any) -> int | None:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+    usable = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= MAX_KEYPOINT_COORDINATE
+    return int(value) if usable else None

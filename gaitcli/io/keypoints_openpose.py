@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gaitcli.constants import MAX_KEYPOINT_FILE_BYTES, MAX_KEYPOINT_RESULTS
 from gaitcli.errors import InputError
 from gaitcli.io.keypoint_frames import KeypointFrame, frame_indices, keypoint_array, read_json
 from gaitcli.io.natsort import natural_key
@@ -40,12 +41,19 @@ def read_openpose_folder(folder: Path) -> tuple[list[KeypointFrame], str]:
     files = openpose_files(folder)
     if not files:
         raise InputError(f"{folder} holds no OpenPose *_keypoints.json files")
-    indices = frame_indices([p.stem for p in files])
-    frames, models = [], set()
+    total = sum(p.stat().st_size for p in files)
+    if total > MAX_KEYPOINT_FILE_BYTES:
+        raise InputError(f"{folder} holds {total / 2**20:.0f} MiB of keypoint files; gaitcli reads up to "
+                         f"{MAX_KEYPOINT_FILE_BYTES / 2**20:.0f} MiB per walk: split it into shorter walks")
+    indices = frame_indices([p.stem for p in files], str(folder))
+    frames, models, people = [], set(), 0
     for index, path in zip(indices, files):
         data = read_json(path)
         if not is_openpose(data):
             raise InputError(f"{path} is not an OpenPose keypoint file (it has no \"people\" list)")
+        people += len(data["people"])
+        if people > MAX_KEYPOINT_RESULTS:
+            raise InputError(f"{folder} holds more than {MAX_KEYPOINT_RESULTS:,} people over its files; split it into shorter walks")
         frame, model = read_openpose_frame(data, index, path.name)
         frames.append(frame)
         models |= model

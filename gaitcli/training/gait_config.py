@@ -74,3 +74,20 @@ class GaitTrainingConfig:
 HEAD_GAIT_WEIGHT = 0.5  # weight of the network's vector beside the walk statistics
 HEAD_SHRINKAGE = 0.2  # shrinkage of the within-person covariance
 HEAD_DIMENSIONS = 24  # leading discriminants kept
+HEAD_TRIALS = 300  # simulated one-walk galleries for the open-set threshold and for validation
+#: The head's input blocks (``gaitcli train blocks``): the weights of discriminants, walk
+#: statistics and network vector (equal: not tuned), and the synthetic background population whose
+#: inputs standardise them (people x walks, drawn by ``gaitcli.synth.dataset.make_sequences`` with
+#: this seed, cameras up to BLOCK_MAX_YAW_DEG from the side, the estimator's error model).
+BLOCK_WEIGHTS = (1.0, 1.0, 1.0)
+BLOCK_SEED = 20261204
+BLOCK_PEOPLE = 600
+BLOCK_WALKS = 2
+BLOCK_MAX_YAW_DEG = 90.0
+#: Held-out synthetic people (other ids, same seed) on which the one-walk threshold is measured,
+#: filmed up to BLOCK_THRESHOLD_MAX_YAW_DEG from the side as the head's own training walks (with
+#: cameras anywhere, synthetic one-walk galleries separate people too little for a threshold:
+#: minimising FAR + FRR then rejects almost everyone).
+BLOCK_THRESHOLD_PEOPLE = 200
+BLOCK_THRESHOLD_WALKS = 3
+BLOCK_THRESHOLD_MAX_YAW_DEG = 30.0

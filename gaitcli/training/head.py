@@ -26,7 +26,11 @@ from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
 from gaitcli.errors import InputError
 from gaitcli.gait.checkpoint import GaitCheckpoint, compute_fingerprint
 from gaitcli.gait.discriminant import fit_head
-from gaitcli.training.gait_config import HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE
+from gaitcli.training.gait_config import (
+    BLOCK_MAX_YAW_DEG, BLOCK_PEOPLE, BLOCK_SEED, BLOCK_THRESHOLD_MAX_YAW_DEG, BLOCK_THRESHOLD_PEOPLE,
+    BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
+    HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS,
+)  # fmt: skip
 
 
 def engine_walk_set(paths: Sequence[str | Path], *, log: Callable[[str], None] = print):
@@ -62,6 +66,7 @@ def gallery_scores(vectors: np.ndarray, data, *, trials: int = 3000, seed: int =
     :func:`gaitcli.training.gait.evaluate_vectors`) and, like the sample-video gallery test, in
     ``trials`` random galleries of three people enrolled from one walk each with one other walk
     each as probe: how often a probe is named right (``three_probe``) and all three are (``three_all``)."""
+    from gaitcli.evaluation.metrics import ranked_first
     from gaitcli.training.gait import evaluate_vectors
 
     labels = np.asarray(data.labels)
@@ -73,13 +78,13 @@ def gallery_scores(vectors: np.ndarray, data, *, trials: int = 3000, seed: int =
         for _ in range(trials):
             pairs = [rng.permutation(np.flatnonzero(labels == lab))[:2] for lab in rng.choice(several, 3, replace=False)]
             enrolled, probes = vectors[[p[0] for p in pairs]], vectors[[p[1] for p in pairs]]
-            right.append(np.argmax(probes @ enrolled.T, axis=1) == np.arange(3))
+            right.append(ranked_first(probes @ enrolled.T, np.arange(3), np.arange(3)))
         right = np.array(right)
         result.update(three_probe=float(right.mean()), three_all=float(right.all(axis=1).mean()))
     return result
 
 
-def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = 300, people: int = 3, walks: int = 1,
+def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = HEAD_TRIALS, people: int = 3, walks: int = 1,
                        seed: int = 1, default_threshold: float | None = None) -> dict[str, np.ndarray]:
     """``trials`` galleries of ``people`` people enrolled from ``walks`` walks each (gaitcli's gallery
     classifier, its threshold calibrated as for a user's gallery, with ``default_threshold`` as the
@@ -87,6 +92,7 @@ def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = 300, people
     trial: ``own`` (trials, people), each probe's score for its own person; ``ranked`` (trials,
     people), whether that person came first; ``stranger`` (trials,), the stranger's best score;
     ``threshold`` (trials,), the gallery's threshold."""
+    from gaitcli.evaluation.metrics import ranked_first
     from gaitcli.gallery import classifier
 
     labels = np.asarray(labels)
@@ -105,7 +111,7 @@ def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = 300, people
         model = classifier.fit(enrolled, enrolled_labels, people, default_threshold=default_threshold)
         table = classifier.scores(model, enrolled, enrolled_labels, probes)
         own.append(table[np.arange(people), np.arange(people)])
-        ranked.append(table[:people].argmax(axis=1) == np.arange(people))
+        ranked.append(ranked_first(table[:people], np.arange(people), np.arange(people)))
         stranger.append(table[people].max())
         threshold.append(model.threshold)
     return {"own": np.array(own), "ranked": np.array(ranked), "stranger": np.array(stranger), "threshold": np.array(threshold)}
@@ -138,13 +144,15 @@ def train_head(
     gait_weight: float = HEAD_GAIT_WEIGHT,
     shrinkage: float = HEAD_SHRINKAGE,
     dimensions: int = HEAD_DIMENSIONS,
+    trials: int = HEAD_TRIALS,
     log: Callable[[str], None] = print,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[GaitCheckpoint, dict]:
     """The checkpoint's network with a head fitted on ``walk_files``, and a report (validation
     scores without and with the head when ``val_files`` are given). With ``threshold_files``
     (walks of people in neither), the head also carries the open-set threshold for one-walk
-    galleries measured on them (:func:`one_walk_threshold`). ``InputError`` for unusable files."""
+    galleries measured on them (:func:`one_walk_threshold`) over ``trials`` simulated galleries (as
+    many for each validation score). ``InputError`` for unusable files."""
     from gaitcli.features.walk_statistics import STATISTICS_VERSION
     from gaitcli.training.engine_walks import file_fingerprint
 
@@ -164,7 +172,7 @@ def train_head(
     if threshold_files:
         held_out = engine_walk_set(threshold_files, log=log)
         net, stats = network_vectors_and_statistics(checkpoint, held_out, progress=progress and (lambda i, n: progress("threshold", i, n)))
-        head = replace(head, open_set_threshold=one_walk_threshold(head.apply(stats, net), held_out.labels))
+        head = replace(head, open_set_threshold=one_walk_threshold(head.apply(stats, net), held_out.labels, trials=trials))
     record = {
         "engine_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in walk_files],
         "threshold_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in threshold_files],
@@ -182,8 +190,90 @@ def train_head(
         val_vectors, val_stats = network_vectors_and_statistics(checkpoint, val, progress=progress and (lambda i, n: progress("validate", i, n)))
         headed = head.apply(val_stats, val_vectors)
         report["validation"] = {
-            "network": {**gallery_scores(val_vectors, val), **open_set_rates(open_set_galleries(val_vectors, val.labels))},
+            "network": {**gallery_scores(val_vectors, val), **open_set_rates(open_set_galleries(val_vectors, val.labels, trials=trials))},
             "with_head": {**gallery_scores(headed, val),
-                          **open_set_rates(open_set_galleries(headed, val.labels, default_threshold=head.open_set_threshold))},
+                          **open_set_rates(open_set_galleries(headed, val.labels, trials=trials, default_threshold=head.open_set_threshold))},
         }  # fmt: skip
     return out, report
+
+
+def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, seed: int, *, identity_offset: int = 0,
+                         max_yaw_deg: float = BLOCK_MAX_YAW_DEG, with_vectors: bool = False,
+                         progress: Callable[[int, int], None] | None = None):
+    """Walk statistics (and, ``with_vectors``, network vectors) of ``people`` x ``walks`` synthetic
+    walkers (:func:`gaitcli.synth.dataset.make_sequences`: the estimator's error model, cameras up to
+    ``max_yaw_deg`` from the side), prepared as inference prepares walks; and their labels."""
+    from gaitcli.features.sequence import TooFewFramesError, prepare_walk
+    from gaitcli.features.walk_statistics import walk_statistics
+    from gaitcli.gait.embedding import identification_vector
+    from gaitcli.gait.numpy_forward import NumpyGaitNetwork
+    from gaitcli.synth.dataset import make_sequences
+
+    network = NumpyGaitNetwork.from_checkpoint(checkpoint) if with_vectors else None
+    stats, vectors, labels = [], [], []
+    for k in range(people):
+        for ident, ys, xs, ps, meta in make_sequences(1, walks, seed, identity_offset=identity_offset + k, max_yaw_deg=max_yaw_deg):
+            try:
+                walk = prepare_walk(ys, xs, ps, meta["fps"])
+            except TooFewFramesError:
+                continue
+            stats.append(walk_statistics(walk))
+            labels.append(ident)
+            if network is not None:
+                vectors.append(identification_vector(network.feed_forward_batch, walk.segments))
+        if progress:
+            progress(k + 1, people)
+    return np.array(stats), (np.array(vectors) if with_vectors else None), np.array(labels)
+
+
+def add_input_blocks(
+    checkpoint: GaitCheckpoint,
+    *,
+    weights: tuple[float, float, float] = BLOCK_WEIGHTS,
+    seed: int = BLOCK_SEED,
+    people: int = BLOCK_PEOPLE,
+    walks: int = BLOCK_WALKS,
+    threshold_people: int = BLOCK_THRESHOLD_PEOPLE,
+    threshold_walks: int = BLOCK_THRESHOLD_WALKS,
+    threshold_files: Sequence[str | Path] = (),
+    log: Callable[[str], None] = print,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[GaitCheckpoint, dict]:
+    """The checkpoint with its head's input blocks (:mod:`gaitcli.gait.discriminant`): the mean and
+    spread of the walk statistics and network vectors of ``people`` x ``walks`` synthetic background
+    walkers, and the one-walk open-set threshold measured on held-out people: the walks of
+    ``threshold_files`` (engine-walk files: other synthetic people seen by the real pose engine, as
+    for :func:`train_head`) when given, else ``threshold_people`` other synthetic people through the
+    estimator's error model. Any blocks the head has are replaced. Deterministic."""
+    if checkpoint.head is None:
+        raise InputError("input blocks extend a discriminant head; fit one first (`gaitcli train head`)")
+    base_head = checkpoint.head.without_blocks()
+    stats, vectors, _ = synthetic_statistics(checkpoint, people, walks, seed, with_vectors=True,
+                                             progress=progress and (lambda i, n: progress("population", i, n)))
+    inputs = np.concatenate([stats, vectors], axis=1)
+    scale = inputs.std(axis=0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    population = f"synthetic walkers: {len(stats)} walks of {people} people, seed {seed}, yaw up to {BLOCK_MAX_YAW_DEG:g} deg"
+    head = base_head.with_blocks(inputs.mean(axis=0), scale, weights, population)
+    if threshold_files:
+        from gaitcli.training.engine_walks import file_fingerprint
+
+        held_out = engine_walk_set(threshold_files, log=log)
+        held_vectors, held_stats = network_vectors_and_statistics(checkpoint, held_out, progress=progress and (lambda i, n: progress("threshold", i, n)))
+        held_labels = held_out.labels
+        held = {"threshold_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in threshold_files]}
+    else:
+        held_stats, held_vectors, held_labels = synthetic_statistics(
+            checkpoint, threshold_people, threshold_walks, seed, identity_offset=10**6, max_yaw_deg=BLOCK_THRESHOLD_MAX_YAW_DEG,
+            with_vectors=True, progress=progress and (lambda i, n: progress("threshold", i, n)))
+        held = {"threshold_people": threshold_people, "threshold_walks": threshold_walks, "threshold_max_yaw_deg": BLOCK_THRESHOLD_MAX_YAW_DEG}
+    threshold = one_walk_threshold(head.apply(held_stats, held_vectors), held_labels)
+    head = replace(head, open_set_threshold=threshold)
+    record = {
+        "weights": list(head.block_weights), "seed": seed, "people": people, "walks": walks, "max_yaw_deg": BLOCK_MAX_YAW_DEG, **held, "population_walks": int(len(stats)),
+        "base_fingerprint": (checkpoint.training.get("input_blocks", {}).get("base_fingerprint") if checkpoint.head.has_block
+                             else checkpoint.fingerprint),
+    }  # fmt: skip
+    out = GaitCheckpoint.create(checkpoint.config, checkpoint.weights, checkpoint.feature_space,
+                                {**checkpoint.training, "input_blocks": record}, head=head)
+    return out, {"fingerprint": out.fingerprint, "head": head.meta(), **record}

@@ -330,10 +330,10 @@ def plan_pose_training(config: PoseTrainingConfig) -> PoseTrainingPlan:
 
 def _build(plan: PoseTrainingPlan):
     """The network (with its starting weights), the optimizer and the compiled training step."""
-    import keras
     from gaitcli.tf_import import import_tensorflow
 
     tf = import_tensorflow()
+    import keras
 
     from gaitcli.pose.ir_network import HumanPoseIRNetwork
 

@@ -1,0 +1,265 @@
+"""Real walks benchmark: does gaitcli tell real people apart, and better than a hand-made reference?
+
+    python bench/bench_realwalks.py                 # UCalgary 28 people + CMU, true joints and engine noise
+    python bench/bench_realwalks.py --quick         # true joints only
+    python bench/bench_realwalks.py --gait-checkpoint other.npz --json out.json
+    python bench/bench_realwalks.py --quick --no-cmu --views 90 --no-cross --probe-seconds 1   # short probes
+
+People: the 28 UCalgary people (``../shared/data/realwalks/ucalgary_kinect``, real bodies, real
+motion: research/evaluation only, nothing here is fitted on them) and the CMU motion-capture
+people with their own skeletons (``../shared/data/mocap``). Each 3D walk is filmed by a virtual
+camera (``bench/realwalks.py``) from 0 (toward the camera), 45 and 90 degrees (side view), once
+as the true joints and once through the pose engine's error model (fitted to BlazePose).
+
+Protocol, per view or view pair: the gallery holds one walk per person, enrolled the way
+``gaitcli enroll`` does (the gallery's linear SVMs, the model's threshold), and every other walk
+of those people is a probe; each of a person's walks takes the gallery's place once, so the 28
+UCalgary people give 56 probes (run 1 -> run 2 and run 2 -> run 1). Cross-view:
+gallery walks seen from one view, probes from another. Printed per protocol:
+
+* **rank-1** of the first candidate with its 95 % Wilson interval, and the number of people;
+* **open set**: *named*, the probe's person ranked first and at or above the gallery's threshold;
+  *unknown*, each person left out of the gallery in turn and their probe's best score below the
+  threshold of that gallery (strangers);
+* the same rank-1 for the **reference**: per walk, joints relative to the hip centre divided by
+  the median head-to-ankle height, mirrored to face +x; per-joint mean and standard deviation
+  over frames + 10 limb-length ratios; ``StandardScaler`` + ``LinearSVC`` fitted on the gallery
+  walks. Its "named"/"unknown" use its decision value 0.
+
+Skips (exit 0 with a message) where ``../shared/data`` is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import realwalks  # noqa: E402
+
+warnings.filterwarnings("ignore", message="The number of unique classes")
+
+VIEWS = (0, 45, 90)
+CROSS = ((90, 0), (0, 90), (90, 45), (45, 90))
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion k/n."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+# --- the reference --------------------------------------------------------------------------
+
+def reference_features(ys: np.ndarray, xs: np.ndarray, ps: np.ndarray) -> np.ndarray:
+    """The hand-made reference's features of one walk (see the module docstring)."""
+    from gaitcli.constants import HEAD_TOP, L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, R_ANKLE, R_ELBOW, R_HIP, R_KNEE, R_SHOULDER, R_WRIST
+
+    ok = np.isfinite(ys).all(1) & np.isfinite(xs).all(1)
+    ys, xs = ys[ok], xs[ok]
+    cy = (ys[:, R_HIP] + ys[:, L_HIP]) / 2
+    cx = (xs[:, R_HIP] + xs[:, L_HIP]) / 2
+    height = float(np.median((ys[:, R_ANKLE] + ys[:, L_ANKLE]) / 2 - ys[:, HEAD_TOP]))
+    jy = (ys - cy[:, None]) / height
+    jx = (xs - cx[:, None]) / height
+    if cx[-1] < cx[0]:
+        jx = -jx
+    limbs = [(R_SHOULDER, R_ELBOW), (R_ELBOW, R_WRIST), (L_SHOULDER, L_ELBOW), (L_ELBOW, L_WRIST), (R_HIP, R_KNEE),
+             (R_KNEE, R_ANKLE), (L_HIP, L_KNEE), (L_KNEE, L_ANKLE), (R_SHOULDER, R_HIP), (L_SHOULDER, L_HIP)]
+    ratios = [np.median(np.hypot(jy[:, a] - jy[:, b], jx[:, a] - jx[:, b])) for a, b in limbs]
+    return np.concatenate([jy.mean(0), jx.mean(0), jy.std(0), jx.std(0), ratios])
+
+
+def reference_scores(gallery: np.ndarray, labels: np.ndarray, probes: np.ndarray) -> np.ndarray:
+    """(probes, people) decision values of StandardScaler + LinearSVC fitted on the gallery."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    model = make_pipeline(StandardScaler(), LinearSVC(dual="auto", max_iter=20000))
+    model.fit(gallery, labels)
+    scores = model.decision_function(probes)
+    if scores.ndim == 1:  # two people
+        scores = np.stack([-scores, scores], axis=1)
+    return scores
+
+
+# --- gaitcli --------------------------------------------------------------------------------
+
+class Gaitcli:
+    """The default pipeline on keypoints: prepare_walk -> gait model -> gallery classifier."""
+
+    def __init__(self, checkpoint: str | None = None):
+        from gaitcli.gait.model import load_gait_model
+
+        self.model = load_gait_model(checkpoint)
+        self.threshold = self.model.open_set_threshold
+
+    def vector(self, ys, xs, ps, fps) -> np.ndarray:
+        from gaitcli.features.sequence import prepare_walk
+
+        return self.model.embed_walk(prepare_walk(ys, xs, ps, fps))
+
+    def scores(self, gallery: np.ndarray, labels: np.ndarray, probes: np.ndarray) -> tuple[np.ndarray, float]:
+        from gaitcli.gallery import classifier
+
+        people = int(labels.max()) + 1
+        model = classifier.fit(gallery, labels, people, default_threshold=self.threshold)
+        return classifier.scores(model, gallery, labels, probes), float(model.threshold)
+
+
+# --- protocols ------------------------------------------------------------------------------
+
+def identify(method: str, pipeline: Gaitcli, gallery: dict, probes: dict) -> dict:
+    """Rank-1 and open-set rates of ``probes`` against ``gallery`` (dicts person -> [features])."""
+    people = sorted(gallery)
+    index = {p: i for i, p in enumerate(people)}
+    g = np.stack([gallery[p][0] for p in people])
+    labels = np.arange(len(people))
+    probe_people = [p for p in people for _ in probes.get(p, [])]
+    pr = np.stack([x for p in people for x in probes.get(p, [])])
+    truth = np.array([index[p] for p in probe_people])
+    if method == "gaitcli":
+        table, threshold = pipeline.scores(g, labels, pr)
+    else:
+        table, threshold = reference_scores(g, labels, pr), 0.0
+    first = table.argmax(1)
+    right = first == truth
+    named = right & (table[np.arange(len(truth)), truth] >= threshold)
+    # strangers: each person left out of the gallery in turn, their probes scored by the others
+    unknown = []
+    for k, person in enumerate(people):
+        keep = labels != k
+        if keep.sum() < 2:
+            continue
+        sub_labels = np.searchsorted(np.flatnonzero(keep), labels[keep])
+        mine = truth == k
+        if not mine.any():
+            continue
+        if method == "gaitcli":
+            t, thr = pipeline.scores(g[keep], sub_labels, pr[mine])
+        else:
+            t, thr = reference_scores(g[keep], sub_labels, pr[mine]), 0.0
+        unknown.extend(t.max(1) < thr)
+    n, k = len(right), int(right.sum())
+    lo, hi = wilson(k, n)
+    return {"rank1": k / n, "ci": [lo, hi], "probes": n, "people": len(people), "named": float(named.mean()),
+            "unknown": float(np.mean(unknown)) if unknown else float("nan"), "threshold": threshold}
+
+
+def observe_all(walks, views, noise: bool, features, seconds: float | None = None) -> dict:
+    """features[(person, walk, view)] for every walk and view (of the first ``seconds`` of each walk when given)."""
+    out = {}
+    for n, w in enumerate(walks):
+        for view in views:
+            ys, xs, ps = realwalks.observe(w, view, noise=noise, seed=1000 * n + view)
+            if seconds is not None:
+                ys, xs, ps = (a[: int(round(seconds * w.fps))] for a in (ys, xs, ps))
+            out[(w.person, w.walk, view)] = features(ys, xs, ps, w.fps)
+    return out
+
+
+def splits(walks) -> list[tuple[dict, dict]]:
+    """(gallery walk, probe walks) of each person with at least two walks, once for each walk
+    position k (the k-th walk by name in the gallery; people with fewer walks keep their first)."""
+    by_person: dict[str, list[str]] = {}
+    for w in walks:
+        by_person.setdefault(w.person, []).append(w.walk)
+    several = {p: sorted(n) for p, n in by_person.items() if len(n) >= 2}
+    out = []
+    for k in range(2):
+        gallery = {p: n[k] for p, n in several.items()}
+        out.append((gallery, {p: [w for w in n if w != gallery[p]] for p, n in several.items()}))
+    return out
+
+
+def pooled(results: list[dict]) -> dict:
+    """Rates of several gallery/probe splits pooled over their probes."""
+    n = sum(r["probes"] for r in results)
+    k = int(round(sum(r["rank1"] * r["probes"] for r in results)))
+    out = {"rank1": k / n, "ci": list(wilson(k, n)), "probes": n, "people": results[0]["people"], "threshold": results[0]["threshold"]}
+    for key in ("named", "unknown"):
+        out[key] = float(sum(r[key] * r["probes"] for r in results) / n)
+    return out
+
+
+def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, probe_seconds: float | None = None) -> list[dict]:
+    parts = splits(walks)
+    walks = [w for w in walks if w.person in parts[0][0]]
+    seen = sorted({v for pair in cross for v in pair} | set(views))
+    methods = {"gaitcli": pipeline.vector, "reference": lambda ys, xs, ps, fps: reference_features(ys, xs, ps)}
+    features = {m: observe_all(walks, seen, noise, f) for m, f in methods.items()}
+    probe_features = features if probe_seconds is None else {m: observe_all(walks, seen, noise, f, probe_seconds) for m, f in methods.items()}
+    rows = []
+    for gview, pview in [(v, v) for v in views] + list(cross):
+        row = {"gallery_view": gview, "probe_view": pview, "noise": noise, "probe_seconds": probe_seconds}
+        for method, feats in features.items():
+            results = []
+            for gallery_walk, probe_walks in parts:
+                gallery = {p: [feats[(p, gallery_walk[p], gview)]] for p in gallery_walk}
+                probes = {p: [probe_features[method][(p, w, pview)] for w in probe_walks[p]] for p in gallery_walk}
+                results.append(identify(method, pipeline, gallery, probes))
+            row[method] = pooled(results)
+        rows.append(row)
+        log(format_row(row))
+    return rows
+
+
+def format_row(row: dict) -> str:
+    a, b = row["gaitcli"], row["reference"]
+    view = f"{row['gallery_view']:>2}->{row['probe_view']:<2}" if row["gallery_view"] != row["probe_view"] else f"{row['gallery_view']:>6}"
+    return (f"  {view} deg  gaitcli {100 * a['rank1']:5.1f} % [{100 * a['ci'][0]:4.1f}, {100 * a['ci'][1]:5.1f}]"
+            f"  named {100 * a['named']:5.1f} %  unknown {100 * a['unknown']:5.1f} %"
+            f"  | reference {100 * b['rank1']:5.1f} % [{100 * b['ci'][0]:4.1f}, {100 * b['ci'][1]:5.1f}]"
+            f"  | {a['people']} people, {a['probes']} probes")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--gait-checkpoint", help="gait model (default: the packaged one)")
+    parser.add_argument("--quick", action="store_true", help="true joints only (no engine noise)")
+    parser.add_argument("--no-cmu", action="store_true", help="UCalgary people only")
+    parser.add_argument("--views", type=int, nargs="+", default=list(VIEWS), help="same-view protocols to run (degrees)")
+    parser.add_argument("--no-cross", action="store_true", help="skip the cross-view protocols")
+    parser.add_argument("--probe-seconds", type=float, help="identify from only the first SECONDS of each probe walk")
+    parser.add_argument("--json", help="write every row to this JSON file")
+    args = parser.parse_args(argv)
+    if not realwalks.ucalgary_available():
+        print(f"skipped: {realwalks.UCALGARY} is not present (the real walks live in ../shared/data beside the project)")
+        return 0
+    pipeline = Gaitcli(args.gait_checkpoint)
+    print(f"gait model: {pipeline.model.describe()}; one-walk threshold {pipeline.threshold}")
+    results = []
+    datasets = [("UCalgary (28 people x 2 normal walks, Kinect)", realwalks.load_ucalgary())]
+    if not args.no_cmu and realwalks.MOCAP.is_dir():
+        datasets.append(("CMU motion capture (people with their own skeleton)", realwalks.load_cmu()))
+    for name, walks in datasets:
+        for noise in (False,) if args.quick else (False, True):
+            t0 = time.perf_counter()
+            print(f"{name}, {'through the engine error model' if noise else 'true joints'}:")
+            rows = run(walks, pipeline, noise, print, views=args.views, cross=() if args.no_cross else CROSS,
+                       probe_seconds=args.probe_seconds)
+            for r in rows:
+                r["dataset"] = name
+            results.extend(rows)
+            print(f"  ({time.perf_counter() - t0:.0f} s)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,43 @@
+"""`--debug` is accepted anywhere on the command line, shows the traceback, and keeps the exit code."""
+
+from __future__ import annotations
+
+import pytest
+
+from gaitcli.cli.main import main
+
+
+def run(argv: list[str], capsys) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def _with_debug(argv: list[str], where: str) -> list[str]:
+    return {"none": argv, "before": ["--debug", *argv], "after": [*argv, "--debug"]}[where]
+
+
+@pytest.mark.parametrize("where", ["none", "before", "after"])
+def test_debug_anywhere_shows_the_traceback_and_keeps_the_exit_code(tmp_path, capsys, where):
+    code, err = run(_with_debug(["gallery", "info", "--gallery", str(tmp_path / "missing.gallery")], where), capsys)
+    assert code == 6
+    assert err.splitlines()[-1].startswith("gaitcli: error:") and "missing.gallery" in err.splitlines()[-1]
+    assert ("Traceback (most recent call last)" in err) == (where != "none")
+    if where == "none":
+        assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("where", ["none", "before", "after"])
+def test_an_unusable_input_is_exit_3_with_or_without_debug(tmp_path, capsys, where):
+    code, err = run(_with_debug(["embed", str(tmp_path / "missing.mp4")], where), capsys)
+    assert code == 3 and "missing.mp4" in err
+
+
+def test_debug_with_a_bad_command_line_is_still_exit_2(capsys):
+    assert run(["--debug", "no-such-command"], capsys)[0] == 2
+    assert run(["embed", "--no-such-option", "--debug"], capsys)[0] == 2
+
+
+def test_a_file_named_like_the_option_after_double_dash_is_an_input(tmp_path, capsys):
+    code, err = run(["embed", "--", "--debug"], capsys)
+    assert code == 3 and "--debug" in err and "Traceback" not in err

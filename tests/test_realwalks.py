@@ -1,0 +1,154 @@
+"""Real people: the UCalgary Kinect walks and CMU motion capture as the real-walks benchmark sees them,
+the statistics block of the gait model's head, and walks shorter than a gait cycle."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gaitcli.constants import HEAD_TOP, L_ANKLE, PELVIS, R_ANKLE
+from gaitcli.errors import ModelError
+from gaitcli.features.sequence import TooFewFramesError, prepare_walk
+from gaitcli.gait.checkpoint import GaitCheckpoint
+from gaitcli.gait.model import load_gait_model
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+import realwalks  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ucalgary(shared_data):
+    if not realwalks.ucalgary_available():
+        pytest.skip("the UCalgary walks are not in ../shared/data")
+    return realwalks.load_ucalgary()
+
+
+def test_kinect_walks_become_level_upright_people_walking_along_x(ucalgary):
+    assert len(ucalgary) == 56 and len({w.person for w in ucalgary}) == 28
+    walking, drift = 0, []
+    for walk in ucalgary:
+        j = walk.joints
+        assert len(j) >= 30  # 120 frames, less any the sensor lost the walker in (1 s at least)
+        stature = np.median(j[:, HEAD_TOP, 1])
+        assert 1.3 < stature < 2.2  # metres, feet on the floor (y = 0)
+        travel = j[-1, PELVIS] - j[0, PELVIS]
+        assert travel[0] > 0 and (travel[0] < 1 or abs(travel[2]) < 0.25 * travel[0])  # along +x (where it walks at all)
+        assert abs(travel[1]) < 0.3 and j[:, PELVIS, 1].std() < 0.06  # level: the pelvis keeps its height
+        assert np.percentile(j[:, [R_ANKLE, L_ANKLE], 1], 2) > -0.05
+        walking += 2.0 < travel[0] < 4.5
+        drift.append(abs(travel[1]))
+    assert np.median(drift) < 0.05  # metres of height gained or lost over a walk (a few end in sensor glitches)
+    assert walking >= 54  # two recordings (person 7 run 1, person 17 run 2) barely move: the sensor's, not ours
+
+
+def test_every_view_sees_the_whole_walker(ucalgary):
+    walk = ucalgary[0]
+    for view in (0, 45, 90):
+        ys, xs, ps = realwalks.observe(walk, view)
+        assert np.isfinite(ys).all() and np.isfinite(xs).all() and (ps > 0.3).all()
+        assert ys.min() > 0 and xs.min() > 0 and ys.max() < 720 and xs.max() < 1280
+    side = realwalks.observe(walk, 90)[1][:, PELVIS]
+    front = realwalks.observe(walk, 0)[1][:, PELVIS]
+    assert np.ptp(side) > 5 * np.ptp(front)  # crossing the image vs coming toward the camera
+
+
+def test_the_default_pipeline_tells_real_people_apart_far_above_chance(ucalgary):
+    """28 real people, each walk enrolled once and the other identified (56 probes), side view.
+
+    Chance is 1/28 (3.6 %). Under chance, 14 or more of 56 right (25 %) has probability below
+    1e-6 (binomial tail), so a pipeline that reaches that bound identifies real people; the
+    bound is far from the benchmark's score so that it holds for any sound model."""
+    import bench_realwalks as bench
+
+    pipeline = bench.Gaitcli()
+    features = {(w.person, w.walk): pipeline.vector(*realwalks.observe(w, 90), w.fps) for w in ucalgary}
+    right = n = 0
+    for gallery_walk, probe_walks in bench.splits(ucalgary):
+        gallery = {p: [features[(p, w)]] for p, w in gallery_walk.items()}
+        probes = {p: [features[(p, w)] for w in ws] for p, ws in probe_walks.items()}
+        result = bench.identify("gaitcli", pipeline, gallery, probes)
+        right += round(result["rank1"] * result["probes"])
+        n += result["probes"]
+    assert n == 56
+    p_chance = sum(math.comb(n, k) * (1 / 28) ** k * (27 / 28) ** (n - k) for k in range(14, n + 1))
+    assert p_chance < 1e-6
+    assert right >= 14
+
+
+def test_the_input_blocks_are_stored_fingerprinted_and_checked(tmp_path):
+    model = load_gait_model()
+    head = model.checkpoint.head
+    assert head is not None and head.has_block and head.open_set_threshold is not None
+    assert model.dimension == head.discriminants + head.statistics_size + head.gait_size
+    path = model.checkpoint.save(tmp_path / "m.npz")
+    back = GaitCheckpoint.load(path)
+    assert back.fingerprint == model.fingerprint and back.head.meta() == head.meta()
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    edited = dict(arrays, **{"head/block_scale": arrays["head/block_scale"] * 1.01})
+    np.savez(tmp_path / "edited.npz", **edited)
+    with pytest.raises(ModelError, match="fingerprint"):
+        GaitCheckpoint.load(tmp_path / "edited.npz")
+    np.savez(tmp_path / "partial.npz", **{k: v for k, v in arrays.items() if k != "head/block_mean"})
+    with pytest.raises(ModelError, match="lacks head array head/block_mean"):
+        GaitCheckpoint.load(tmp_path / "partial.npz")
+    # the vector: [w_d * discriminants, w_s * statistics, w_g * network vector], each block of unit
+    # length before its weight, the inputs standardised by the background population
+    rng = np.random.default_rng(0)
+    x = head.block_mean + head.block_scale * rng.normal(size=(3, head.statistics_size + head.gait_size))
+    stats, net = x[:, : head.statistics_size], x[:, head.statistics_size :]
+    v = head.apply(stats, net)
+    k, p = head.discriminants, head.statistics_size
+    w_d, w_s, w_g = head.block_weights
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(v[:, :k], w_d * head.without_blocks().apply(stats, net), atol=1e-5)
+    z = (x - head.block_mean) / head.block_scale
+    for block, part, weight in ((slice(k, k + p), z[:, :p], w_s), (slice(k + p, None), z[:, p:], w_g)):
+        np.testing.assert_allclose(v[:, block], weight * part / np.linalg.norm(part, axis=1, keepdims=True), atol=1e-4)
+    # the recorded population and weights: equal weights, as documented
+    np.testing.assert_allclose(head.block_weights, [3**-0.5] * 3, atol=1e-9)
+    with pytest.raises(ValueError, match="block weights"):
+        head.with_blocks(head.block_mean, head.block_scale, (0, 0, 0), "none")
+
+
+def _walk(seconds: float, fps: float = 30.0):
+    from gaitcli.synth.dataset import make_sequences
+
+    (_, ys, xs, ps, meta), = make_sequences(1, 1, 5, fps=fps, seconds=4.0, covariate_share=0.0)
+    n = int(round(seconds * fps))
+    return ys[:n], xs[:n], ps[:n], fps
+
+
+def test_walks_from_half_a_second_are_embedded_with_a_warning():
+    model = load_gait_model()
+    short = prepare_walk(*_walk(0.7))
+    assert 0.5 <= short.seconds < 1.0 and "shorter than a gait cycle" in short.warning
+    vector = model.embed_walk(short)
+    assert vector.shape == (model.dimension,) and np.isfinite(vector).all()
+    assert prepare_walk(*_walk(3.0)).warning is None
+    with pytest.raises(TooFewFramesError, match="at least 0.5 s .about half a gait cycle"):
+        prepare_walk(*_walk(0.4))
+
+
+def test_embed_cli_warns_about_a_short_walk(tmp_path):
+    import json
+    import subprocess
+
+    ys, xs, ps, fps = _walk(0.7)
+    from gaitcli.constants import JOINT_NAMES
+
+    frames = [{"index": i, "people": [{"joints": [[float(xs[i, j]), float(ys[i, j]), float(ps[i, j])] for j in range(len(JOINT_NAMES))]}]}
+              for i in range(len(ys))]
+    path = tmp_path / "short.json"
+    path.write_text(json.dumps({"format": "gaitcli.pose/1", "joint_names": list(JOINT_NAMES), "fps": fps, "frames": frames}))
+    done = subprocess.run([sys.executable, "-m", "gaitcli.cli.main", "embed", str(path), "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "shorter than a gait cycle" in done.stderr
+    record = json.loads(done.stdout)[0]
+    assert 0.5 <= record["walk_seconds"] < 1.0 and "shorter than a gait cycle" in record["warning"]
