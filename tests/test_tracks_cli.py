@@ -106,7 +106,7 @@ def test_save_video_draws_every_frame(two_walkers, listing, tmp_path, capsys):
 def test_all_tracks_then_enroll_one_of_them(two_walkers, listing, tmp_path, capsys):
     out = tmp_path / "vectors"
     code, _, err = run(["embed", two_walkers, "--all-tracks", "--out", f"{out}/"], capsys)
-    assert code == 0
+    assert code == 0, err
     ids = [t["id"] for t in listing if t["embeddable"]]
     files = sorted(out.glob("*.npy"))
     assert [f.name for f in files] == sorted(f"two_walkers_track{i}.npy" for i in ids)

@@ -70,7 +70,7 @@ def embed(
     options = {"gait_checkpoint": gait_checkpoint, "pose_checkpoint": pose_checkpoint, "fps": fps, "flip_average": flip_average}
     embedder = shared_embedder(**options)  # a model that cannot be used is refused before any input is read
     paths = expand_inputs(inputs)
-    if out is not None:
+    if out is not None and not all_tracks:
         check_output(out, paths, force=force)  # nor any walk found in a folder given
     if list_tracks:
         listing, failures = {}, []
