@@ -10,7 +10,7 @@ import typer
 from gaitcli.cli import batch as batch_options
 from gaitcli.cli import model_options
 from gaitcli.cli.batch import OutputFormat
-from gaitcli.cli.output import err_console, print_csv, print_json, print_table
+from gaitcli.cli.output import err_console, print_csv, print_json, print_table, warning
 
 
 def embed(
@@ -70,7 +70,7 @@ def embed(
     results = [r for r in outcomes if not isinstance(r, Failure)]
     for r in results:
         if r.info.get("warning"):
-            err_console.print(f"warning: {r.source}: {r.info['warning']}", markup=False, highlight=False)
+            warning(f"{r.source}: {r.info['warning']}")
     if out is not None and results:
         from gaitcli.gallery.vectors import save_vectors
 
