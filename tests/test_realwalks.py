@@ -152,3 +152,14 @@ def test_embed_cli_warns_about_a_short_walk(tmp_path):
     assert "shorter than a gait cycle" in done.stderr
     record = json.loads(done.stdout)[0]
     assert 0.5 <= record["walk_seconds"] < 1.0 and "shorter than a gait cycle" in record["warning"]
+    # enroll and identify say it too, once per short walk, and still use it
+    from gallery_fixtures import CLI, cli_env
+
+    env = cli_env(tmp_path)
+    gallery = tmp_path / "people.gallery"
+    done = subprocess.run([*CLI, "enroll", "-g", str(gallery), "-n", "short", str(path)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("shorter than a gait cycle") == 1
+    done = subprocess.run([*CLI, "identify", "-g", str(gallery), str(path), "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("shorter than a gait cycle") == 1 and json.loads(done.stdout)[0]["name"] == "short"

@@ -44,6 +44,9 @@ def test_training_writes_a_checkpoint_for_joint_maps(tiny_run):
     report = json.loads((folder / "a.json").read_text())
     assert report["history"] and np.isfinite(report["history"][-1]["loss"])
     assert report["fresh_walks"] == 2 * 4  # fresh walks drawn before steps 2 and 3
+    # provenance: the packages that trained it, in the checkpoint and the report; no motion capture asked for
+    assert ckpt.training["packages"]["numpy"] == np.__version__ and report["packages"] == ckpt.training["packages"]
+    assert ckpt.training["mocap"] is None
     net = NumpyGaitNetwork.load(folder / "a.npz", feature_space=FEATURE_SPACE_JOINT_MAPS)
     vec = net.feed_forward(np.random.default_rng(0).random((10, *FEATURE_SHAPE), dtype=np.float32))
     assert vec.shape == (ckpt.config.identification_size,) and np.all(np.isfinite(vec))
@@ -103,3 +106,60 @@ def test_fresh_walks_are_new_walks_of_the_same_people():
     assert [data.meta[i]["identity"] for i in range(6)] == [0, 0, 1, 1, 2, 2]
     again, _, _, _ = refreshed()
     assert all(np.array_equal(a.joints[0], b.joints[0]) for a, b in zip(data.walks, again.walks))
+
+
+def test_the_motion_capture_folder_is_never_guessed(tmp_path):
+    """The recipe mixes in the CMU walks: their folder must be named, even where ../shared sits beside the checkout."""
+    flags = [f for f in TINY if f != "--no-mocap"]
+    done = subprocess.run([sys.executable, "-m", "gaitcli.cli.main", "train", "gait", "--out", str(tmp_path / "m.npz"), *flags],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 3 and "--mocap-dir" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "m.npz").exists()
+    done = subprocess.run([sys.executable, "-m", "gaitcli.cli.main", "train", "gait", "--out", str(tmp_path / "m.npz"), *flags,
+                           "--mocap-dir", str(tmp_path)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 3 and "--mocap-dir" in done.stderr
+
+
+def test_the_shipped_model_was_made_by_todays_defaults():
+    """What the packaged model's training recorded is what the commands do today with their defaults."""
+    from dataclasses import asdict
+
+    from gaitcli.training import gait_config as defaults
+
+    report = json.loads((default_model_path().parent / "gait_default.json").read_text())
+    today = asdict(defaults.GaitTrainingConfig())
+    recorded = report["config"]
+    assert {k: today[k] for k in recorded} == recorded
+    assert all(today[k] is None for k in set(today) - set(recorded))  # options added since are off by default
+    head = json.loads((default_model_path().parent / "gait_default_head.json").read_text())
+    assert (head["gait_weight"], head["shrinkage"], head["head"]["output_size"]) == (
+        defaults.HEAD_GAIT_WEIGHT, defaults.HEAD_SHRINKAGE, defaults.HEAD_DIMENSIONS)
+    model = GaitCheckpoint.load(default_model_path())
+    blocks = model.training["input_blocks"]
+    norm = float(np.linalg.norm(defaults.BLOCK_WEIGHTS))
+    assert blocks["weights"] == pytest.approx([w / norm for w in defaults.BLOCK_WEIGHTS])
+    assert (blocks["seed"], blocks["people"], blocks["walks"], blocks["max_yaw_deg"]) == (
+        defaults.BLOCK_SEED, defaults.BLOCK_PEOPLE, defaults.BLOCK_WALKS, defaults.BLOCK_MAX_YAW_DEG)
+    assert [w["file"] for w in blocks["threshold_walks"]] == ["engine_calib.npz"]
+    assert head["fingerprint"] == model.fingerprint
+
+
+def test_the_build_script_names_every_input_and_runs_the_stages_in_order(tmp_path):
+    mocap = tmp_path / "mocap"
+    mocap.mkdir()
+    (mocap / "INDEX.tsv").write_text("subject_id\n")
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "build_default_model.py"
+    done = subprocess.run([sys.executable, str(script), "--mocap-dir", str(mocap), "--work", str(tmp_path / "w"), "--dry-run"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert "train gait" in lines[0] and f"--mocap-dir {mocap}" in lines[0]
+    assert [n for line in lines[1:6] for n in ("train", "val", "extra", "calib", "test") if f"engine_{n}.npz" in line] == \
+        ["train", "val", "extra", "calib", "test"]
+    assert "train head" in lines[6] and "train blocks" in lines[7] and len(lines) == 8
+    assert not (tmp_path / "w").exists()  # a dry run writes nothing
+    missing = subprocess.run([sys.executable, str(script), "--mocap-dir", str(tmp_path), "--work", str(tmp_path / "w")],
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert missing.returncode == 2 and "INDEX.tsv" in missing.stderr

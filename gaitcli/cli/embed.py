@@ -10,7 +10,7 @@ import typer
 from gaitcli.cli import batch as batch_options
 from gaitcli.cli import model_options
 from gaitcli.cli.batch import OutputFormat
-from gaitcli.cli.output import err_console, print_csv, print_json, print_table
+from gaitcli.cli.output import err_console, print_csv, print_json, print_table, warning
 
 
 def embed(
@@ -110,7 +110,7 @@ def embed(
     results = [r for r in outcomes if not isinstance(r, Failure)]
     for r in results:
         if r.info.get("warning"):
-            err_console.print(f"warning: {r.source}: {r.info['warning']}", markup=False, highlight=False)
+            warning(f"{r.source}: {r.info['warning']}")
     if all_tracks and out is not None:
         if results:
             _save_per_track(results, embedder, out, force)

@@ -101,7 +101,8 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
             except InputError as exc:
                 batch.done(index, Failure.of(paths[index], exc))
         per_input = collect_walks([paths[i] for i in usable], on_done=lambda k, o: batch.done(usable[k], o),
-                                  on_frames=lambda k, d, t: batch.frames(usable[k], d, t), **options)  # fmt: skip
+                                  on_frames=lambda k, d, t: batch.frames(usable[k], d, t),
+                                  on_warning=lambda k, m: warning(f"{paths[usable[k]]}: {m}"), **options)  # fmt: skip
     good = []  # (input index, walks) of the inputs whose walks can go into one gallery together
     for index, outcome in zip(usable, per_input):
         if isinstance(outcome, Failure):

@@ -10,7 +10,7 @@ import typer
 from gaitcli.cli import batch as batch_options
 from gaitcli.cli.batch import OutputFormat
 from gaitcli.cli.enroll import TRUST_HELP, WALKS_HELP
-from gaitcli.cli.output import print_csv, print_json, print_table, printable
+from gaitcli.cli.output import print_csv, print_json, print_table, printable, warning
 
 
 def identify(
@@ -51,7 +51,8 @@ def identify(
         raise GalleryError(f"gallery {gallery} is empty: enroll someone first (gaitcli enroll --gallery {gallery} --name NAME INPUT...)")
     paths = expand_inputs(inputs)
     with Batch("identifying", paths) as batch:
-        per_input = collect_walks(paths, on_done=batch.done, on_frames=batch.frames, jobs=jobs, scheduler=scheduler)
+        per_input = collect_walks(paths, on_done=batch.done, on_frames=batch.frames, jobs=jobs, scheduler=scheduler,
+                                  on_warning=lambda k, m: warning(f"{paths[k]}: {m}"))
     entries = []  # per input, in order: a Failure, or its walks
     for index, outcome in enumerate(per_input):
         if not isinstance(outcome, Failure):

@@ -154,7 +154,10 @@ def gait(
     width_scale: float = typer.Option(
         1.0, "--width-scale", min=0.05, help="Network widths as a multiple of the default model's (4: the seed's full GaitNN)."
     ),
-    mocap: bool = typer.Option(_GAIT.include_mocap, "--mocap/--no-mocap", help="Mix in the real CMU walks of ../shared/data/mocap when present."),
+    mocap: bool = typer.Option(_GAIT.include_mocap, "--mocap/--no-mocap", help="Mix in the real CMU motion-capture walks of --mocap-dir (the recipe does)."),
+    mocap_dir: Optional[Path] = typer.Option(
+        None, "--mocap-dir", help="The CMU walks' folder (with INDEX.tsv; ../shared/data/mocap beside a checkout); required unless --no-mocap."
+    ),
     engine_walks: Optional[Path] = typer.Option(
         None, "--engine-walks", help="Mix in walks seen by the real pose engine (made by scripts/engine_walks.py)."
     ),
@@ -206,7 +209,7 @@ def gait(
             if not as_json:
                 err_console.print(message, markup=False, highlight=False)
 
-        report = train_gait(cfg, out, log=log, progress=on_step)
+        report = train_gait(cfg, out, mocap_dir=mocap_dir, log=log, progress=on_step)
     if as_json:
         print_json(report)
         return

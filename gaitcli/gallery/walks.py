@@ -35,13 +35,14 @@ class Walk:
 
 
 def collect_walks(paths: Sequence[str | Path], *, on_done: OnDone | None = None, on_frames: OnFrames | None = None,
-                  **options: Any) -> list[list[Walk] | Failure]:
+                  on_warning: Callable[[int, str], None] | None = None, **options: Any) -> list[list[Walk] | Failure]:
     """One entry per input, in input order: its walks (several per ``.npy`` file, one per embedded
     input), or a :class:`~gaitcli.batch.Failure` when it cannot be used (the others go on).
 
     ``options`` go to :func:`gaitcli.batch.embed_many` (``jobs``, ``scheduler``, ``track``,
     :class:`~gaitcli.api.Embedder`'s arguments); ``on_done(index, outcome)`` is called per input,
-    ``on_frames(index, frames done, frames total)`` while a video is read in this process.
+    ``on_frames(index, frames done, frames total)`` while a video is read in this process;
+    ``on_warning(index, message)`` when an embedded walk comes with a warning (shorter than a gait cycle).
     """
     paths = [Path(p) for p in paths]
     outcomes: dict[int, list[Walk] | Failure] = {}
@@ -64,6 +65,8 @@ def collect_walks(paths: Sequence[str | Path], *, on_done: OnDone | None = None,
         def embedded(k: int, result) -> None:
             path = paths[to_embed[k]]
             if not isinstance(result, Failure):
+                if on_warning is not None and result.info.get("warning"):
+                    on_warning(to_embed[k], result.info["warning"])
                 result = [Walk(np.asarray(result.vector, dtype=np.float32), str(result.source), str(path),
                                result.model_fingerprint, result.feature_space, result.open_set_threshold, result.pose_engine)]
             done(to_embed[k], result)

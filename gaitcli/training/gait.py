@@ -33,6 +33,7 @@ import numpy as np
 
 from gaitcli.atomic import atomic_write
 from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
+from gaitcli.errors import InputError
 from gaitcli.features.sequence import CANONICAL_FPS, PreparedWalk, TooFewFramesError, prepare_walk
 from gaitcli.gait.embedding import identification_vector
 from gaitcli.training.engine_walks import engine_sequences, file_fingerprint, load_engine_walks
@@ -59,6 +60,7 @@ def build_walks(
     *,
     identity_offset: int = 0,
     include_mocap: bool = False,
+    mocap_dir: str | Path | None = None,
     extra: list[tuple] = (),
     log: Callable[[str], None] = print,
 ) -> WalkSet:
@@ -68,7 +70,7 @@ def build_walks(
     from gaitcli.synth.dataset import make_sequences
 
     sequences = make_sequences(
-        n_identities, walks_per_identity, seed, identity_offset=identity_offset, include_mocap=include_mocap
+        n_identities, walks_per_identity, seed, identity_offset=identity_offset, include_mocap=include_mocap, mocap_dir=mocap_dir
     )
     return walk_set([*sequences, *extra], log=log)
 
@@ -211,11 +213,25 @@ def train_gait(
     cfg: GaitTrainingConfig,
     out: str | Path,
     *,
+    mocap_dir: str | Path | None = None,
     log: Callable[[str], None] = print,
     progress: Callable[[int, int, dict[str, float]], None] | None = None,
 ) -> dict[str, Any]:
-    """Train a gait model and write the best checkpoint (``.npz``) to ``out``; returns the report."""
+    """Train a gait model and write the best checkpoint (``.npz``) to ``out``; returns the report.
+
+    With ``cfg.include_mocap`` the CMU walks are read from ``mocap_dir``, which must be given (and
+    hold them): no folder is looked for behind the caller's back. The checkpoint records the
+    folder's fingerprint and the versions of the packages that trained it."""
+    from gaitcli.synth.mocap import mocap_available
     from gaitcli.tf_import import import_tensorflow
+    from gaitcli.training.provenance import folder_fingerprint, package_versions
+
+    if cfg.include_mocap and (mocap_dir is None or not mocap_available(mocap_dir)):
+        raise InputError(
+            "the recipe mixes in the CMU motion-capture walks: give their folder (--mocap-dir DIR, the one with INDEX.tsv; "
+            "../shared/data/mocap beside a checkout)" + ("" if mocap_dir is None else f", not {mocap_dir}") + ", or --no-mocap"
+        )
+    mocap_record = {"folder": Path(mocap_dir).name, "fingerprint": folder_fingerprint(mocap_dir)} if cfg.include_mocap else None
 
     tf = import_tensorflow()
 
@@ -235,7 +251,8 @@ def train_gait(
     log(f"generating {cfg.train_identities} x {cfg.walks_per_identity} training walks ...")
     engine = engine_sequences(load_engine_walks(cfg.engine_walks)) if cfg.engine_walks else []
     train = build_walks(
-        cfg.train_identities, cfg.walks_per_identity, cfg.seed, include_mocap=cfg.include_mocap, extra=engine, log=log
+        cfg.train_identities, cfg.walks_per_identity, cfg.seed, include_mocap=cfg.include_mocap, mocap_dir=mocap_dir, extra=engine,
+        log=log,
     )
     for source, what in (("mocap", "observations of real CMU motion-capture walks"), ("engine", "walks seen by the pose engine")):
         count = sum(1 for m in train.meta if m.get("source") == source)
@@ -326,6 +343,8 @@ def train_gait(
         "fresh_walks": refresher.replaced if refresher is not None else 0,
         "val_walks": len(val.walks),
         "canonical_fps": CANONICAL_FPS,
+        "mocap": mocap_record,
+        "packages": package_versions(),
     }
     checkpoint = GaitCheckpoint.create(
         net.gait_config,
@@ -340,6 +359,8 @@ def train_gait(
             "validation": {k: v for k, v in best.items() if k.startswith(("rank1", "engine_rank1", "engine_probes")) or k == "probes"},
             "window_frames": cfg.window,
             "canonical_fps": CANONICAL_FPS,
+            "mocap": mocap_record,
+            "packages": report["packages"],
         },
     )
     checkpoint.save(out, overwrite=True)
