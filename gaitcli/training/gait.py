@@ -226,14 +226,13 @@ def train_gait(
     from gaitcli.tf_import import import_tensorflow
     from gaitcli.training.provenance import folder_fingerprint, package_versions
 
+    tf = import_tensorflow()  # first: without TensorFlow nothing here can run, and that is what to say first
     if cfg.include_mocap and (mocap_dir is None or not mocap_available(mocap_dir)):
         raise InputError(
             "the recipe mixes in the CMU motion-capture walks: give their folder (--mocap-dir DIR, the one with INDEX.tsv; "
             "../shared/data/mocap beside a checkout)" + ("" if mocap_dir is None else f", not {mocap_dir}") + ", or --no-mocap"
         )
     mocap_record = {"folder": Path(mocap_dir).name, "fingerprint": folder_fingerprint(mocap_dir)} if cfg.include_mocap else None
-
-    tf = import_tensorflow()
 
     try:  # only possible before TensorFlow's runtime starts (not when a caller already used it)
         tf.config.threading.set_inter_op_parallelism_threads(1)
