@@ -106,6 +106,7 @@ def fake_env(tmp_path, monkeypatch):
     monkeypatch.setattr(person_model, "GRAPH_SHA256", _sha(PERSON_GRAPH))
     monkeypatch.setattr(person_model, "WHEEL_SHA256", _sha(_person_wheel()))
     monkeypatch.setattr(person_model, "installed_graph", lambda: None)
+    monkeypatch.setattr(person_model, "packaged_model", lambda: None)  # the download path, as without the shipped file
     return tmp_path
 
 

@@ -56,7 +56,7 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON on stdou
         }
     from gaitcli.pose import person_model
 
-    person = person_model.model_path()
+    person = person_model.packaged_model() or person_model.model_path()
     report = {
         "person_detector": {"wheel": person_model.WHEEL_NAME, "graph_sha256": person_model.GRAPH_SHA256,
                             "present": person.is_file(), "path": str(person) if person.is_file() else None},

