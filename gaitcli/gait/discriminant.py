@@ -25,7 +25,7 @@ in the checkpoint beside the network's weights and covered by its fingerprint
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -143,8 +143,6 @@ class DiscriminantHead:
     def with_blocks(self, mean: np.ndarray, scale: np.ndarray, weights, population: str) -> "DiscriminantHead":
         """This head with input blocks (see the module docstring), ``weights`` scaled to unit
         length; the open-set threshold, measured in the old vector space, is dropped."""
-        from dataclasses import replace
-
         size = self.statistics_size + self.gait_size
         mean, scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
         if mean.shape != (size,) or scale.shape != (size,) or not np.all(scale > 0):
@@ -158,8 +156,6 @@ class DiscriminantHead:
 
     def without_blocks(self) -> "DiscriminantHead":
         """The v1 head these blocks were added to (its threshold dropped with them)."""
-        from dataclasses import replace
-
         return replace(self, block_mean=None, block_scale=None, block_weights=(1.0, 0.0, 0.0), block_population=None,
                        open_set_threshold=None if self.has_block else self.open_set_threshold)
 

@@ -26,6 +26,7 @@ from gaitcli.constants import FEATURE_SPACE_JOINT_MAPS
 from gaitcli.errors import InputError
 from gaitcli.gait.checkpoint import GaitCheckpoint, compute_fingerprint
 from gaitcli.gait.discriminant import fit_head
+from gaitcli.training.provenance import package_versions
 from gaitcli.training.gait_config import (
     BLOCK_MAX_YAW_DEG, BLOCK_PEOPLE, BLOCK_SEED, BLOCK_THRESHOLD_MAX_YAW_DEG, BLOCK_THRESHOLD_PEOPLE,
     BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
@@ -173,8 +174,6 @@ def train_head(
         held_out = engine_walk_set(threshold_files, log=log)
         net, stats = network_vectors_and_statistics(checkpoint, held_out, progress=progress and (lambda i, n: progress("threshold", i, n)))
         head = replace(head, open_set_threshold=one_walk_threshold(head.apply(stats, net), held_out.labels, trials=trials))
-    from gaitcli.training.provenance import package_versions
-
     record = {
         "packages": package_versions(),
         "engine_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in walk_files],
@@ -272,8 +271,6 @@ def add_input_blocks(
         held = {"threshold_people": threshold_people, "threshold_walks": threshold_walks, "threshold_max_yaw_deg": BLOCK_THRESHOLD_MAX_YAW_DEG}
     threshold = one_walk_threshold(head.apply(held_stats, held_vectors), held_labels)
     head = replace(head, open_set_threshold=threshold)
-    from gaitcli.training.provenance import package_versions
-
     record = {
         "packages": package_versions(),
         "weights": list(head.block_weights), "seed": seed, "people": people, "walks": walks, "max_yaw_deg": BLOCK_MAX_YAW_DEG, **held, "population_walks": int(len(stats)),
