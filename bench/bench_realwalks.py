@@ -4,6 +4,7 @@
     python bench/bench_realwalks.py --quick         # true joints only
     python bench/bench_realwalks.py --gait-checkpoint other.npz --json out.json
     python bench/bench_realwalks.py --quick --no-cmu --views 90 --no-cross --probe-seconds 1   # short probes
+    python bench/bench_realwalks.py --no-covariates   # without the normal -> carrying protocols
 
 People: the 28 UCalgary people (``../shared/data/realwalks/ucalgary_kinect``, real bodies, real
 motion: research/evaluation only, nothing here is fitted on them) and the CMU motion-capture
@@ -15,7 +16,12 @@ Protocol, per view or view pair: the gallery holds one walk per person, enrolled
 ``gaitcli enroll`` does (the gallery's linear SVMs, the model's threshold), and every other walk
 of those people is a probe; each of a person's walks takes the gallery's place once, so the 28
 UCalgary people give 56 probes (run 1 -> run 2 and run 2 -> run 1). Cross-view:
-gallery walks seen from one view, probes from another. Printed per protocol:
+gallery walks seen from one view, probes from another. Carrying (UCalgary only, each view): the
+gallery walks are the normal ones, and every other walk is a probe four times, made to carry
+something by ``realwalks.with_covariate`` (a bag in one hand, a phone at the ear, texting, a
+coat's damped arm swing: the arms of the recorded walk are replaced, legs and timing stay real),
+224 probes per view, as the held-out covariate walks (bag, coat, phone, texting; speed changes
+cannot be imposed on recorded motion). Printed per protocol:
 
 * **rank-1** of the first candidate with its 95 % Wilson interval, and the number of people;
 * **open set**: *named*, the probe's person ranked first and at or above the gallery's threshold;
@@ -50,6 +56,7 @@ warnings.filterwarnings("ignore", message="The number of unique classes")
 
 VIEWS = (0, 45, 90)
 CROSS = ((90, 0), (0, 90), (90, 45), (45, 90))
+COVARIATE_SEED = 20261205
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -172,6 +179,19 @@ def observe_all(walks, views, noise: bool, features, seconds: float | None = Non
     return out
 
 
+def observe_covariates(walks, views, noise: bool, features) -> dict:
+    """features[(person, walk, view, covariate)]: every walk carrying each of
+    :data:`realwalks.REAL_COVARIATES` (arms occupied or damped, see :func:`realwalks.with_covariate`)."""
+    out = {}
+    for n, w in enumerate(walks):
+        for c, covariate in enumerate(realwalks.REAL_COVARIATES):
+            carried = realwalks.with_covariate(w, covariate, np.random.default_rng([COVARIATE_SEED, n, c]))
+            for view in views:
+                ys, xs, ps = realwalks.observe(carried, view, noise=noise, seed=1000 * n + view + 17 * (c + 1))
+                out[(w.person, w.walk, view, covariate)] = features(ys, xs, ps, w.fps)
+    return out
+
+
 def splits(walks) -> list[tuple[dict, dict]]:
     """(gallery walk, probe walks) of each person with at least two walks, once for each walk
     position k (the k-th walk by name in the gallery; people with fewer walks keep their first)."""
@@ -196,7 +216,8 @@ def pooled(results: list[dict]) -> dict:
     return out
 
 
-def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, probe_seconds: float | None = None) -> list[dict]:
+def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, probe_seconds: float | None = None,
+        covariates: bool = False) -> list[dict]:
     parts = splits(walks)
     walks = [w for w in walks if w.person in parts[0][0]]
     seen = sorted({v for pair in cross for v in pair} | set(views))
@@ -215,12 +236,36 @@ def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, pr
             row[method] = pooled(results)
         rows.append(row)
         log(format_row(row))
+    if covariates:
+        carried = {m: observe_covariates(walks, views, noise, f) for m, f in methods.items()}
+        for view in views:
+            row = {"gallery_view": view, "probe_view": view, "noise": noise, "probe_seconds": None, "covariate": "all"}
+            for method, feats in features.items():
+                results, by_covariate = [], {}
+                for covariate in realwalks.REAL_COVARIATES:
+                    mine = []
+                    for gallery_walk, probe_walks in parts:
+                        gallery = {p: [feats[(p, gallery_walk[p], view)]] for p in gallery_walk}
+                        probes = {p: [carried[method][(p, w, view, covariate)] for w in probe_walks[p]] for p in gallery_walk}
+                        mine.append(identify(method, pipeline, gallery, probes))
+                    by_covariate[covariate] = pooled(mine)
+                    results.extend(mine)
+                row[method] = {**pooled(results), "by_covariate": by_covariate}
+            rows.append(row)
+            log(format_row(row))
     return rows
 
 
 def format_row(row: dict) -> str:
     a, b = row["gaitcli"], row["reference"]
     view = f"{row['gallery_view']:>2}->{row['probe_view']:<2}" if row["gallery_view"] != row["probe_view"] else f"{row['gallery_view']:>6}"
+    if row.get("covariate"):
+        per = "  ".join(f"{c} {100 * a['by_covariate'][c]['rank1']:.0f}/{100 * b['by_covariate'][c]['rank1']:.0f}"
+                        for c in a["by_covariate"])
+        return (f"  {view} deg  normal -> carrying: gaitcli {100 * a['rank1']:5.1f} % [{100 * a['ci'][0]:4.1f}, {100 * a['ci'][1]:5.1f}]"
+                f"  named {100 * a['named']:5.1f} %  unknown {100 * a['unknown']:5.1f} %"
+                f"  | reference {100 * b['rank1']:5.1f} % [{100 * b['ci'][0]:4.1f}, {100 * b['ci'][1]:5.1f}]"
+                f"  | {a['people']} people, {a['probes']} probes  ({per}, gaitcli/reference %)")
     return (f"  {view} deg  gaitcli {100 * a['rank1']:5.1f} % [{100 * a['ci'][0]:4.1f}, {100 * a['ci'][1]:5.1f}]"
             f"  named {100 * a['named']:5.1f} %  unknown {100 * a['unknown']:5.1f} %"
             f"  | reference {100 * b['rank1']:5.1f} % [{100 * b['ci'][0]:4.1f}, {100 * b['ci'][1]:5.1f}]"
@@ -235,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--views", type=int, nargs="+", default=list(VIEWS), help="same-view protocols to run (degrees)")
     parser.add_argument("--no-cross", action="store_true", help="skip the cross-view protocols")
     parser.add_argument("--probe-seconds", type=float, help="identify from only the first SECONDS of each probe walk")
+    parser.add_argument("--no-covariates", action="store_true",
+                        help="skip the normal -> carrying protocols (UCalgary walks with arms occupied: bag, phone, texting, coat)")
     parser.add_argument("--json", help="write every row to this JSON file")
     args = parser.parse_args(argv)
     if not realwalks.ucalgary_available():
@@ -251,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             print(f"{name}, {'through the engine error model' if noise else 'true joints'}:")
             rows = run(walks, pipeline, noise, print, views=args.views, cross=() if args.no_cross else CROSS,
-                       probe_seconds=args.probe_seconds)
+                       probe_seconds=args.probe_seconds,
+                       covariates=not args.no_covariates and args.probe_seconds is None and walks[0].source == "ucalgary")
             for r in rows:
                 r["dataset"] = name
             results.extend(rows)

@@ -159,3 +159,108 @@ def observe(walk: RealWalk, view: float, *, noise: bool = False, seed: int = 0) 
         rng = np.random.default_rng(seed)
         xy, probs = apply_estimator_noise(xy, seen.visibility, seen.far_side, rng, sample_noise_profile(rng))
     return xy[..., 1], xy[..., 0], probs
+
+
+# --- covariates on real walks ---------------------------------------------------------------
+
+#: What a real walk can be made to carry: the arm-occupying covariates of the held-out protocols
+#: (bag in one hand, phone at the ear, texting) and a coat's damped swing. Speed changes cannot
+#: be imposed on recorded motion and are not simulated.
+REAL_COVARIATES = ("bag", "phone", "texting", "coat")
+_ARMS = ((R_SHOULDER, R_ELBOW, R_WRIST), (L_SHOULDER, L_ELBOW, L_WRIST))
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def _trunk_frame(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per frame (T, 3) unit vectors: forward, up (pelvis to thorax), right (left to right shoulder)."""
+    up = _unit(joints[:, THORAX] - joints[:, PELVIS])
+    right = joints[:, R_SHOULDER] - joints[:, L_SHOULDER]
+    right = _unit(right - (right * up).sum(-1, keepdims=True) * up)
+    forward = np.cross(up, right)
+    if np.mean(forward[:, 0]) < 0:  # the walk goes along +x: forward must agree
+        forward = -forward
+    return forward, up, right
+
+
+def _reach(shoulder, wrist_target, upper, fore, pole):
+    """Two-bone IK: (elbow, wrist) for a wrist target, the elbow bent toward ``pole`` (all (T, 3))."""
+    axis = wrist_target - shoulder
+    d = np.clip(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-6, 0.999 * (upper + fore))
+    u = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-9)
+    along = (upper**2 - fore**2 + d**2) / (2 * d)
+    h = np.sqrt(np.maximum(upper**2 - along**2, 0.0))
+    p = _unit(pole - (pole * u).sum(-1, keepdims=True) * u)
+    return shoulder + along * u + h * p, shoulder + d * u
+
+
+def with_covariate(walk: RealWalk, name: str, rng: np.random.Generator) -> RealWalk:
+    """``walk`` as if its walker carried ``name`` (one of :data:`REAL_COVARIATES`), drawn from ``rng``.
+
+    The legs, trunk and timing stay the recorded ones; the arms (and for texting the head) change
+    the way :mod:`gaitcli.synth.covariates` describes: ``bag`` one arm's swing drops to 15-40 %
+    and hangs straighter; ``phone`` one hand held at the ear, the other arm swinging less;
+    ``texting`` one or both hands in front of the chest, head bent 15-35 degrees; ``coat`` both
+    arms swing 60-85 % and the shoulders look 2-5 cm broader.
+    """
+    if name not in REAL_COVARIATES:
+        raise ValueError(f"unknown covariate {name!r}; choose one of {', '.join(REAL_COVARIATES)}")
+    j = np.array(walk.joints, dtype=np.float64)
+    forward, up, right = _trunk_frame(j)
+    side = int(rng.integers(2))
+    out = right if side == 0 else -right
+    u = rng.uniform
+
+    def lengths(arm):
+        s, e, w = arm
+        return (float(np.median(np.linalg.norm(j[:, e] - j[:, s], axis=-1))),
+                float(np.median(np.linalg.norm(j[:, w] - j[:, e], axis=-1))))
+
+    def damp(arm, factor, straighten=0.0):
+        s, e, w = arm
+        for k in (e, w):
+            rel = j[:, k] - j[:, s]
+            j[:, k] = j[:, s] + rel.mean(0) + factor * (rel - rel.mean(0))
+        if straighten:
+            upper, fore = lengths(arm)
+            direction = _unit((1 - straighten) * _unit(j[:, w] - j[:, e]) + straighten * _unit(j[:, e] - j[:, s]))
+            j[:, w] = j[:, e] + fore * direction
+
+    def hold(arm, target, pole):
+        upper, fore = lengths(arm)
+        j[:, arm[1]], j[:, arm[2]] = _reach(j[:, arm[0]], target, upper, fore, pole)
+
+    head = np.linalg.norm(j[:, HEAD_TOP] - j[:, THORAX], axis=-1, keepdims=True)
+    if name == "bag":
+        damp(_ARMS[side], u(0.15, 0.4), straighten=u(0.4, 0.8))
+        j[:, _ARMS[side][2]] += u(0.03, 0.08) * out  # the bag holds the hand away from the leg
+    elif name == "coat":
+        for arm in _ARMS:
+            damp(arm, u(0.6, 0.85))
+        widen = u(0.01, 0.025)
+        for arm, sign in zip(_ARMS, (1.0, -1.0)):
+            j[:, list(arm)] += sign * widen * right[:, None, :]
+    elif name == "phone":
+        shoulder_half = np.linalg.norm(j[:, R_SHOULDER] - j[:, L_SHOULDER], axis=-1, keepdims=True) / 2
+        target = j[:, THORAX] + u(0.0, 0.06) * forward + head * u(0.45, 0.7) * up + (shoulder_half - u(0.04, 0.08)) * out
+        hold(_ARMS[side], target, -up + out + 0.5 * forward)
+        damp(_ARMS[1 - side], u(0.5, 0.9))
+    else:  # texting
+        both = rng.random() < 0.6
+        torso = np.linalg.norm(j[:, THORAX] - j[:, PELVIS], axis=-1, keepdims=True)
+        fwd, down = u(0.22, 0.32), u(0.3, 0.5)
+        for k in ((0, 1) if both else (side,)):
+            lateral = (right if k == 0 else -right) * (u(0.04, 0.08) if both else u(0.04, 0.12))
+            hold(_ARMS[k], j[:, THORAX] + fwd * forward - down * torso * up + lateral, -up + 0.3 * (right if k == 0 else -right))
+        if not both:
+            damp(_ARMS[1 - side], u(0.5, 0.9))
+        pitch = np.radians(u(15.0, 35.0))  # the head bends forward about the thorax
+        for k in (UPPER_NECK, HEAD_TOP):
+            rel = j[:, k] - j[:, THORAX]
+            a = (rel * up).sum(-1, keepdims=True)
+            b = (rel * forward).sum(-1, keepdims=True)
+            rest = rel - a * up - b * forward
+            j[:, k] = j[:, THORAX] + rest + (a * np.cos(pitch) - b * np.sin(pitch)) * up + (a * np.sin(pitch) + b * np.cos(pitch)) * forward
+    return RealWalk(walk.person, f"{walk.walk}+{name}", j, walk.fps, walk.source)

@@ -148,8 +148,68 @@ def test_a_model_with_a_head_embeds_walks_through_it(walk):
     assert vector.shape == (model.dimension,) and np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
     from gaitcli.gait.embedding import identification_vector
 
-    network = identification_vector(model.network.feed_forward_batch, prepared.segments)
-    np.testing.assert_allclose(vector, model.checkpoint.head.apply(walk_statistics(prepared), network), atol=1e-6)
+    head = model.checkpoint.head
+    network = identification_vector(model.network.feed_forward_batch, head.network_walk(prepared).segments)
+    np.testing.assert_allclose(vector, head.apply(walk_statistics(prepared), network), atol=1e-6)
+
+
+def test_the_packaged_head_keeps_the_arms_apart(walk):
+    """v3: the network does not see the elbows and wrists (their maps and limbs are empty), the
+    statistics still describe them, and moving an arm changes only the arm and network blocks."""
+    from gaitcli.constants import L_ELBOW, L_WRIST, R_ELBOW, R_WRIST
+    from gaitcli.features.joint_maps import joint_maps
+    from gaitcli.features.walk_statistics import joint_columns
+    from gaitcli.training.gait_config import BLOCK_ARM_JOINTS, BLOCK_WEIGHTS
+
+    head = load_gait_model().checkpoint.head
+    assert head.arm_joints == tuple(sorted(BLOCK_ARM_JOINTS)) == (R_WRIST, R_ELBOW, L_ELBOW, L_WRIST)
+    assert head.meta()["kind"] == "walk-discriminant-v3"
+    np.testing.assert_allclose(head.block_weights, np.array(BLOCK_WEIGHTS) / np.linalg.norm(BLOCK_WEIGHTS), atol=1e-9)
+    ys, xs, ps, meta = walk
+    prepared = prepare_walk(ys, xs, ps, meta["fps"])
+    seen = head.network_walk(prepared)
+    np.testing.assert_array_equal(walk_statistics(seen), walk_statistics(prepared))
+    maps = seen.render(0, 0, 5)
+    assert np.abs(maps[..., list(head.arm_joints)]).max() == 0.0  # no arm joint maps
+    assert np.abs(maps[..., :16]).max() > 0.5  # the rest is drawn
+    full = prepared.render(0, 0, 5)
+    assert np.abs(full[..., list(head.arm_joints)]).max() > 0.5
+    # a different right arm: body statistics unchanged, arm statistics changed
+    moved_ys = np.array(ys, dtype=np.float64)
+    moved_ys[:, R_WRIST] -= 30.0
+    moved = walk_statistics(prepare_walk(moved_ys, xs, ps, meta["fps"]))
+    arms = joint_columns(head.arm_joints)
+    np.testing.assert_allclose(moved[~arms], walk_statistics(prepared)[~arms])
+    assert np.abs(moved[arms] - walk_statistics(prepared)[arms]).max() > 0.1
+
+
+def test_v3_heads_round_trip_and_refuse_bad_arm_joints():
+    rng = np.random.default_rng(3)
+    stats, gait = rng.normal(size=(40, 224)), rng.normal(size=(40, 128))
+    labels = np.repeat(np.arange(10), 4)
+    from gaitcli.gait.discriminant import DiscriminantHead, fit_head
+
+    base = fit_head(stats, gait, labels, statistics_version="walk-stats-v1", gait_weight=0.5, shrinkage=0.2, output_size=4)
+    inputs = np.concatenate([stats, gait], 1)
+    head = base.with_blocks(inputs.mean(0), inputs.std(0), (1, 1, 0.5, 1), "test", arm_joints=(15, 10, 11, 14))
+    assert head.arm_joints == (10, 11, 14, 15) and head.output_size == 4 + 224 + 128
+    again = DiscriminantHead.from_stored(head.meta(), head.arrays())
+    np.testing.assert_allclose(again.apply(stats, gait), head.apply(stats, gait), atol=1e-6)
+    v = head.apply(stats[:1], gait[:1])[0]
+    w = np.array(head.block_weights)
+    sizes = (4, 224 - 56, 56, 128)
+    lengths = [np.linalg.norm(part) for part in np.split(v, np.cumsum(sizes)[:-1])]
+    np.testing.assert_allclose(lengths, w, atol=1e-5)  # each block scaled to its weight
+    with pytest.raises(ValueError, match="4 numbers"):
+        base.with_blocks(inputs.mean(0), inputs.std(0), (1, 1, 1), "test", arm_joints=(10,))
+    with pytest.raises(ValueError, match="arm joints"):
+        base.with_blocks(inputs.mean(0), inputs.std(0), (1, 1, 1, 1), "test", arm_joints=(6,))  # the pelvis
+    meta = {**head.meta(), "arm_joints": ["x"]}
+    with pytest.raises(ValueError, match="malformed"):
+        DiscriminantHead.from_stored(meta, head.arrays())
+    meta = {**head.meta(), "block_weights": head.meta()["block_weights"][:3]}
+    with pytest.raises(ValueError, match="not finite and positive"):
+        DiscriminantHead.from_stored(meta, head.arrays())
 
 
 def _cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:

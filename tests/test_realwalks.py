@@ -47,6 +47,30 @@ def test_kinect_walks_become_level_upright_people_walking_along_x(ucalgary):
     assert walking >= 54  # two recordings (person 7 run 1, person 17 run 2) barely move: the sensor's, not ours
 
 
+def test_covariates_change_only_the_arms_and_keep_the_bones(ucalgary):
+    from gaitcli.constants import L_ELBOW, L_SHOULDER, L_WRIST, R_ELBOW, R_SHOULDER, R_WRIST, THORAX, UPPER_NECK
+
+    walk = ucalgary[3]
+    arms = [R_WRIST, R_ELBOW, L_ELBOW, L_WRIST]
+    head = [UPPER_NECK, HEAD_TOP]
+    for k, name in enumerate(realwalks.REAL_COVARIATES):
+        carried = realwalks.with_covariate(walk, name, np.random.default_rng(k))
+        assert carried.person == walk.person and carried.walk.endswith(name)
+        changed = np.abs(carried.joints - walk.joints).max(axis=(0, 2)) > 1e-9
+        allowed = set(arms) | ({R_SHOULDER, L_SHOULDER} if name == "coat" else set()) | (set(head) if name == "texting" else set())
+        assert changed.any() and set(np.flatnonzero(changed)) <= allowed, name
+        for s, e, w in ((R_SHOULDER, R_ELBOW, R_WRIST), (L_SHOULDER, L_ELBOW, L_WRIST)):
+            for a, b in ((s, e), (e, w)):  # bones keep their length (within 3 cm; the recorded ones vary that much)
+                before = np.median(np.linalg.norm(walk.joints[:, a] - walk.joints[:, b], axis=-1))
+                after = np.linalg.norm(carried.joints[:, a] - carried.joints[:, b], axis=-1)
+                assert np.abs(after - before).max() < 0.03 + 3 * np.std(np.linalg.norm(walk.joints[:, a] - walk.joints[:, b], axis=-1)), (name, a, b)
+        if name == "phone":  # one wrist held at head height beside it
+            wrists = carried.joints[:, [R_WRIST, L_WRIST], 1] - carried.joints[:, THORAX, 1][:, None]
+            assert (np.median(wrists, axis=0) > 0.05).sum() == 1
+    with pytest.raises(ValueError, match="unknown covariate"):
+        realwalks.with_covariate(walk, "umbrella", np.random.default_rng(0))
+
+
 def test_every_view_sees_the_whole_walker(ucalgary):
     walk = ucalgary[0]
     for view in (0, 45, 90):
@@ -98,21 +122,30 @@ def test_the_input_blocks_are_stored_fingerprinted_and_checked(tmp_path):
     np.savez(tmp_path / "partial.npz", **{k: v for k, v in arrays.items() if k != "head/block_mean"})
     with pytest.raises(ModelError, match="lacks head array head/block_mean"):
         GaitCheckpoint.load(tmp_path / "partial.npz")
-    # the vector: [w_d * discriminants, w_s * statistics, w_g * network vector], each block of unit
-    # length before its weight, the inputs standardised by the background population
+    # the vector: [w_d * discriminants, w_b * body statistics, w_a * arm statistics, w_g * network
+    # vector], each block of unit length before its weight, the inputs standardised by the
+    # background population
+    from gaitcli.features.walk_statistics import joint_columns
+    from gaitcli.training.gait_config import BLOCK_WEIGHTS
+
     rng = np.random.default_rng(0)
     x = head.block_mean + head.block_scale * rng.normal(size=(3, head.statistics_size + head.gait_size))
     stats, net = x[:, : head.statistics_size], x[:, head.statistics_size :]
     v = head.apply(stats, net)
     k, p = head.discriminants, head.statistics_size
-    w_d, w_s, w_g = head.block_weights
+    w_d, w_b, w_a, w_g = head.block_weights
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(v[:, :k], w_d * head.without_blocks().apply(stats, net), atol=1e-5)
     z = (x - head.block_mean) / head.block_scale
-    for block, part, weight in ((slice(k, k + p), z[:, :p], w_s), (slice(k + p, None), z[:, p:], w_g)):
+    arms = joint_columns(head.arm_joints, p)
+    a = int(arms.sum())
+    parts = ((slice(k, k + p - a), z[:, :p][:, ~arms], w_b), (slice(k + p - a, k + p), z[:, :p][:, arms], w_a),
+             (slice(k + p, None), z[:, p:], w_g))
+    for block, part, weight in parts:
         np.testing.assert_allclose(v[:, block], weight * part / np.linalg.norm(part, axis=1, keepdims=True), atol=1e-4)
-    # the recorded population and weights: equal weights, as documented
-    np.testing.assert_allclose(head.block_weights, [3**-0.5] * 3, atol=1e-9)
+    # the recorded weights: as documented (the arms half, the rest equal)
+    np.testing.assert_allclose(head.block_weights, np.array(BLOCK_WEIGHTS) / np.linalg.norm(BLOCK_WEIGHTS), atol=1e-9)
+    assert BLOCK_WEIGHTS == (1.0, 1.0, 0.5, 1.0)
     with pytest.raises(ValueError, match="block weights"):
         head.with_blocks(head.block_mean, head.block_scale, (0, 0, 0), "none")
 

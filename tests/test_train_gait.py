@@ -138,6 +138,7 @@ def test_the_shipped_model_was_made_by_todays_defaults():
     blocks = model.training["input_blocks"]
     norm = float(np.linalg.norm(defaults.BLOCK_WEIGHTS))
     assert blocks["weights"] == pytest.approx([w / norm for w in defaults.BLOCK_WEIGHTS])
+    assert blocks["arm_joints"] == sorted(defaults.BLOCK_ARM_JOINTS) == list(model.head.arm_joints)
     assert (blocks["seed"], blocks["people"], blocks["walks"], blocks["max_yaw_deg"]) == (
         defaults.BLOCK_SEED, defaults.BLOCK_PEOPLE, defaults.BLOCK_WALKS, defaults.BLOCK_MAX_YAW_DEG)
     assert [w["file"] for w in blocks["threshold_walks"]] == ["engine_calib.npz"]

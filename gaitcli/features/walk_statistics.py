@@ -27,6 +27,12 @@ STATISTICS_VERSION = "walk-stats-v1"
 STATISTICS_SIZE = 14 * NUM_JOINTS
 
 
+def joint_columns(joints, size: int = STATISTICS_SIZE) -> np.ndarray:
+    """(size,) bool: the statistics that describe ``joints`` (seed indices): every 16th number
+    belongs to the same joint."""
+    return np.isin(np.arange(size) % NUM_JOINTS, np.asarray(sorted(joints), dtype=np.int64))
+
+
 def walk_statistics(walk: PreparedWalk) -> np.ndarray:
     """The walk's :data:`STATISTICS_SIZE` statistics (float64), see the module docstring."""
     ys, xs = [], []

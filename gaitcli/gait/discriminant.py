@@ -17,6 +17,14 @@ themselves, each standardised by the mean and spread of a background population 
 w_g)`` of unit length (equal by default: not tuned), so the gallery's SVMs can use whichever real
 differences matter.
 
+**Arms apart** (``walk-discriminant-v3``): hands and forearms are what a bag, a phone call,
+texting or a pocket takes over, and on such walks they say little about who walks. A v3 head
+names those ``arm_joints`` (the elbows and wrists): the gait network does not see them (their
+probabilities are 0 in its input, :meth:`PreparedWalk.hiding`), and their statistics form a block
+of their own, so the vector is ``[w_d * discriminants, w_b * body statistics, w_a * arm
+statistics, w_g * gait vector]`` with four ``block_weights`` (by default the arms count half).
+The dimensions are those of v2, in another order.
+
 Fitting is deterministic (no random state): :func:`fit_head`. The head's numbers are stored
 in the checkpoint beside the network's weights and covered by its fingerprint
 (:mod:`gaitcli.gait.checkpoint`).
@@ -32,6 +40,7 @@ import numpy as np
 
 HEAD_KIND = "walk-discriminant-v1"
 HEAD_KIND_BLOCK = "walk-discriminant-v2"  # v1 + its standardised inputs as blocks of their own
+HEAD_KIND_ARMS = "walk-discriminant-v3"  # v2 with the arms unseen by the network and a block of their own
 ARRAY_NAMES = ("mean", "scale", "projection")
 BLOCK_ARRAY_NAMES = ("block_mean", "block_scale")
 PREFIX = "head/"
@@ -56,12 +65,14 @@ class DiscriminantHead:
     #: people when the head was fitted (:func:`gaitcli.training.head.one_walk_threshold`); None: not measured.
     open_set_threshold: float | None = None
     #: The input blocks (v2): the background population's mean and spread of the inputs
-    #: ``[statistics, gait vector]``, the weights of the three blocks, and where the population
+    #: ``[statistics, gait vector]``, the weights of the blocks (three, or four with arms), and where the population
     #: came from; None: no blocks (v1).
     block_mean: np.ndarray | None = None  # (statistics_size + gait_size,)
     block_scale: np.ndarray | None = None  # (statistics_size + gait_size,)
-    block_weights: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    block_weights: tuple[float, ...] = (1.0, 0.0, 0.0)  # v2: 3 weights; v3: 4 (see the module docstring)
     block_population: str | None = None
+    #: v3: the joints the network does not see and whose statistics form their own block (seed indices)
+    arm_joints: tuple[int, ...] = ()
 
     @property
     def has_block(self) -> bool:
@@ -75,15 +86,33 @@ class DiscriminantHead:
     def output_size(self) -> int:
         return self.discriminants + (self.statistics_size + self.gait_size if self.has_block else 0)
 
+    def network_walk(self, walk):
+        """What the gait network sees of a prepared walk: without the :attr:`arm_joints` (v3)."""
+        return walk.hiding(self.arm_joints) if self.arm_joints else walk
+
+    def _statistics_blocks(self, standardised: np.ndarray) -> list[np.ndarray]:
+        stats = standardised[:, : self.statistics_size]
+        if not self.arm_joints:
+            return [stats]
+        from gaitcli.features.walk_statistics import joint_columns
+
+        arms = joint_columns(self.arm_joints, self.statistics_size)
+        return [stats[:, ~arms], stats[:, arms]]
+
     def describe(self) -> str:
         block = f" + input blocks {self.statistics_size} + {self.gait_size}" if self.has_block else ""
+        if self.arm_joints:
+            block += f" (arms {list(self.arm_joints)} unseen by the network, their statistics a block of their own)"
         return f"discriminant head {self.discriminants} ({self.statistics} + gait x {self.gait_weight:g}){block}"
 
     def meta(self) -> dict[str, Any]:
         """The head's JSON part of the checkpoint's metadata."""
         block = {"block_weights": list(self.block_weights), "block_population": self.block_population} if self.has_block else {}
+        if self.arm_joints:
+            block["arm_joints"] = list(self.arm_joints)
+        kind = (HEAD_KIND_ARMS if self.arm_joints else HEAD_KIND_BLOCK) if self.has_block else HEAD_KIND
         return {
-            "kind": HEAD_KIND_BLOCK if self.has_block else HEAD_KIND,
+            "kind": kind,
             "statistics": self.statistics,
             "statistics_size": self.statistics_size,
             "gait_size": self.gait_size,
@@ -104,21 +133,22 @@ class DiscriminantHead:
         inputs = int(meta["statistics_size"]) + int(meta["gait_size"])
         out = int(meta["output_size"])
         shapes = {PREFIX + "mean": (inputs,), PREFIX + "scale": (inputs,), PREFIX + "projection": (inputs, out)}
-        if meta.get("kind") == HEAD_KIND_BLOCK:
+        if meta.get("kind") in (HEAD_KIND_BLOCK, HEAD_KIND_ARMS):
             shapes.update({PREFIX + name: (inputs,) for name in BLOCK_ARRAY_NAMES})
         return shapes
 
     @classmethod
     def from_stored(cls, meta: Any, arrays: Mapping[str, np.ndarray]) -> "DiscriminantHead":
         """Rebuild from :meth:`meta` and :meth:`arrays`; ``ValueError`` on anything malformed."""
-        if not isinstance(meta, Mapping) or meta.get("kind") not in (HEAD_KIND, HEAD_KIND_BLOCK):
+        if not isinstance(meta, Mapping) or meta.get("kind") not in (HEAD_KIND, HEAD_KIND_BLOCK, HEAD_KIND_ARMS):
             raise ValueError(f"unknown head kind {meta.get('kind') if isinstance(meta, Mapping) else meta!r}")
         try:
             shapes = cls.array_shapes(meta)
             numbers = {k: float(meta[k]) for k in ("gait_weight", "shrinkage")}
             threshold = None if meta.get("open_set_threshold") is None else float(meta["open_set_threshold"])
-            block = meta.get("kind") == HEAD_KIND_BLOCK
+            block = meta.get("kind") in (HEAD_KIND_BLOCK, HEAD_KIND_ARMS)
             weights = tuple(float(w) for w in meta["block_weights"]) if block else (1.0, 0.0, 0.0)
+            arm_joints = tuple(int(j) for j in meta["arm_joints"]) if meta.get("kind") == HEAD_KIND_ARMS else ()
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed head metadata ({exc})") from None
         checked = {}
@@ -131,33 +161,38 @@ class DiscriminantHead:
             checked[name[len(PREFIX):]] = np.ascontiguousarray(array, dtype=np.float32)
         if not all(math.isfinite(v) for v in numbers.values()) or not np.all(checked["scale"] > 0):
             raise ValueError("head numbers are not finite and positive")
-        if block and not (_valid_weights(weights) and np.all(checked["block_scale"] > 0) and np.isfinite(checked["block_mean"]).all()):
+        if block and not (_valid_weights(weights, arm_joints) and np.all(checked["block_scale"] > 0) and np.isfinite(checked["block_mean"]).all()):
             raise ValueError("the head's input blocks are not finite and positive")
         if threshold is not None and not math.isfinite(threshold):
             raise ValueError("the head's open-set threshold is not finite")
         if block:
-            checked.update(block_weights=weights, block_population=str(meta.get("block_population")))
+            checked.update(block_weights=weights, block_population=str(meta.get("block_population")), arm_joints=arm_joints)
         return cls(str(meta.get("statistics")), int(meta["statistics_size"]), int(meta["gait_size"]), **numbers, **checked,
                    open_set_threshold=threshold)
 
-    def with_blocks(self, mean: np.ndarray, scale: np.ndarray, weights, population: str) -> "DiscriminantHead":
+    def with_blocks(self, mean: np.ndarray, scale: np.ndarray, weights, population: str, arm_joints=()) -> "DiscriminantHead":
         """This head with input blocks (see the module docstring), ``weights`` scaled to unit
-        length; the open-set threshold, measured in the old vector space, is dropped."""
+        length: three (v2), or four with ``arm_joints`` (v3); the open-set threshold, measured in
+        the old vector space, is dropped."""
         size = self.statistics_size + self.gait_size
         mean, scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
         if mean.shape != (size,) or scale.shape != (size,) or not np.all(scale > 0):
             raise ValueError(f"input blocks need {size} means and positive scales")
+        arm_joints = tuple(sorted(int(j) for j in arm_joints))
+        blocks = 4 if arm_joints else 3
         w = np.asarray(weights, np.float64)
-        if w.shape != (3,) or not np.isfinite(w).all() or (w < 0).any() or not w.any():
-            raise ValueError(f"block weights must be three numbers >= 0, not all 0; got {weights!r}")
+        if w.shape != (blocks,) or not np.isfinite(w).all() or (w < 0).any() or not w.any():
+            raise ValueError(f"block weights must be {blocks} numbers >= 0, not all 0; got {weights!r}")
+        if not _valid_joints(arm_joints):
+            raise ValueError(f"arm joints must be distinct joint indices other than the pelvis and thorax; got {arm_joints!r}")
         w = tuple(float(v) for v in w / np.linalg.norm(w))
         return replace(self, block_mean=mean.astype(np.float32), block_scale=scale.astype(np.float32), block_weights=w,
-                       block_population=population, open_set_threshold=None)
+                       block_population=population, open_set_threshold=None, arm_joints=arm_joints)
 
     def without_blocks(self) -> "DiscriminantHead":
         """The v1 head these blocks were added to (its threshold dropped with them)."""
         return replace(self, block_mean=None, block_scale=None, block_weights=(1.0, 0.0, 0.0), block_population=None,
-                       open_set_threshold=None if self.has_block else self.open_set_threshold)
+                       open_set_threshold=None if self.has_block else self.open_set_threshold, arm_joints=())
 
     def apply(self, statistics: np.ndarray, gait_vector: np.ndarray) -> np.ndarray:
         """The unit identification vector (K,) of one walk; or (N, K) for stacked walks."""
@@ -171,15 +206,23 @@ class DiscriminantHead:
         z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
         if self.has_block:
             b = (x - self.block_mean) / self.block_scale
-            parts = [z, b[:, : self.statistics_size], b[:, self.statistics_size :]]
+            parts = [z, *self._statistics_blocks(b), b[:, self.statistics_size :]]
             z = np.concatenate([w * p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
                                 for w, p in zip(self.block_weights, parts)], axis=1)
         z = z.astype(np.float32)
         return z[0] if np.ndim(statistics) == 1 else z
 
 
-def _valid_weights(weights) -> bool:
-    return len(weights) == 3 and all(math.isfinite(w) and w >= 0 for w in weights) and abs(math.hypot(*weights) - 1.0) < 1e-4
+def _valid_weights(weights, arm_joints=()) -> bool:
+    return (len(weights) == (4 if arm_joints else 3) and all(math.isfinite(w) and w >= 0 for w in weights)
+            and abs(math.hypot(*weights) - 1.0) < 1e-4 and _valid_joints(arm_joints))
+
+
+def _valid_joints(joints) -> bool:
+    from gaitcli.constants import NUM_JOINTS, PELVIS, THORAX
+
+    return (len(set(joints)) == len(joints) and all(0 <= j < NUM_JOINTS and j not in (PELVIS, THORAX) for j in joints)
+            and len(joints) < NUM_JOINTS - 2)
 
 
 def fit_head(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gaitcli.constants import WINDOW_FRAMES
+from gaitcli.constants import L_ELBOW, L_WRIST, R_ELBOW, R_WRIST, WINDOW_FRAMES
 
 #: The default model's widths: the seed's GaitNN narrowed about 4x for CPU training/inference.
 DEFAULT_WIDTHS: dict[str, int] = {
@@ -75,11 +75,14 @@ HEAD_GAIT_WEIGHT = 0.5  # weight of the network's vector beside the walk statist
 HEAD_SHRINKAGE = 0.2  # shrinkage of the within-person covariance
 HEAD_DIMENSIONS = 24  # leading discriminants kept
 HEAD_TRIALS = 300  # simulated one-walk galleries for the open-set threshold and for validation
-#: The head's input blocks (``gaitcli train blocks``): the weights of discriminants, walk
-#: statistics and network vector (equal: not tuned), and the synthetic background population whose
-#: inputs standardise them (people x walks, drawn by ``gaitcli.synth.dataset.make_sequences`` with
-#: this seed, cameras up to BLOCK_MAX_YAW_DEG from the side, the estimator's error model).
-BLOCK_WEIGHTS = (1.0, 1.0, 1.0)
+#: The head's input blocks (``gaitcli train blocks``): the weights of discriminants, body
+#: statistics, arm statistics and network vector (the arms, which bags, phones and pockets take
+#: over, count half; the rest equal: not tuned), the arm joints (unseen by the network, their
+#: statistics a block of their own), and the synthetic background population whose inputs
+#: standardise them (people x walks, drawn by ``gaitcli.synth.dataset.make_sequences`` with this
+#: seed, cameras up to BLOCK_MAX_YAW_DEG from the side, the estimator's error model).
+BLOCK_WEIGHTS = (1.0, 1.0, 0.5, 1.0)
+BLOCK_ARM_JOINTS = (R_WRIST, R_ELBOW, L_ELBOW, L_WRIST)
 BLOCK_SEED = 20261204
 BLOCK_PEOPLE = 600
 BLOCK_WALKS = 2

@@ -28,7 +28,7 @@ from gaitcli.gait.checkpoint import GaitCheckpoint, compute_fingerprint
 from gaitcli.gait.discriminant import fit_head
 from gaitcli.training.provenance import package_versions
 from gaitcli.training.gait_config import (
-    BLOCK_MAX_YAW_DEG, BLOCK_PEOPLE, BLOCK_SEED, BLOCK_THRESHOLD_MAX_YAW_DEG, BLOCK_THRESHOLD_PEOPLE,
+    BLOCK_ARM_JOINTS, BLOCK_MAX_YAW_DEG, BLOCK_PEOPLE, BLOCK_SEED, BLOCK_THRESHOLD_MAX_YAW_DEG, BLOCK_THRESHOLD_PEOPLE,
     BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
     HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS,
 )  # fmt: skip
@@ -46,8 +46,10 @@ def engine_walk_set(paths: Sequence[str | Path], *, log: Callable[[str], None] =
     return walk_set(sequences, log=log)
 
 
-def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, progress: Callable[[int, int], None] | None = None):
-    """(N, D) network vectors (no head) and (N, S) walk statistics of ``data``'s walks."""
+def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, hidden: Sequence[int] = (),
+                                   progress: Callable[[int, int], None] | None = None):
+    """(N, D) network vectors (no head; the network not seeing the ``hidden`` joints) and (N, S)
+    walk statistics of ``data``'s walks."""
     from gaitcli.features.walk_statistics import walk_statistics
     from gaitcli.gait.embedding import identification_vector
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
@@ -55,7 +57,7 @@ def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, progress
     net = NumpyGaitNetwork.from_checkpoint(checkpoint)
     vectors, stats = [], []
     for i, walk in enumerate(data.walks, 1):
-        vectors.append(identification_vector(net.feed_forward_batch, walk.segments))
+        vectors.append(identification_vector(net.feed_forward_batch, walk.hiding(hidden)))
         stats.append(walk_statistics(walk))
         if progress:
             progress(i, len(data.walks))
@@ -200,10 +202,11 @@ def train_head(
 
 
 def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, seed: int, *, identity_offset: int = 0,
-                         max_yaw_deg: float = BLOCK_MAX_YAW_DEG, with_vectors: bool = False,
+                         max_yaw_deg: float = BLOCK_MAX_YAW_DEG, with_vectors: bool = False, hidden: Sequence[int] = (),
                          progress: Callable[[int, int], None] | None = None):
-    """Walk statistics (and, ``with_vectors``, network vectors) of ``people`` x ``walks`` synthetic
-    walkers (:func:`gaitcli.synth.dataset.make_sequences`: the estimator's error model, cameras up to
+    """Walk statistics (and, ``with_vectors``, network vectors, the network not seeing the
+    ``hidden`` joints) of ``people`` x ``walks`` synthetic walkers
+    (:func:`gaitcli.synth.dataset.make_sequences`: the estimator's error model, cameras up to
     ``max_yaw_deg`` from the side), prepared as inference prepares walks; and their labels."""
     from gaitcli.features.sequence import TooFewFramesError, prepare_walk
     from gaitcli.features.walk_statistics import walk_statistics
@@ -222,7 +225,7 @@ def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, se
             stats.append(walk_statistics(walk))
             labels.append(ident)
             if network is not None:
-                vectors.append(identification_vector(network.feed_forward_batch, walk.segments))
+                vectors.append(identification_vector(network.feed_forward_batch, walk.hiding(hidden)))
         if progress:
             progress(k + 1, people)
     return np.array(stats), (np.array(vectors) if with_vectors else None), np.array(labels)
@@ -231,7 +234,8 @@ def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, se
 def add_input_blocks(
     checkpoint: GaitCheckpoint,
     *,
-    weights: tuple[float, float, float] = BLOCK_WEIGHTS,
+    weights: tuple[float, ...] = BLOCK_WEIGHTS,
+    arm_joints: Sequence[int] = BLOCK_ARM_JOINTS,
     seed: int = BLOCK_SEED,
     people: int = BLOCK_PEOPLE,
     walks: int = BLOCK_WALKS,
@@ -246,34 +250,37 @@ def add_input_blocks(
     walkers, and the one-walk open-set threshold measured on held-out people: the walks of
     ``threshold_files`` (engine-walk files: other synthetic people seen by the real pose engine, as
     for :func:`train_head`) when given, else ``threshold_people`` other synthetic people through the
-    estimator's error model. Any blocks the head has are replaced. Deterministic."""
+    estimator's error model. With ``arm_joints`` (four ``weights``) the head is a v3 one: the network
+    does not see those joints and their statistics are a block of their own. Any blocks the head
+    has are replaced. Deterministic."""
     if checkpoint.head is None:
         raise InputError("input blocks extend a discriminant head; fit one first (`gaitcli train head`)")
     base_head = checkpoint.head.without_blocks()
-    stats, vectors, _ = synthetic_statistics(checkpoint, people, walks, seed, with_vectors=True,
+    arm_joints = tuple(sorted(int(j) for j in arm_joints))
+    stats, vectors, _ = synthetic_statistics(checkpoint, people, walks, seed, with_vectors=True, hidden=arm_joints,
                                              progress=progress and (lambda i, n: progress("population", i, n)))
     inputs = np.concatenate([stats, vectors], axis=1)
     scale = inputs.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
     population = f"synthetic walkers: {len(stats)} walks of {people} people, seed {seed}, yaw up to {BLOCK_MAX_YAW_DEG:g} deg"
-    head = base_head.with_blocks(inputs.mean(axis=0), scale, weights, population)
+    head = base_head.with_blocks(inputs.mean(axis=0), scale, weights, population, arm_joints)
     if threshold_files:
         from gaitcli.training.engine_walks import file_fingerprint
 
         held_out = engine_walk_set(threshold_files, log=log)
-        held_vectors, held_stats = network_vectors_and_statistics(checkpoint, held_out, progress=progress and (lambda i, n: progress("threshold", i, n)))
+        held_vectors, held_stats = network_vectors_and_statistics(checkpoint, held_out, hidden=arm_joints, progress=progress and (lambda i, n: progress("threshold", i, n)))
         held_labels = held_out.labels
         held = {"threshold_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in threshold_files]}
     else:
         held_stats, held_vectors, held_labels = synthetic_statistics(
             checkpoint, threshold_people, threshold_walks, seed, identity_offset=10**6, max_yaw_deg=BLOCK_THRESHOLD_MAX_YAW_DEG,
-            with_vectors=True, progress=progress and (lambda i, n: progress("threshold", i, n)))
+            with_vectors=True, hidden=arm_joints, progress=progress and (lambda i, n: progress("threshold", i, n)))
         held = {"threshold_people": threshold_people, "threshold_walks": threshold_walks, "threshold_max_yaw_deg": BLOCK_THRESHOLD_MAX_YAW_DEG}
     threshold = one_walk_threshold(head.apply(held_stats, held_vectors), held_labels)
     head = replace(head, open_set_threshold=threshold)
     record = {
         "packages": package_versions(),
-        "weights": list(head.block_weights), "seed": seed, "people": people, "walks": walks, "max_yaw_deg": BLOCK_MAX_YAW_DEG, **held, "population_walks": int(len(stats)),
+        "weights": list(head.block_weights), "arm_joints": list(arm_joints), "seed": seed, "people": people, "walks": walks, "max_yaw_deg": BLOCK_MAX_YAW_DEG, **held, "population_walks": int(len(stats)),
         "base_fingerprint": (checkpoint.training.get("input_blocks", {}).get("base_fingerprint") if checkpoint.head.has_block
                              else checkpoint.fingerprint),
     }  # fmt: skip
