@@ -242,8 +242,8 @@ def blocks(
     The identification vector becomes [discriminants, body statistics, arm statistics, network
     vector], the last three standardised on synthetic background walkers, so that what tells real
     people apart and the synthetic-fitted projection drops (body proportions, posture, the
-    network's own vector) reaches the gallery. The network no longer sees the elbows and wrists,
-    and their statistics count half: bags, phones and pockets take the arms over. The one-walk
+    network's own vector) reaches the gallery. The statistics of the elbows and wrists are a block
+    of their own at half weight: bags, phones and pockets take the arms over. The one-walk
     open-set threshold is measured on other synthetic people (or on --threshold-walks).
     Deterministic: the packaged model is this command applied to its head-only predecessor
     (docs/model-card.md).

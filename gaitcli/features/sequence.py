@@ -29,7 +29,7 @@ on; the identification vector is the mean over windows (see :mod:`gaitcli.gait`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -108,20 +108,6 @@ class PreparedWalk:
         """Spatial features (stop - start, 17, 17, 32) of frames [start, stop) of segment ``k``."""
         j, ref = self.joints[k][start:stop], self.references[k][start:stop]
         return joint_maps(j[..., 0], j[..., 1], j[..., 2], reference=ref, mirror=self.mirrored)
-
-    def hiding(self, joints) -> "PreparedWalk":
-        """This walk with ``joints`` (seed indices) at probability 0: absent from the rendered
-        features (their maps and the limbs touching them are empty); positions, references and
-        everything measured from positions (the walk statistics) are unchanged."""
-        joints = sorted(int(j) for j in joints)
-        if not joints:
-            return self
-        hidden = []
-        for segment in self.joints:
-            segment = segment.copy()
-            segment[:, joints, 2] = 0.0
-            hidden.append(segment)
-        return replace(self, joints=hidden)
 
     @property
     def segments(self) -> list[np.ndarray]:

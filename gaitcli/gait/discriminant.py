@@ -19,11 +19,10 @@ differences matter.
 
 **Arms apart** (``walk-discriminant-v3``): hands and forearms are what a bag, a phone call,
 texting or a pocket takes over, and on such walks they say little about who walks. A v3 head
-names those ``arm_joints`` (the elbows and wrists): the gait network does not see them (their
-probabilities are 0 in its input, :meth:`PreparedWalk.hiding`), and their statistics form a block
-of their own, so the vector is ``[w_d * discriminants, w_b * body statistics, w_a * arm
-statistics, w_g * gait vector]`` with four ``block_weights`` (by default the arms count half).
-The dimensions are those of v2, in another order.
+names those ``arm_joints`` (the elbows and wrists), whose statistics form a block of their own,
+so the vector is ``[w_d * discriminants, w_b * body statistics, w_a * arm statistics, w_g * gait
+vector]`` with four ``block_weights`` (by default the arms count half). The dimensions are those
+of v2, in another order.
 
 Fitting is deterministic (no random state): :func:`fit_head`. The head's numbers are stored
 in the checkpoint beside the network's weights and covered by its fingerprint
@@ -40,7 +39,7 @@ import numpy as np
 
 HEAD_KIND = "walk-discriminant-v1"
 HEAD_KIND_BLOCK = "walk-discriminant-v2"  # v1 + its standardised inputs as blocks of their own
-HEAD_KIND_ARMS = "walk-discriminant-v3"  # v2 with the arms unseen by the network and a block of their own
+HEAD_KIND_ARMS = "walk-discriminant-v3"  # v2 with the arms' statistics a block of their own
 ARRAY_NAMES = ("mean", "scale", "projection")
 BLOCK_ARRAY_NAMES = ("block_mean", "block_scale")
 PREFIX = "head/"
@@ -71,7 +70,7 @@ class DiscriminantHead:
     block_scale: np.ndarray | None = None  # (statistics_size + gait_size,)
     block_weights: tuple[float, ...] = (1.0, 0.0, 0.0)  # v2: 3 weights; v3: 4 (see the module docstring)
     block_population: str | None = None
-    #: v3: the joints the network does not see and whose statistics form their own block (seed indices)
+    #: v3: the joints whose statistics form their own block (seed indices)
     arm_joints: tuple[int, ...] = ()
 
     @property
@@ -86,10 +85,6 @@ class DiscriminantHead:
     def output_size(self) -> int:
         return self.discriminants + (self.statistics_size + self.gait_size if self.has_block else 0)
 
-    def network_walk(self, walk):
-        """What the gait network sees of a prepared walk: without the :attr:`arm_joints` (v3)."""
-        return walk.hiding(self.arm_joints) if self.arm_joints else walk
-
     def _statistics_blocks(self, standardised: np.ndarray) -> list[np.ndarray]:
         stats = standardised[:, : self.statistics_size]
         if not self.arm_joints:
@@ -102,7 +97,7 @@ class DiscriminantHead:
     def describe(self) -> str:
         block = f" + input blocks {self.statistics_size} + {self.gait_size}" if self.has_block else ""
         if self.arm_joints:
-            block += f" (arms {list(self.arm_joints)} unseen by the network, their statistics a block of their own)"
+            block += f" (the statistics of joints {list(self.arm_joints)} a block of their own)"
         return f"discriminant head {self.discriminants} ({self.statistics} + gait x {self.gait_weight:g}){block}"
 
     def meta(self) -> dict[str, Any]:

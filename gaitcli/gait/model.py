@@ -66,8 +66,8 @@ class GaitModel:
     def embed_walk(self, walk: PreparedWalk) -> np.ndarray:
         """The walk's unit identification vector: the network's over fixed-length windows of its
         segments, through the discriminant head with the walk's statistics when the model has one."""
+        vector = identification_vector(self.network.feed_forward_batch, walk)
         head = self.checkpoint.head
-        vector = identification_vector(self.network.feed_forward_batch, walk if head is None else head.network_walk(walk))
         if head is None:
             return vector
         from gaitcli.features.walk_statistics import walk_statistics

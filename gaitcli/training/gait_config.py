@@ -77,8 +77,8 @@ HEAD_DIMENSIONS = 24  # leading discriminants kept
 HEAD_TRIALS = 300  # simulated one-walk galleries for the open-set threshold and for validation
 #: The head's input blocks (``gaitcli train blocks``): the weights of discriminants, body
 #: statistics, arm statistics and network vector (the arms, which bags, phones and pockets take
-#: over, count half; the rest equal: not tuned), the arm joints (unseen by the network, their
-#: statistics a block of their own), and the synthetic background population whose inputs
+#: over, count half; the rest equal: not tuned), the arm joints (whose statistics are a block of
+#: their own), and the synthetic background population whose inputs
 #: standardise them (people x walks, drawn by ``gaitcli.synth.dataset.make_sequences`` with this
 #: seed, cameras up to BLOCK_MAX_YAW_DEG from the side, the estimator's error model).
 BLOCK_WEIGHTS = (1.0, 1.0, 0.5, 1.0)

@@ -46,10 +46,8 @@ def engine_walk_set(paths: Sequence[str | Path], *, log: Callable[[str], None] =
     return walk_set(sequences, log=log)
 
 
-def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, hidden: Sequence[int] = (),
-                                   progress: Callable[[int, int], None] | None = None):
-    """(N, D) network vectors (no head; the network not seeing the ``hidden`` joints) and (N, S)
-    walk statistics of ``data``'s walks."""
+def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, progress: Callable[[int, int], None] | None = None):
+    """(N, D) network vectors (no head) and (N, S) walk statistics of ``data``'s walks."""
     from gaitcli.features.walk_statistics import walk_statistics
     from gaitcli.gait.embedding import identification_vector
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
@@ -57,7 +55,7 @@ def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, hidden: 
     net = NumpyGaitNetwork.from_checkpoint(checkpoint)
     vectors, stats = [], []
     for i, walk in enumerate(data.walks, 1):
-        vectors.append(identification_vector(net.feed_forward_batch, walk.hiding(hidden)))
+        vectors.append(identification_vector(net.feed_forward_batch, walk.segments))
         stats.append(walk_statistics(walk))
         if progress:
             progress(i, len(data.walks))
@@ -202,11 +200,10 @@ def train_head(
 
 
 def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, seed: int, *, identity_offset: int = 0,
-                         max_yaw_deg: float = BLOCK_MAX_YAW_DEG, with_vectors: bool = False, hidden: Sequence[int] = (),
+                         max_yaw_deg: float = BLOCK_MAX_YAW_DEG, with_vectors: bool = False,
                          progress: Callable[[int, int], None] | None = None):
-    """Walk statistics (and, ``with_vectors``, network vectors, the network not seeing the
-    ``hidden`` joints) of ``people`` x ``walks`` synthetic walkers
-    (:func:`gaitcli.synth.dataset.make_sequences`: the estimator's error model, cameras up to
+    """Walk statistics (and, ``with_vectors``, network vectors) of ``people`` x ``walks`` synthetic
+    walkers (:func:`gaitcli.synth.dataset.make_sequences`: the estimator's error model, cameras up to
     ``max_yaw_deg`` from the side), prepared as inference prepares walks; and their labels."""
     from gaitcli.features.sequence import TooFewFramesError, prepare_walk
     from gaitcli.features.walk_statistics import walk_statistics
@@ -225,7 +222,7 @@ def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, se
             stats.append(walk_statistics(walk))
             labels.append(ident)
             if network is not None:
-                vectors.append(identification_vector(network.feed_forward_batch, walk.hiding(hidden)))
+                vectors.append(identification_vector(network.feed_forward_batch, walk.segments))
         if progress:
             progress(k + 1, people)
     return np.array(stats), (np.array(vectors) if with_vectors else None), np.array(labels)
@@ -250,14 +247,14 @@ def add_input_blocks(
     walkers, and the one-walk open-set threshold measured on held-out people: the walks of
     ``threshold_files`` (engine-walk files: other synthetic people seen by the real pose engine, as
     for :func:`train_head`) when given, else ``threshold_people`` other synthetic people through the
-    estimator's error model. With ``arm_joints`` (four ``weights``) the head is a v3 one: the network
-    does not see those joints and their statistics are a block of their own. Any blocks the head
-    has are replaced. Deterministic."""
+    estimator's error model. With ``arm_joints`` (four ``weights``) the head is a v3 one: the
+    statistics of those joints are a block of their own. Any blocks the head has are replaced.
+    Deterministic."""
     if checkpoint.head is None:
         raise InputError("input blocks extend a discriminant head; fit one first (`gaitcli train head`)")
     base_head = checkpoint.head.without_blocks()
     arm_joints = tuple(sorted(int(j) for j in arm_joints))
-    stats, vectors, _ = synthetic_statistics(checkpoint, people, walks, seed, with_vectors=True, hidden=arm_joints,
+    stats, vectors, _ = synthetic_statistics(checkpoint, people, walks, seed, with_vectors=True,
                                              progress=progress and (lambda i, n: progress("population", i, n)))
     inputs = np.concatenate([stats, vectors], axis=1)
     scale = inputs.std(axis=0)
@@ -268,13 +265,13 @@ def add_input_blocks(
         from gaitcli.training.engine_walks import file_fingerprint
 
         held_out = engine_walk_set(threshold_files, log=log)
-        held_vectors, held_stats = network_vectors_and_statistics(checkpoint, held_out, hidden=arm_joints, progress=progress and (lambda i, n: progress("threshold", i, n)))
+        held_vectors, held_stats = network_vectors_and_statistics(checkpoint, held_out, progress=progress and (lambda i, n: progress("threshold", i, n)))
         held_labels = held_out.labels
         held = {"threshold_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in threshold_files]}
     else:
         held_stats, held_vectors, held_labels = synthetic_statistics(
             checkpoint, threshold_people, threshold_walks, seed, identity_offset=10**6, max_yaw_deg=BLOCK_THRESHOLD_MAX_YAW_DEG,
-            with_vectors=True, hidden=arm_joints, progress=progress and (lambda i, n: progress("threshold", i, n)))
+            with_vectors=True, progress=progress and (lambda i, n: progress("threshold", i, n)))
         held = {"threshold_people": threshold_people, "threshold_walks": threshold_walks, "threshold_max_yaw_deg": BLOCK_THRESHOLD_MAX_YAW_DEG}
     threshold = one_walk_threshold(head.apply(held_stats, held_vectors), held_labels)
     head = replace(head, open_set_threshold=threshold)
