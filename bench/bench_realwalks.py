@@ -167,24 +167,93 @@ def identify(method: str, pipeline: Gaitcli, gallery: dict, probes: dict) -> dic
             "unknown": float(np.mean(unknown)) if unknown else float("nan"), "threshold": threshold}
 
 
-def observe_all(walks, views, noise: bool, features, seconds: float | None = None) -> dict:
-    """features[(person, walk, view)] for every walk and view (of the first ``seconds`` of each walk when given)."""
+def observe_all(walks, views, noise: bool, features, seconds: float | None = None, seen: dict | None = None) -> dict:
+    """features[(person, walk, view)] for every walk and view (of the first ``seconds`` of each walk
+    when given); ``seen``: the joints to use instead of the virtual camera's (engine keypoints,
+    :func:`engine_keypoints`), None where the engine found nobody (that walk is left out)."""
     out = {}
     for n, w in enumerate(walks):
         for view in views:
-            ys, xs, ps = realwalks.observe(w, view, noise=noise, seed=1000 * n + view)
+            if seen is not None:
+                if seen.get((w.person, w.walk, view)) is None:
+                    continue
+                ys, xs, ps = seen[(w.person, w.walk, view)]
+            else:
+                ys, xs, ps = realwalks.observe(w, view, noise=noise, seed=1000 * n + view)
             if seconds is not None:
                 ys, xs, ps = (a[: int(round(seconds * w.fps))] for a in (ys, xs, ps))
             out[(w.person, w.walk, view)] = features(ys, xs, ps, w.fps)
     return out
 
 
-def observe_covariates(walks, views, noise: bool, features) -> dict:
+def _engine_job(job):
+    walk, view, n, c = job
+    global _ESTIMATOR
+    if _ESTIMATOR is None:
+        from gaitcli.pose import load_estimator
+
+        _ESTIMATOR = load_estimator("blazepose", num_threads=1)
+    import zlib
+
+    key = (walk.person, walk.walk, view) if c < 0 else (walk.person, walk.walk, view, realwalks.REAL_COVARIATES[c])
+    if c >= 0:
+        walk = realwalks.with_covariate(walk, realwalks.REAL_COVARIATES[c], np.random.default_rng([COVARIATE_SEED, n, c]))
+    return key, realwalks.rendered(walk, view, _ESTIMATOR, seed=1000 * n + view + 17 * (c + 1),
+                                   look_seed=zlib.crc32(walk.person.encode()))
+
+
+_ESTIMATOR = None
+
+
+def engine_keypoints(walks, views, workers: int, log, covariate_views=()) -> dict:
+    """(coords_y, coords_x, probabilities) of BlazePose on every walk rendered from every view
+    (:func:`realwalks.rendered`; about 3 s a walk and view per worker), keyed (person, walk,
+    view), and on every walk carrying each covariate from each of ``covariate_views``, keyed
+    (person, walk, view, covariate); cached in gaitcli's cache folder (``bench-realwalks-*.npz``;
+    arrays only)."""
+    import hashlib
+    from multiprocessing import get_context
+
+    from gaitcli.pose.assets import cache_dir
+
+    key = hashlib.sha256(repr([(w.person, w.walk, len(w.joints), float(w.joints.sum())) for w in walks] + list(views)
+                              + [realwalks.RENDER_SIZE, 1] + ([COVARIATE_SEED, *covariate_views] if covariate_views else [])
+                              ).encode()).hexdigest()[:16]
+    jobs = [(w, view, n, -1) for n, w in enumerate(walks) for view in views]
+    jobs += [(w, view, n, c) for n, w in enumerate(walks) for view in covariate_views for c in range(len(realwalks.REAL_COVARIATES))]
+    keys = [(w.person, w.walk, v) if c < 0 else (w.person, w.walk, v, realwalks.REAL_COVARIATES[c]) for w, v, _, c in jobs]
+    path = cache_dir() / f"bench-realwalks-{key}.npz"
+    names = ("ys", "xs", "ps")
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as archive:
+            stored = set(archive.files)
+            return {k: (tuple(archive["|".join(map(str, k)) + f"|{n}"] for n in names) if "|".join(map(str, k)) + "|ys" in stored
+                        else None) for k in keys}
+    log(f"  rendering {len(jobs)} walks and running BlazePose on them ({workers} workers; cached in {path})")
+    if workers > 1:
+        with get_context("spawn").Pool(workers) as pool:
+            done = dict(pool.map(_engine_job, jobs, chunksize=1))
+    else:
+        done = dict(map(_engine_job, jobs))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(tmp, **{"|".join(map(str, k)) + f"|{n}": a for k, seen in done.items() if seen is not None for n, a in zip(names, seen)})
+    tmp.replace(path)
+    return done
+
+
+def observe_covariates(walks, views, noise: bool, features, seen: dict | None = None) -> dict:
     """features[(person, walk, view, covariate)]: every walk carrying each of
-    :data:`realwalks.REAL_COVARIATES` (arms occupied or damped, see :func:`realwalks.with_covariate`)."""
+    :data:`realwalks.REAL_COVARIATES` (arms occupied or damped, see :func:`realwalks.with_covariate`);
+    ``seen``: engine keypoints to use instead (:func:`engine_keypoints`)."""
     out = {}
     for n, w in enumerate(walks):
         for c, covariate in enumerate(realwalks.REAL_COVARIATES):
+            if seen is not None:
+                for view in views:
+                    if seen.get((w.person, w.walk, view, covariate)) is not None:
+                        out[(w.person, w.walk, view, covariate)] = features(*seen[(w.person, w.walk, view, covariate)], w.fps)
+                continue
             carried = realwalks.with_covariate(w, covariate, np.random.default_rng([COVARIATE_SEED, n, c]))
             for view in views:
                 ys, xs, ps = realwalks.observe(carried, view, noise=noise, seed=1000 * n + view + 17 * (c + 1))
@@ -217,36 +286,42 @@ def pooled(results: list[dict]) -> dict:
 
 
 def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, probe_seconds: float | None = None,
-        covariates: bool = False) -> list[dict]:
+        covariates: bool = False, engine: dict | None = None) -> list[dict]:
     parts = splits(walks)
     walks = [w for w in walks if w.person in parts[0][0]]
     seen = sorted({v for pair in cross for v in pair} | set(views))
     methods = {"gaitcli": pipeline.vector, "reference": lambda ys, xs, ps, fps: reference_features(ys, xs, ps)}
-    features = {m: observe_all(walks, seen, noise, f) for m, f in methods.items()}
-    probe_features = features if probe_seconds is None else {m: observe_all(walks, seen, noise, f, probe_seconds) for m, f in methods.items()}
+    features = {m: observe_all(walks, seen, noise, f, seen=engine) for m, f in methods.items()}
+    probe_features = features if probe_seconds is None else {
+        m: observe_all(walks, seen, noise, f, probe_seconds, seen=engine) for m, f in methods.items()}
     rows = []
     for gview, pview in [(v, v) for v in views] + list(cross):
-        row = {"gallery_view": gview, "probe_view": pview, "noise": noise, "probe_seconds": probe_seconds}
+        row = {"gallery_view": gview, "probe_view": pview, "noise": noise, "probe_seconds": probe_seconds,
+               "source": "blazepose" if engine is not None else ("error model" if noise else "true joints")}
         for method, feats in features.items():
             results = []
             for gallery_walk, probe_walks in parts:
-                gallery = {p: [feats[(p, gallery_walk[p], gview)]] for p in gallery_walk}
-                probes = {p: [probe_features[method][(p, w, pview)] for w in probe_walks[p]] for p in gallery_walk}
+                # a walk the engine could not follow is missing: its person is not enrolled / not probed
+                gallery = {p: [feats[(p, gallery_walk[p], gview)]] for p in gallery_walk if (p, gallery_walk[p], gview) in feats}
+                probes = {p: [probe_features[method][(p, w, pview)] for w in probe_walks[p] if (p, w, pview) in probe_features[method]]
+                          for p in gallery}
                 results.append(identify(method, pipeline, gallery, probes))
             row[method] = pooled(results)
         rows.append(row)
         log(format_row(row))
     if covariates:
-        carried = {m: observe_covariates(walks, views, noise, f) for m, f in methods.items()}
+        carried = {m: observe_covariates(walks, views, noise, f, seen=engine) for m, f in methods.items()}
         for view in views:
-            row = {"gallery_view": view, "probe_view": view, "noise": noise, "probe_seconds": None, "covariate": "all"}
+            row = {"gallery_view": view, "probe_view": view, "noise": noise, "probe_seconds": None, "covariate": "all",
+                   "source": "blazepose" if engine is not None else ("error model" if noise else "true joints")}
             for method, feats in features.items():
                 results, by_covariate = [], {}
                 for covariate in realwalks.REAL_COVARIATES:
                     mine = []
                     for gallery_walk, probe_walks in parts:
-                        gallery = {p: [feats[(p, gallery_walk[p], view)]] for p in gallery_walk}
-                        probes = {p: [carried[method][(p, w, view, covariate)] for w in probe_walks[p]] for p in gallery_walk}
+                        gallery = {p: [feats[(p, gallery_walk[p], view)]] for p in gallery_walk if (p, gallery_walk[p], view) in feats}
+                        probes = {p: [carried[method][(p, w, view, covariate)] for w in probe_walks[p]
+                                      if (p, w, view, covariate) in carried[method]] for p in gallery}
                         mine.append(identify(method, pipeline, gallery, probes))
                     by_covariate[covariate] = pooled(mine)
                     results.extend(mine)
@@ -282,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe-seconds", type=float, help="identify from only the first SECONDS of each probe walk")
     parser.add_argument("--no-covariates", action="store_true",
                         help="skip the normal -> carrying protocols (UCalgary walks with arms occupied: bag, phone, texting, coat)")
+    parser.add_argument("--engine", action="store_true",
+                        help="also run the UCalgary walks rendered as figures through BlazePose (~10 min the first time, then cached)")
+    parser.add_argument("--workers", type=int, default=2, help="processes for --engine (default 2)")
     parser.add_argument("--json", help="write every row to this JSON file")
     args = parser.parse_args(argv)
     if not realwalks.ucalgary_available():
@@ -300,6 +378,21 @@ def main(argv: list[str] | None = None) -> int:
             rows = run(walks, pipeline, noise, print, views=args.views, cross=() if args.no_cross else CROSS,
                        probe_seconds=args.probe_seconds,
                        covariates=not args.no_covariates and args.probe_seconds is None and walks[0].source == "ucalgary")
+            for r in rows:
+                r["dataset"] = name
+            results.extend(rows)
+            print(f"  ({time.perf_counter() - t0:.0f} s)")
+        if args.engine and walks[0].source == "ucalgary":
+            t0 = time.perf_counter()
+            print(f"{name}, rendered and run through BlazePose:")
+            seen = sorted({v for pair in (() if args.no_cross else CROSS) for v in pair} | set(args.views))
+            carrying = () if args.no_covariates or args.probe_seconds is not None else tuple(args.views)
+            engine = engine_keypoints(walks, seen, args.workers, print, covariate_views=carrying)
+            lost = sorted(k for k, v in engine.items() if v is None)
+            if lost:
+                print(f"  BlazePose found nobody in {len(lost)} of {len(engine)} rendered walks: {lost}")
+            rows = run(walks, pipeline, True, print, views=args.views, cross=() if args.no_cross else CROSS,
+                       probe_seconds=args.probe_seconds, engine=engine, covariates=bool(carrying))
             for r in rows:
                 r["dataset"] = name
             results.extend(rows)

@@ -55,6 +55,8 @@ class RealWalk:
     joints: np.ndarray
     fps: float
     source: str
+    carried: str | None = None  # what :func:`with_covariate` made the walker carry
+    side: str | None = None  # the hand holding it ("right", "left"), where one does
 
 
 def ucalgary_available(root: Path = UCALGARY) -> bool:
@@ -263,4 +265,45 @@ def with_covariate(walk: RealWalk, name: str, rng: np.random.Generator) -> RealW
             b = (rel * forward).sum(-1, keepdims=True)
             rest = rel - a * up - b * forward
             j[:, k] = j[:, THORAX] + rest + (a * np.cos(pitch) - b * np.sin(pitch)) * up + (a * np.sin(pitch) + b * np.cos(pitch)) * forward
-    return RealWalk(walk.person, f"{walk.walk}+{name}", j, walk.fps, walk.source)
+    hand = ("right", "left")[side] if name in ("bag", "phone") else None
+    return RealWalk(walk.person, f"{walk.walk}+{name}", j, walk.fps, walk.source, carried=name, side=hand)
+
+
+# --- real walks through the real pose engine ------------------------------------------------
+
+RENDER_SIZE = (360, 640)  # (H, W): a walker 120-160 px tall, as in the sample clips
+
+
+def rendered(walk: RealWalk, view: float, estimator, *, seed: int = 0, look_seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``walk`` filmed from ``view`` degrees as :func:`observe` films it, but drawn as a shaded
+    figure (``gaitcli.synth.figure``, clothes from ``look_seed``: give a person's walks the same
+    one; a coat or a bag drawn where :func:`with_covariate` put one) in a street or park scene (from ``seed``) and run through ``estimator`` (a pose engine,
+    e.g. ``load_estimator("blazepose")``) as ``gaitcli embed`` runs it: the engine's joints
+    ``(coords_y, coords_x, probabilities)``, one row per frame, or None where it finds nobody.
+    The frames are not video-encoded."""
+    from gaitcli.constants import CANONICAL_FPS
+    from gaitcli.errors import NoPersonError
+    from gaitcli.features.sequence import fill_frames
+    from gaitcli.pose.video import poses_over_frames
+    from gaitcli.synth.camera import side_camera
+    from gaitcli.synth.figure import Appearance, render_frame
+    from gaitcli.synth.scene import make_scene
+
+    camera = side_camera(walk.joints, image_size=RENDER_SIZE, yaw_deg=90.0 - float(view))
+    xy, depth = camera.project(walk.joints)
+    rng = np.random.default_rng(seed)
+    scene = make_scene(camera, kind=("street", "park")[int(rng.integers(2))], seed=int(rng.integers(1 << 31)),
+                       path_z=float(np.median(walk.joints[:, PELVIS, 2])))
+    look = Appearance.random(look_seed, coat=walk.carried == "coat", bag=walk.carried == "bag")
+    if walk.carried == "bag":  # the prop hangs from the hand that holds it
+        from dataclasses import replace
+
+        look = replace(look, bag_hand=walk.side)
+    frames = ((t, render_frame(xy[t], scene, look, depth=depth[t])) for t in range(len(xy)))
+    try:
+        seq = poses_over_frames(estimator, frames, name=f"{walk.person}-{walk.walk}-{view:g}", fps=walk.fps,
+                                sample_fps=CANONICAL_FPS)
+    except NoPersonError:
+        return None
+    ys, xs, ps = fill_frames(seq.frame_indices, seq.coords_y, seq.coords_x, seq.probs)
+    return ys, xs, ps
