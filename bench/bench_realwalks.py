@@ -5,12 +5,14 @@
     python bench/bench_realwalks.py --gait-checkpoint other.npz --json out.json
     python bench/bench_realwalks.py --quick --no-cmu --views 90 --no-cross --probe-seconds 1   # short probes
     python bench/bench_realwalks.py --no-covariates   # without the normal -> carrying protocols
+    python bench/bench_realwalks.py --quick --no-cmu --engine   # + rendered and run through BlazePose (cached)
 
 People: the 28 UCalgary people (``../shared/data/realwalks/ucalgary_kinect``, real bodies, real
 motion: research/evaluation only, nothing here is fitted on them) and the CMU motion-capture
 people with their own skeletons (``../shared/data/mocap``). Each 3D walk is filmed by a virtual
 camera (``bench/realwalks.py``) from 0 (toward the camera), 45 and 90 degrees (side view), once
-as the true joints and once through the pose engine's error model (fitted to BlazePose).
+as the true joints and once through the pose engine's error model (fitted to BlazePose); with
+``--engine`` also drawn as a figure and run through BlazePose itself (UCalgary only).
 
 Protocol, per view or view pair: the gallery holds one walk per person, enrolled the way
 ``gaitcli enroll`` does (the gallery's linear SVMs, the model's threshold), and every other walk

@@ -71,6 +71,26 @@ def test_covariates_change_only_the_arms_and_keep_the_bones(ucalgary):
         realwalks.with_covariate(walk, "umbrella", np.random.default_rng(0))
 
 
+def test_a_real_walk_rendered_and_seen_by_blazepose_lands_on_its_joints(ucalgary):
+    """The benchmark's --engine condition: a UCalgary walk drawn as a figure and run through the
+    default pose engine gives joints near the ones the virtual camera projects (a few pixels on a
+    walker ~140 px tall), for the plain walk and the bag-carrying one."""
+    from gaitcli.pose import load_estimator
+
+    estimator = load_estimator("blazepose", num_threads=1)
+    walk = ucalgary[0]
+    for carried in (walk, realwalks.with_covariate(walk, "bag", np.random.default_rng(0))):
+        ys, xs, ps = realwalks.rendered(carried, 90, estimator, seed=1, look_seed=2)
+        true_ys, true_xs, _ = realwalks.observe(carried, 90)
+        scale = realwalks.RENDER_SIZE[0] / 720  # observe() films at 720 p
+        n = min(len(ys), len(true_ys))
+        assert n >= 0.9 * len(true_ys)
+        error = np.hypot(ys[:n] - scale * true_ys[:n], xs[:n] - scale * true_xs[:n])
+        height = np.median(scale * (true_ys[:, R_ANKLE] - true_ys[:, HEAD_TOP]))
+        assert 100 < height < 200
+        assert np.median(error) < 0.05 * height and (ps[:n] > 0.3).mean() > 0.7
+
+
 def test_every_view_sees_the_whole_walker(ucalgary):
     walk = ucalgary[0]
     for view in (0, 45, 90):
