@@ -44,6 +44,7 @@ import json
 import math
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import warnings
@@ -195,8 +196,6 @@ def _engine_job(job):
         from gaitcli.pose import load_estimator
 
         _ESTIMATOR = load_estimator("blazepose", num_threads=1)
-    import zlib
-
     key = (walk.person, walk.walk, view) if c < 0 else (walk.person, walk.walk, view, realwalks.REAL_COVARIATES[c])
     if c >= 0:
         walk = realwalks.with_covariate(walk, realwalks.REAL_COVARIATES[c], np.random.default_rng([COVARIATE_SEED, n, c]))
@@ -226,11 +225,14 @@ def engine_keypoints(walks, views, workers: int, log, covariate_views=()) -> dic
     keys = [(w.person, w.walk, v) if c < 0 else (w.person, w.walk, v, realwalks.REAL_COVARIATES[c]) for w, v, _, c in jobs]
     path = cache_dir() / f"bench-realwalks-{key}.npz"
     names = ("ys", "xs", "ps")
+
+    def stored_as(k, n):  # one array of the cache file: "person|walk|view[|covariate]|ys"
+        return "|".join(map(str, (*k, n)))
+
     if path.is_file():
         with np.load(path, allow_pickle=False) as archive:
             stored = set(archive.files)
-            return {k: (tuple(archive["|".join(map(str, k)) + f"|{n}"] for n in names) if "|".join(map(str, k)) + "|ys" in stored
-                        else None) for k in keys}
+            return {k: tuple(archive[stored_as(k, n)] for n in names) if stored_as(k, "ys") in stored else None for k in keys}
     log(f"  rendering {len(jobs)} walks and running BlazePose on them ({workers} workers; cached in {path})")
     if workers > 1:
         with get_context("spawn").Pool(workers) as pool:
@@ -239,7 +241,7 @@ def engine_keypoints(walks, views, workers: int, log, covariate_views=()) -> dic
         done = dict(map(_engine_job, jobs))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, **{"|".join(map(str, k)) + f"|{n}": a for k, seen in done.items() if seen is not None for n, a in zip(names, seen)})
+    np.savez(tmp, **{stored_as(k, n): a for k, seen in done.items() if seen is not None for n, a in zip(names, seen)})
     tmp.replace(path)
     return done
 
@@ -287,6 +289,18 @@ def pooled(results: list[dict]) -> dict:
     return out
 
 
+def _identify_splits(method: str, pipeline: Gaitcli, parts, feats: dict, probe_feats: dict, gview, probe_key) -> list[dict]:
+    """:func:`identify` over each gallery/probe split: gallery ``feats[(person, walk, gview)]``,
+    probes ``probe_feats[probe_key(person, walk)]``. A walk without features (the engine could
+    not follow it) is left out: its person is not enrolled, or not probed."""
+    results = []
+    for gallery_walk, probe_walks in parts:
+        gallery = {p: [feats[(p, gallery_walk[p], gview)]] for p in gallery_walk if (p, gallery_walk[p], gview) in feats}
+        probes = {p: [probe_feats[probe_key(p, w)] for w in probe_walks[p] if probe_key(p, w) in probe_feats] for p in gallery}
+        results.append(identify(method, pipeline, gallery, probes))
+    return results
+
+
 def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, probe_seconds: float | None = None,
         covariates: bool = False, engine: dict | None = None) -> list[dict]:
     parts = splits(walks)
@@ -296,38 +310,24 @@ def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, pr
     features = {m: observe_all(walks, seen, noise, f, seen=engine) for m, f in methods.items()}
     probe_features = features if probe_seconds is None else {
         m: observe_all(walks, seen, noise, f, probe_seconds, seen=engine) for m, f in methods.items()}
+    source = "blazepose" if engine is not None else ("error model" if noise else "true joints")
     rows = []
     for gview, pview in [(v, v) for v in views] + list(cross):
-        row = {"gallery_view": gview, "probe_view": pview, "noise": noise, "probe_seconds": probe_seconds,
-               "source": "blazepose" if engine is not None else ("error model" if noise else "true joints")}
+        row = {"gallery_view": gview, "probe_view": pview, "noise": noise, "probe_seconds": probe_seconds, "source": source}
         for method, feats in features.items():
-            results = []
-            for gallery_walk, probe_walks in parts:
-                # a walk the engine could not follow is missing: its person is not enrolled / not probed
-                gallery = {p: [feats[(p, gallery_walk[p], gview)]] for p in gallery_walk if (p, gallery_walk[p], gview) in feats}
-                probes = {p: [probe_features[method][(p, w, pview)] for w in probe_walks[p] if (p, w, pview) in probe_features[method]]
-                          for p in gallery}
-                results.append(identify(method, pipeline, gallery, probes))
-            row[method] = pooled(results)
+            row[method] = pooled(_identify_splits(method, pipeline, parts, feats, probe_features[method], gview,
+                                                  lambda p, w: (p, w, pview)))
         rows.append(row)
         log(format_row(row))
     if covariates:
         carried = {m: observe_covariates(walks, views, noise, f, seen=engine) for m, f in methods.items()}
         for view in views:
-            row = {"gallery_view": view, "probe_view": view, "noise": noise, "probe_seconds": None, "covariate": "all",
-                   "source": "blazepose" if engine is not None else ("error model" if noise else "true joints")}
+            row = {"gallery_view": view, "probe_view": view, "noise": noise, "probe_seconds": None, "covariate": "all", "source": source}
             for method, feats in features.items():
-                results, by_covariate = [], {}
-                for covariate in realwalks.REAL_COVARIATES:
-                    mine = []
-                    for gallery_walk, probe_walks in parts:
-                        gallery = {p: [feats[(p, gallery_walk[p], view)]] for p in gallery_walk if (p, gallery_walk[p], view) in feats}
-                        probes = {p: [carried[method][(p, w, view, covariate)] for w in probe_walks[p]
-                                      if (p, w, view, covariate) in carried[method]] for p in gallery}
-                        mine.append(identify(method, pipeline, gallery, probes))
-                    by_covariate[covariate] = pooled(mine)
-                    results.extend(mine)
-                row[method] = {**pooled(results), "by_covariate": by_covariate}
+                by_covariate = {c: _identify_splits(method, pipeline, parts, feats, carried[method], view,
+                                                    lambda p, w, c=c: (p, w, view, c)) for c in realwalks.REAL_COVARIATES}
+                row[method] = {**pooled([r for results in by_covariate.values() for r in results]),
+                               "by_covariate": {c: pooled(results) for c, results in by_covariate.items()}}
             rows.append(row)
             log(format_row(row))
     return rows

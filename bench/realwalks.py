@@ -215,10 +215,8 @@ def with_covariate(walk: RealWalk, name: str, rng: np.random.Generator) -> RealW
     out = right if side == 0 else -right
     u = rng.uniform
 
-    def lengths(arm):
-        s, e, w = arm
-        return (float(np.median(np.linalg.norm(j[:, e] - j[:, s], axis=-1))),
-                float(np.median(np.linalg.norm(j[:, w] - j[:, e], axis=-1))))
+    def length(a, b):  # a bone's typical length
+        return float(np.median(np.linalg.norm(j[:, b] - j[:, a], axis=-1)))
 
     def damp(arm, factor, straighten=0.0):
         s, e, w = arm
@@ -226,13 +224,12 @@ def with_covariate(walk: RealWalk, name: str, rng: np.random.Generator) -> RealW
             rel = j[:, k] - j[:, s]
             j[:, k] = j[:, s] + rel.mean(0) + factor * (rel - rel.mean(0))
         if straighten:
-            upper, fore = lengths(arm)
             direction = _unit((1 - straighten) * _unit(j[:, w] - j[:, e]) + straighten * _unit(j[:, e] - j[:, s]))
-            j[:, w] = j[:, e] + fore * direction
+            j[:, w] = j[:, e] + length(e, w) * direction
 
     def hold(arm, target, pole):
-        upper, fore = lengths(arm)
-        j[:, arm[1]], j[:, arm[2]] = _reach(j[:, arm[0]], target, upper, fore, pole)
+        s, e, w = arm
+        j[:, e], j[:, w] = _reach(j[:, s], target, length(s, e), length(e, w), pole)
 
     head = np.linalg.norm(j[:, HEAD_TOP] - j[:, THORAX], axis=-1, keepdims=True)
     if name == "bag":
@@ -277,10 +274,12 @@ RENDER_SIZE = (360, 640)  # (H, W): a walker 120-160 px tall, as in the sample c
 def rendered(walk: RealWalk, view: float, estimator, *, seed: int = 0, look_seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``walk`` filmed from ``view`` degrees as :func:`observe` films it, but drawn as a shaded
     figure (``gaitcli.synth.figure``, clothes from ``look_seed``: give a person's walks the same
-    one; a coat or a bag drawn where :func:`with_covariate` put one) in a street or park scene (from ``seed``) and run through ``estimator`` (a pose engine,
-    e.g. ``load_estimator("blazepose")``) as ``gaitcli embed`` runs it: the engine's joints
-    ``(coords_y, coords_x, probabilities)``, one row per frame, or None where it finds nobody.
-    The frames are not video-encoded."""
+    one; a coat or a bag drawn where :func:`with_covariate` put one) in a street or park scene
+    (from ``seed``) and run through ``estimator`` (a pose engine, e.g.
+    ``load_estimator("blazepose")``) as ``gaitcli embed`` runs it: the engine's joints
+    ``(coords_y, coords_x, probabilities)``, one row per frame from the first to the last frame
+    it ran on (frames between filled), or None where it finds nobody. The frames are not
+    video-encoded."""
     from gaitcli.constants import CANONICAL_FPS
     from gaitcli.errors import NoPersonError
     from gaitcli.features.sequence import fill_frames

@@ -37,6 +37,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from gaitcli.constants import NUM_JOINTS, PELVIS, THORAX
+
 HEAD_KIND = "walk-discriminant-v1"
 HEAD_KIND_BLOCK = "walk-discriminant-v2"  # v1 + its standardised inputs as blocks of their own
 HEAD_KIND_ARMS = "walk-discriminant-v3"  # v2 with the arms' statistics a block of their own
@@ -214,8 +216,6 @@ def _valid_weights(weights, arm_joints=()) -> bool:
 
 
 def _valid_joints(joints) -> bool:
-    from gaitcli.constants import NUM_JOINTS, PELVIS, THORAX
-
     return (len(set(joints)) == len(joints) and all(0 <= j < NUM_JOINTS and j not in (PELVIS, THORAX) for j in joints)
             and len(joints) < NUM_JOINTS - 2)
 
