@@ -5,6 +5,7 @@
     python bench/bench_realwalks.py --gait-checkpoint other.npz --json out.json
     python bench/bench_realwalks.py --quick --no-cmu --views 90 --no-cross --probe-seconds 1   # short probes
     python bench/bench_realwalks.py --no-covariates   # without the normal -> carrying protocols
+    python bench/bench_realwalks.py --no-paces        # without the change-of-pace protocol (CMU)
     python bench/bench_realwalks.py --quick --no-cmu --engine   # + rendered and run through BlazePose (cached)
 
 People: the 28 UCalgary people (``../shared/data/realwalks/ucalgary_kinect``, real bodies, real
@@ -22,8 +23,13 @@ gallery walks seen from one view, probes from another. Carrying (UCalgary only, 
 gallery walks are the normal ones, and every other walk is a probe four times, made to carry
 something by ``realwalks.with_covariate`` (a bag in one hand, a phone at the ear, texting, a
 coat's damped arm swing: the arms of the recorded walk are replaced, legs and timing stay real),
-224 probes per view, as the held-out covariate walks (bag, coat, phone, texting; speed changes
-cannot be imposed on recorded motion). Printed per protocol:
+224 probes per view, as the held-out covariate walks (bag, coat, phone, texting). Change of pace
+(``--no-paces`` to skip): the two CMU people who walked at several speeds (one 0.9-1.7 m/s over
+11 walks, the other 1.0-1.8 m/s over 8, "slow walk" trials included) are enrolled from one walk
+at a time among one walk of every other person (33 in all), and their other walks identified;
+rank-1 by how far the probe's speed is from the gallery walk's (within 10 %, 10-25 %, over 25 %).
+Two people only: read it as how fast the vector drifts with pace, not as an accuracy. Printed
+per protocol:
 
 * **rank-1** of the first candidate with its 95 % Wilson interval, and the number of people;
 * **open set**: *named*, the probe's person ranked first and at or above the gallery's threshold;
@@ -99,7 +105,7 @@ def reference_scores(gallery: np.ndarray, labels: np.ndarray, probes: np.ndarray
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import LinearSVC
 
-    model = make_pipeline(StandardScaler(), LinearSVC(dual="auto", max_iter=20000))
+    model = make_pipeline(StandardScaler(), LinearSVC(dual="auto", max_iter=20000, random_state=0))  # a fixed order: the same rows every run
     model.fit(gallery, labels)
     scores = model.decision_function(probes)
     if scores.ndim == 1:  # two people
@@ -333,6 +339,66 @@ def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, pr
     return rows
 
 
+#: Speed-difference bins of the pace protocol: |log(probe speed / gallery speed)| below each bound.
+PACE_BINS = (("pace within 10 %", math.log(1.10)), ("10-25 % apart", math.log(1.25)), ("over 25 % apart", math.inf))
+PACE_SPAN = 1.25  # a person joins the pace protocol when their fastest walk is this much faster than their slowest
+
+
+def pace_rows(paced, distractors, pipeline: Gaitcli, noise: bool, log, views=VIEWS) -> list[dict]:
+    """Real changes of pace: each person of ``paced`` (CMU walks at several speeds, :func:`realwalks.load_cmu`
+    with ``paces``) whose walks span :data:`PACE_SPAN` is enrolled from one walk at a time among
+    ``distractors`` (one walk each of every other person: the UCalgary people's first walk and
+    the other CMU people's first), and each of their other walks is identified. Rank-1 by how
+    far the probe's speed is from the gallery walk's (:data:`PACE_BINS`)."""
+    speeds = {(w.person, w.walk): realwalks.speed(w) for w in paced}
+    by_person: dict[str, list] = {}
+    for w in paced:
+        by_person.setdefault(w.person, []).append(w)
+    spanning = sorted(p for p, ws in by_person.items()
+                      if len(ws) >= 3 and max(speeds[(p, w.walk)] for w in ws) >= PACE_SPAN * min(speeds[(p, w.walk)] for w in ws))
+    others = [ws[0] for p, ws in sorted(by_person.items()) if p not in spanning]
+    firsts = {}
+    for w in distractors:
+        firsts.setdefault(w.person, w)
+    others += [w for p, w in sorted(firsts.items()) if p not in by_person]
+    walks = [w for p in spanning for w in by_person[p]] + others
+    methods = {"gaitcli": pipeline.vector, "reference": lambda ys, xs, ps, fps: reference_features(ys, xs, ps)}
+    features = {m: observe_all(walks, views, noise, f) for m, f in methods.items()}
+    source = "error model" if noise else "true joints"
+    rows = []
+    for view in views:
+        row = {"protocol": "pace", "gallery_view": view, "probe_view": view, "noise": noise, "source": source,
+               "pace_people": spanning, "distractors": len(others)}
+        for method, feats in features.items():
+            hits = {name: [0, 0] for name, _ in PACE_BINS}
+            rest = np.stack([feats[(w.person, w.walk, view)] for w in others])
+            for person in spanning:
+                mine = by_person[person]
+                for g in mine:
+                    gallery = np.concatenate([feats[(person, g.walk, view)][None], rest])
+                    labels = np.arange(len(gallery))
+                    probes = [w for w in mine if w.walk != g.walk]
+                    pr = np.stack([feats[(person, w.walk, view)] for w in probes])
+                    table = pipeline.scores(gallery, labels, pr)[0] if method == "gaitcli" else reference_scores(gallery, labels, pr)
+                    for w, right in zip(probes, table.argmax(1) == 0):
+                        apart = abs(math.log(speeds[(person, w.walk)] / speeds[(person, g.walk)]))
+                        name = next(n for n, bound in PACE_BINS if apart < bound)
+                        hits[name][0] += int(right)
+                        hits[name][1] += 1
+            row[method] = {name: {"rank1": k / n if n else float("nan"), "ci": list(wilson(k, n)), "pairs": n}
+                           for name, (k, n) in hits.items()}
+        rows.append(row)
+        log(format_pace_row(row))
+    return rows
+
+
+def format_pace_row(row: dict) -> str:
+    a, b = row["gaitcli"], row["reference"]
+    cells = "  ".join(f"{name} {100 * a[name]['rank1']:5.1f} / {100 * b[name]['rank1']:5.1f} % ({a[name]['pairs']} pairs)"
+                      for name, _ in PACE_BINS)
+    return f"  {row['gallery_view']:>6} deg  {cells}  gaitcli / reference, {len(row['pace_people'])} people among {row['distractors'] + 1}"
+
+
 def format_row(row: dict) -> str:
     a, b = row["gaitcli"], row["reference"]
     view = f"{row['gallery_view']:>2}->{row['probe_view']:<2}" if row["gallery_view"] != row["probe_view"] else f"{row['gallery_view']:>6}"
@@ -359,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe-seconds", type=float, help="identify from only the first SECONDS of each probe walk")
     parser.add_argument("--no-covariates", action="store_true",
                         help="skip the normal -> carrying protocols (UCalgary walks with arms occupied: bag, phone, texting, coat)")
+    parser.add_argument("--no-paces", action="store_true",
+                        help="skip the change-of-pace protocol (CMU people who walked at several speeds)")
     parser.add_argument("--engine", action="store_true",
                         help="also run the UCalgary walks rendered as figures through BlazePose (~10 min the first time, then cached)")
     parser.add_argument("--workers", type=int, default=2, help="processes for --engine (default 2)")
@@ -397,6 +465,17 @@ def main(argv: list[str] | None = None) -> int:
                        probe_seconds=args.probe_seconds, engine=engine, covariates=bool(carrying))
             for r in rows:
                 r["dataset"] = name
+            results.extend(rows)
+            print(f"  ({time.perf_counter() - t0:.0f} s)")
+    if not args.no_paces and args.probe_seconds is None and realwalks.MOCAP.is_dir():
+        paced = realwalks.load_cmu(paces=True)
+        for noise in (False,) if args.quick else (False, True):
+            t0 = time.perf_counter()
+            print(f"Change of pace (CMU people who walked at several speeds, among every other person), "
+                  f"{'through the engine error model' if noise else 'true joints'}:")
+            rows = pace_rows(paced, datasets[0][1], pipeline, noise, print, views=args.views)
+            for r in rows:
+                r["dataset"] = "CMU paces"
             results.extend(rows)
             print(f"  ({time.perf_counter() - t0:.0f} s)")
     if args.json:

@@ -135,15 +135,23 @@ def load_ucalgary(root: Path = UCALGARY, gait_type: str = "N") -> list[RealWalk]
     return walks
 
 
-def load_cmu(root: Path = MOCAP, fps: float = 30.0) -> list[RealWalk]:
-    """The CMU walks whose skeleton is the person's own (retargeted ones carry no proportions)."""
+def load_cmu(root: Path = MOCAP, fps: float = 30.0, *, paces: bool = False) -> list[RealWalk]:
+    """The CMU walks whose skeleton is the person's own (retargeted ones carry no proportions):
+    level walks at a natural pace; with ``paces`` also the ones CMU labels "slow walk"."""
     from gaitcli.synth import mocap
 
     out = []
-    for walk in mocap.load_walks(root, fps=fps, normal_only=True):
-        if walk.identity_bones:
+    for walk in mocap.load_walks(root, fps=fps, normal_only=not paces):
+        if walk.identity_bones and walk.description.strip() in (("walk", "slow walk") if paces else ("walk",)):
             out.append(RealWalk(f"cmu-{walk.subject:02d}", f"trial{walk.trial:02d}", along_x(walk.joints, walk.feet), fps, "cmu"))
     return out
+
+
+def speed(walk: RealWalk) -> float:
+    """Walking speed (m/s): the pelvis's travel along x from its first third to its last, per second."""
+    third = max(1, len(walk.joints) // 3)
+    x = walk.joints[:, PELVIS, 0]
+    return float((x[-third:].mean() - x[:third].mean()) / ((len(x) - third) / walk.fps))
 
 
 def observe(walk: RealWalk, view: float, *, noise: bool = False, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

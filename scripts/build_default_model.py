@@ -14,7 +14,9 @@ is already there is skipped, so an interrupted build resumes. The stages:
    background people (train, val, extra), the threshold people (calib) and held-out people (test)
    (~1.5 h on 2 cores);
 3. ``gaitcli train head``: the discriminant head on the background people (~2 min);
-4. ``gaitcli train blocks``: the input blocks and the one-walk threshold (~5 min).
+4. ``gaitcli train blocks``: the input blocks and the one-walk threshold (~5 min);
+5. ``gaitcli train cross-view``: the packaged cross-view model, the same network with a head for
+   galleries and probes filmed from different sides (``gait_crossview.npz`` beside ``--out``; ~15 min).
 
 Each checkpoint records the fingerprints of the files and folders it was made from and the
 versions of the packages that made it (``training`` in its metadata). Deterministic given the
@@ -56,6 +58,8 @@ def stages(mocap_dir: Path, work: Path, out: Path, workers: int) -> list[tuple[P
                         str(work / "engine_calib.npz"), "--val-walks", str(work / "engine_test.npz"), "--out", str(head), "--force"]))
     plan.append((out, [*GAITCLI, "train", "blocks", "--gait-checkpoint", str(head), "--threshold-walks", str(work / "engine_calib.npz"),
                        "--out", str(out), "--force"]))
+    cross_view = out.with_name("gait_crossview.npz")
+    plan.append((cross_view, [*GAITCLI, "train", "cross-view", "--gait-checkpoint", str(out), "--out", str(cross_view), "--force"]))
     return plan
 
 

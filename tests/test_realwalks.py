@@ -125,6 +125,51 @@ def test_the_default_pipeline_tells_real_people_apart_far_above_chance(ucalgary)
     assert right >= 14
 
 
+@pytest.fixture(scope="module")
+def cmu_paces(shared_data):
+    walks = realwalks.load_cmu(paces=True)
+    if not walks:
+        pytest.skip("the CMU walks are not in ../shared/data")
+    return walks
+
+
+def test_cmu_slow_walks_are_slower_than_the_same_persons_normal_walks(cmu_paces):
+    """CMU labels some trials "slow walk"; measured from the pelvis, each is slower than every
+    normal walk of the same person, and every speed is a human walking pace."""
+    speeds = {(w.person, w.walk): realwalks.speed(w) for w in cmu_paces}
+    assert all(0.5 < v < 2.5 for v in speeds.values())
+    normal = {(w.person, w.walk) for w in realwalks.load_cmu()}
+    slow = [k for k in speeds if k not in normal]
+    assert len(slow) >= 3
+    for person, walk in slow:
+        assert speeds[(person, walk)] < min(v for (p, _), v in speeds.items() if p == person and (p, _) in normal)
+
+
+def test_the_pace_protocol_identifies_people_who_changed_pace(cmu_paces, ucalgary):
+    """The change-of-pace rows: each paced person enrolled from one walk among every other person
+    (33 in all, chance 1/33), their other walks identified, side view, true joints.
+
+    The pairs share gallery walks (19: 11 of one person, 8 of the other), so they are not
+    independent. In the most correlated case each gallery walk's 7 or 10 probes are right or
+    wrong together; then 25 % of the 166 pairs right needs at least 5 gallery walks right, which
+    under chance has probability at most C(19, 5) / 33^5 < 1e-3. So the bound is far above
+    chance even without independence, and far below what a sound model scores."""
+    import bench_realwalks as bench
+
+    rows = bench.pace_rows(cmu_paces, ucalgary, bench.Gaitcli(), False, lambda line: None, views=(90,))
+    (row,) = rows
+    assert len(row["pace_people"]) == 2 and row["distractors"] + 1 == 33
+    walks = [sum(w.person == p for w in cmu_paces) for p in row["pace_people"]]
+    assert sorted(walks) == [8, 11]
+    for method in ("gaitcli", "reference"):
+        cells = row[method]
+        assert [name for name, _ in bench.PACE_BINS] == list(cells)
+        assert sum(c["pairs"] for c in cells.values()) == sum(n * (n - 1) for n in walks) == 166
+    right = sum(round(c["rank1"] * c["pairs"]) for c in row["gaitcli"].values() if c["pairs"])
+    assert math.comb(19, 5) / 33**5 < 1e-3
+    assert right >= 0.25 * 166
+
+
 def test_the_input_blocks_are_stored_fingerprinted_and_checked(tmp_path):
     model = load_gait_model()
     head = model.checkpoint.head

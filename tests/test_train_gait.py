@@ -159,7 +159,8 @@ def test_the_build_script_names_every_input_and_runs_the_stages_in_order(tmp_pat
     assert "train gait" in lines[0] and f"--mocap-dir {mocap}" in lines[0]
     assert [n for line in lines[1:6] for n in ("train", "val", "extra", "calib", "test") if f"engine_{n}.npz" in line] == \
         ["train", "val", "extra", "calib", "test"]
-    assert "train head" in lines[6] and "train blocks" in lines[7] and len(lines) == 8
+    assert "train head" in lines[6] and "train blocks" in lines[7]
+    assert "train cross-view" in lines[8] and "gait_crossview.npz" in lines[8] and len(lines) == 9
     assert not (tmp_path / "w").exists()  # a dry run writes nothing
     missing = subprocess.run([sys.executable, str(script), "--mocap-dir", str(tmp_path), "--work", str(tmp_path / "w")],
                              capture_output=True, text=True, timeout=120)  # fmt: skip

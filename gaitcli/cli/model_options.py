@@ -8,7 +8,9 @@ from typing import Optional
 import typer
 
 GAIT_CHECKPOINT: Optional[Path] = typer.Option(
-    None, "--gait-checkpoint", help="Gait model: a gaitcli .npz or the seed's TF-1 GaitNN checkpoint (default: the shipped model)."
+    None, "--gait-checkpoint",
+    help="Gait model: 'cross-view' (shipped: gallery and probes filmed from different sides), a gaitcli .npz, "
+         "or the seed's TF-1 GaitNN checkpoint (default: the shipped default model).",
 )
 POSE_CHECKPOINT: Optional[Path] = typer.Option(
     None,

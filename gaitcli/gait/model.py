@@ -2,7 +2,7 @@
 
 :func:`load_gait_model` opens gaitcli's default model shipped in the package
 (``gaitcli/weights/gait_default.npz``: a network trained by ``gaitcli train gait`` with a head fitted
-by ``gaitcli train head``), any gaitcli ``.npz``
+by ``gaitcli train head``), the other packaged models by name (``"cross-view"``), any gaitcli ``.npz``
 gait checkpoint, or a seed TF-1 gait checkpoint (read once with TensorFlow, then run by NumPy;
 ``gaitcli convert`` makes that a one-off).
 """
@@ -15,18 +15,27 @@ from pathlib import Path
 import numpy as np
 
 from gaitcli.constants import FEATURE_SPACE_SEED_IR
-from gaitcli.errors import ModelError
+from gaitcli.errors import InputError, ModelError
 from gaitcli.features.sequence import PreparedWalk
 from gaitcli.gait.checkpoint import GaitCheckpoint, looks_like_gait_checkpoint
 from gaitcli.gait.embedding import identification_vector
 from gaitcli.gait.numpy_forward import NumpyGaitNetwork
 
 DEFAULT_MODEL_NAME = "gait_default.npz"
+#: Gait models shipped in the package, by the name ``--gait-checkpoint`` takes: the default, and
+#: the same network with a head for galleries and probes filmed from different sides
+#: (``gaitcli train cross-view``; docs/model-card.md).
+PACKAGED_MODELS = {"default": DEFAULT_MODEL_NAME, "cross-view": "gait_crossview.npz"}
 
 
 def default_model_path() -> Path:
     """Where the packaged default gait model lives."""
-    return Path(str(resources.files("gaitcli") / "weights" / DEFAULT_MODEL_NAME))
+    return packaged_model_path("default")
+
+
+def packaged_model_path(name: str) -> Path:
+    """Where the packaged gait model ``name`` (a key of :data:`PACKAGED_MODELS`) lives."""
+    return Path(str(resources.files("gaitcli") / "weights" / PACKAGED_MODELS[name]))
 
 
 class GaitModel:
@@ -82,18 +91,27 @@ class GaitModel:
 
 
 def load_gait_model(path: str | Path | None = None) -> GaitModel:
-    """The default gait model (``path=None``), a gaitcli ``.npz``, or a seed TF-1 gait checkpoint."""
-    if path is None:
-        default = default_model_path()
-        if not default.is_file():
+    """The default gait model (``path=None``), a packaged one by name (:data:`PACKAGED_MODELS`,
+    unless a file of that name is in the current folder), a gaitcli ``.npz``, or a seed TF-1
+    gait checkpoint."""
+    name = "default" if path is None else str(path)
+    if name in PACKAGED_MODELS and (path is None or not Path(path).exists()):
+        packaged = packaged_model_path(name)
+        if not packaged.is_file():
             raise ModelError(
-                f"the default gait model is missing from the installation ({default}); reinstall gaitcli "
+                f"the {name} gait model is missing from the installation ({packaged}); reinstall gaitcli "
                 "or train one with `gaitcli train gait`"
             )
-        return GaitModel(GaitCheckpoint.load(default), "default")
+        return GaitModel(GaitCheckpoint.load(packaged), name)
     path = Path(path)
     if looks_like_gait_checkpoint(path):
         return GaitModel(GaitCheckpoint.load(path), path.name)
+    from gaitcli.tf1_checkpoint import checkpoint_prefix
+
+    prefix = checkpoint_prefix(str(path))
+    if not (Path(prefix).exists() or Path(prefix + ".index").exists()):
+        raise InputError(f"gait model not found: {path} (give a gaitcli .npz, a seed TF-1 checkpoint, "
+                         f"or a shipped model: {', '.join(PACKAGED_MODELS)})")
     from gaitcli.gait.tf1_mapping import load_tf1_gait_checkpoint
 
     layout, weights = load_tf1_gait_checkpoint(path)

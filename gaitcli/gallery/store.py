@@ -129,10 +129,14 @@ class Gallery:
         """Refuse vectors of another gait model, or of another setting of the pose engine when both
         are known (never mix them into or match them against this gallery)."""
         if (model_fingerprint, feature_space) != (self.model_fingerprint, self.feature_space) or dim != self.dim:
+            shipped = _shipped_model_name(self.model_fingerprint)
+            advice = (f"embed the walks with the gallery's model (gaitcli embed --gait-checkpoint {shipped} --out WALK.npy) "
+                      "and give the .npy files" if shipped and shipped != "default"
+                      else "re-enroll everyone into a new gallery with the current model")
             raise GalleryError(
                 f"{what} come from gait model {model_fingerprint} ({feature_space}, {dim}-d) but the gallery was made "
-                f"by {self.model_fingerprint} ({self.feature_space}, {self.dim}-d); vectors of different models cannot "
-                "be compared: re-enroll everyone into a new gallery with the current model"
+                f"by {self.model_fingerprint} ({self.feature_space}, {self.dim}-d"
+                f"{f', the shipped {shipped} model' if shipped else ''}); vectors of different models cannot be compared: {advice}"
             )
         if pose_engine and self.pose_engine and pose_engine != self.pose_engine:
             raise GalleryError(
@@ -453,3 +457,17 @@ def editing(
             gallery = create()
         yield gallery
         save_gallery(gallery, path)
+
+
+def _shipped_model_name(fingerprint: str) -> str | None:
+    """The name of the packaged gait model (``--gait-checkpoint NAME``) with this fingerprint, if any."""
+    from gaitcli.gait.checkpoint import GaitCheckpoint
+    from gaitcli.gait.model import PACKAGED_MODELS, packaged_model_path
+
+    for name in PACKAGED_MODELS:
+        try:
+            if GaitCheckpoint.load(packaged_model_path(name)).fingerprint == fingerprint:
+                return name
+        except Exception:  # a missing or damaged packaged file only loses the hint
+            continue
+    return None

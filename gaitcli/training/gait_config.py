@@ -94,3 +94,19 @@ BLOCK_MAX_YAW_DEG = 90.0
 BLOCK_THRESHOLD_PEOPLE = 200
 BLOCK_THRESHOLD_WALKS = 3
 BLOCK_THRESHOLD_MAX_YAW_DEG = 30.0
+#: The cross-view model (``gaitcli train cross-view``): the default model's network with a head of
+#: the same recipe (HEAD_*) fitted on synthetic people each filmed from several sides: every one
+#: of CROSS_VIEW_WALKS walks is seen by CROSS_VIEW_VIEWS cameras at independent headings up to
+#: CROSS_VIEW_MAX_YAW_DEG from the side (front to side), through the estimator's error model, so
+#: that what changes with the camera is within-person variation the discriminants drop. The
+#: one-walk threshold comes from CROSS_VIEW_THRESHOLD_PEOPLE other people, each walk seen once,
+#: in galleries of CROSS_VIEW_THRESHOLD_GALLERY people: across views a stranger's best score
+#: grows with the gallery much faster than within one view, and the threshold of 3-person
+#: galleries (as for the default model) names 93 % of strangers in galleries of 27.
+CROSS_VIEW_SEED = 20261207
+CROSS_VIEW_PEOPLE = 400
+CROSS_VIEW_WALKS = 2
+CROSS_VIEW_VIEWS = 2
+CROSS_VIEW_MAX_YAW_DEG = 90.0
+CROSS_VIEW_THRESHOLD_PEOPLE = 200
+CROSS_VIEW_THRESHOLD_GALLERY = 10

@@ -30,6 +30,8 @@ from gaitcli.training.provenance import package_versions
 from gaitcli.training.gait_config import (
     BLOCK_ARM_JOINTS, BLOCK_MAX_YAW_DEG, BLOCK_PEOPLE, BLOCK_SEED, BLOCK_THRESHOLD_MAX_YAW_DEG, BLOCK_THRESHOLD_PEOPLE,
     BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
+    CROSS_VIEW_MAX_YAW_DEG, CROSS_VIEW_PEOPLE, CROSS_VIEW_SEED, CROSS_VIEW_THRESHOLD_GALLERY, CROSS_VIEW_THRESHOLD_PEOPLE,
+    CROSS_VIEW_VIEWS, CROSS_VIEW_WALKS,
     HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS,
 )  # fmt: skip
 
@@ -284,3 +286,95 @@ def add_input_blocks(
     out = GaitCheckpoint.create(checkpoint.config, checkpoint.weights, checkpoint.feature_space,
                                 {**checkpoint.training, "input_blocks": record}, head=head)
     return out, {"fingerprint": out.fingerprint, "head": head.meta(), **record}
+
+
+def cross_view_walks(checkpoint: GaitCheckpoint, people: int, seed: int, *, identity_offset: int = 0, walks: int = CROSS_VIEW_WALKS,
+                     views: int = CROSS_VIEW_VIEWS, max_yaw_deg: float = CROSS_VIEW_MAX_YAW_DEG,
+                     progress: Callable[[int, int], None] | None = None):
+    """Walk statistics (N, S), network vectors (N, D) and person labels (N,) of ``people`` synthetic
+    walkers (ids ``identity_offset + k`` of population ``seed``), each walking ``walks`` times
+    (3-5 s, either direction), every walk filmed by ``views`` cameras at independent headings
+    within ``max_yaw_deg`` of the side view and passed through the estimator's error model. The
+    same motion seen from several sides: what the camera changes becomes within-person
+    variation. Deterministic. Walks too short to prepare are left out."""
+    from gaitcli.features.sequence import TooFewFramesError, prepare_walk
+    from gaitcli.features.walk_statistics import walk_statistics
+    from gaitcli.gait.embedding import identification_vector
+    from gaitcli.gait.numpy_forward import NumpyGaitNetwork
+    from gaitcli.synth.dataset import observe_walk, simulate_walk, synthetic_identity
+
+    network = NumpyGaitNetwork.from_checkpoint(checkpoint)
+    stats, vectors, labels = [], [], []
+    for k in range(people):
+        person = identity_offset + k
+        identity = synthetic_identity(seed, person)
+        rng = np.random.default_rng([seed, 7, person])
+        for _ in range(walks):
+            walk = simulate_walk(identity, rng, fps=30.0, seconds=float(rng.uniform(3.0, 5.0)), direction=1 if rng.random() < 0.5 else -1)
+            for _ in range(views):
+                seen = observe_walk(walk, rng, yaw_deg=float(rng.uniform(-max_yaw_deg, max_yaw_deg)), noise_level=float(rng.uniform(0.5, 1.5)))
+                try:
+                    prepared = prepare_walk(seen.coords_y, seen.coords_x, seen.probs, walk.fps)
+                except TooFewFramesError:
+                    continue
+                stats.append(walk_statistics(prepared))
+                vectors.append(identification_vector(network.feed_forward_batch, prepared.segments))
+                labels.append(person)
+        if progress:
+            progress(k + 1, people)
+    return np.array(stats), np.array(vectors), np.array(labels)
+
+
+def train_cross_view(
+    checkpoint: GaitCheckpoint,
+    *,
+    people: int = CROSS_VIEW_PEOPLE,
+    threshold_people: int = CROSS_VIEW_THRESHOLD_PEOPLE,
+    gallery: int = CROSS_VIEW_THRESHOLD_GALLERY,
+    seed: int = CROSS_VIEW_SEED,
+    trials: int = HEAD_TRIALS,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[GaitCheckpoint, dict]:
+    """The checkpoint's network with a discriminant head for galleries and probes filmed from
+    different sides (``gaitcli train cross-view``), and a report.
+
+    The head is the default recipe (:func:`~gaitcli.gait.discriminant.fit_head` with the HEAD_*
+    settings) fitted on :func:`cross_view_walks` of ``people`` synthetic walkers; its one-walk
+    open-set threshold is measured on ``threshold_people`` others, each walk seen once from a
+    random side (so a gallery walk and a probe are usually seen from different sides), in
+    galleries of ``gallery`` people (CROSS_VIEW_THRESHOLD_GALLERY, for why). Any head
+    or input blocks the checkpoint had are dropped; the network is unchanged. Deterministic."""
+    from gaitcli.features.walk_statistics import STATISTICS_VERSION
+
+    if checkpoint.feature_space != FEATURE_SPACE_JOINT_MAPS:
+        raise InputError(
+            f"a discriminant head needs a gait model on joint features ({FEATURE_SPACE_JOINT_MAPS}); "
+            f"this one was trained on {checkpoint.feature_space}"
+        )
+    if people < 2 or threshold_people < 4:
+        raise InputError("a cross-view head needs at least 2 people to fit on and 4 to set its threshold on")
+    gallery = min(gallery, threshold_people - 1)
+    stats, vectors, labels = cross_view_walks(checkpoint, people, seed, progress=progress and (lambda i, n: progress("fit", i, n)))
+    head = fit_head(stats, vectors, labels, statistics_version=STATISTICS_VERSION, gait_weight=HEAD_GAIT_WEIGHT,
+                    shrinkage=HEAD_SHRINKAGE, output_size=HEAD_DIMENSIONS)
+    held_stats, held_vectors, held_labels = cross_view_walks(
+        checkpoint, threshold_people, seed, identity_offset=10**6, views=1,
+        progress=progress and (lambda i, n: progress("threshold", i, n)))
+    held = head.apply(held_stats, held_vectors)
+    head = replace(head, open_set_threshold=one_walk_threshold(held, held_labels, trials=trials, people=gallery))
+    record = {
+        "packages": package_versions(),
+        "kind": "cross-view",
+        "seed": seed, "people": people, "walks": CROSS_VIEW_WALKS, "views": CROSS_VIEW_VIEWS,
+        "max_yaw_deg": CROSS_VIEW_MAX_YAW_DEG, "threshold_people": threshold_people, "threshold_gallery": gallery,
+        "fitted_walks": int(len(labels)),
+        "gait_weight": HEAD_GAIT_WEIGHT, "shrinkage": HEAD_SHRINKAGE, "dimensions": HEAD_DIMENSIONS,
+        "network_fingerprint": compute_fingerprint(checkpoint.config, checkpoint.weights),
+    }  # fmt: skip
+    training = {k: v for k, v in checkpoint.training.items() if k not in ("head", "input_blocks")}
+    out = GaitCheckpoint.create(checkpoint.config, checkpoint.weights, checkpoint.feature_space, {**training, "head": record}, head=head)
+    report = {"fingerprint": out.fingerprint, "head": head.meta(), **record,
+              "held_out": {size: open_set_rates(open_set_galleries(held, held_labels, trials=trials, people=size,
+                                                                   default_threshold=head.open_set_threshold))
+                           for size in sorted({3, gallery})}}
+    return out, report
