@@ -138,6 +138,29 @@ def _check_checkpoint_out(out: Path, force: bool, inputs=(), report: bool = Fals
 _GAIT = GaitTrainingConfig()  # the defaults of the recipe, kept in one place
 
 
+def _stage_progress(bar, labels: dict[str, str]):
+    """A ``progress(stage, done, total)`` callback that gives each stage its own bar, named by ``labels``."""
+    tasks: dict[str, int] = {}
+
+    def on_stage(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+        bar.update(tasks[stage], completed=done)
+
+    return on_stage
+
+
+def _save_with_threshold(checkpoint, out: Path, report: dict, *, force: bool, as_json: bool) -> None:
+    """Write ``checkpoint`` and say so: the report as JSON on stdout, or one line with its threshold."""
+    checkpoint.save(out, overwrite=force)
+    report["checkpoint"] = str(out)
+    if as_json:
+        print_json(report)
+        return
+    err_console.print(f"wrote {out} ({checkpoint.short_fingerprint}): {checkpoint.describe()}; one-walk open-set threshold "
+                      f"{checkpoint.head.open_set_threshold:.3f}", markup=False, highlight=False)
+
+
 @app.command("gait")
 def gait(
     out: Path = typer.Option(..., "--out", "-o", help="Gait checkpoint to write (.npz); a report lands beside it (.json; --force to overwrite them)."),
@@ -257,22 +280,10 @@ def blocks(
         load_engine_walks(path)  # a bad file is refused before anything starts
     base = load_gait_model(gait_checkpoint).checkpoint
     with progress(disable=as_json) as bar:
-        tasks: dict[str, int] = {}
-
-        def on_person(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task("background walkers" if stage == "population" else "threshold walkers", total=total)
-            bar.update(tasks[stage], completed=done)
-
+        on_person = _stage_progress(bar, {"population": "background walkers", "threshold": "threshold walkers"})
         checkpoint, report = add_input_blocks(base, threshold_files=threshold_walks, progress=on_person,
                                               log=lambda m: None if as_json else err_console.print(m, markup=False, highlight=False))
-    checkpoint.save(out, overwrite=force)
-    report["checkpoint"] = str(out)
-    if as_json:
-        print_json(report)
-        return
-    err_console.print(f"wrote {out} ({checkpoint.short_fingerprint}): {checkpoint.describe()}; one-walk open-set threshold "
-                      f"{checkpoint.head.open_set_threshold:.3f}", markup=False, highlight=False)
+    _save_with_threshold(checkpoint, out, report, force=force, as_json=as_json)
 
 
 @app.command("cross-view")
@@ -284,7 +295,7 @@ def cross_view(
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
-    """Fit a head for galleries and probes filmed from different sides (about 10 minutes).
+    """Fit a head for galleries and probes filmed from different sides (about 2 minutes).
 
     Synthetic people each walk twice, and every walk is filmed by two cameras anywhere from the
     front to the side, through the pose engine's error model: the discriminants learn to drop
@@ -298,21 +309,9 @@ def cross_view(
     _check_checkpoint_out(out, force, (gait_checkpoint,))
     base = load_gait_model(gait_checkpoint).checkpoint
     with progress(disable=as_json) as bar:
-        tasks: dict[str, int] = {}
-
-        def on_person(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task("walkers to fit on" if stage == "fit" else "walkers to set the threshold on", total=total)
-            bar.update(tasks[stage], completed=done)
-
+        on_person = _stage_progress(bar, {"fit": "walkers to fit on", "threshold": "walkers to set the threshold on"})
         checkpoint, report = train_cross_view(base, progress=on_person)
-    checkpoint.save(out, overwrite=force)
-    report["checkpoint"] = str(out)
-    if as_json:
-        print_json(report)
-        return
-    err_console.print(f"wrote {out} ({checkpoint.short_fingerprint}): {checkpoint.describe()}; one-walk open-set threshold "
-                      f"{checkpoint.head.open_set_threshold:.3f}", markup=False, highlight=False)
+    _save_with_threshold(checkpoint, out, report, force=force, as_json=as_json)
 
 
 @app.command("head")
@@ -356,14 +355,8 @@ def head(
             err_console.print(message, markup=False, highlight=False)
 
     with progress(disable=as_json) as bar:
-        tasks: dict[str, int] = {}
-
-        def on_walk(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                what = {"fit": "the walks to fit on", "threshold": "the walks to set the threshold on"}.get(stage, "the validation walks")
-                tasks[stage] = bar.add_task(f"embedding {what}", total=total)
-            bar.update(tasks[stage], completed=done)
-
+        on_walk = _stage_progress(bar, {"fit": "embedding the walks to fit on", "threshold": "embedding the walks to set the threshold on",
+                                        "validate": "embedding the validation walks"})
         checkpoint, report = train_head(base, engine_walks, val_files=val_walks, threshold_files=threshold_walks, gait_weight=gait_weight,
                                         shrinkage=shrinkage, dimensions=dimensions, trials=trials, log=log, progress=on_walk)
     checkpoint.save(out, overwrite=force)
