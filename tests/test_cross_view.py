@@ -134,3 +134,25 @@ def test_a_cross_view_gallery_says_how_to_embed_walks_for_it(tmp_path):
     message = str(caught.value)
     assert caught.value.exit_code == 6 and "\n" not in message
     assert "the shipped cross-view model" in message and "gaitcli embed --gait-checkpoint cross-view --out WALK.npy" in message
+
+
+def test_identify_and_enroll_refuse_videos_for_a_cross_view_gallery_before_embedding_them(tmp_path, capsys):
+    """Videos would be embedded by the default model: for a cross-view gallery, identify and enroll
+    refuse that up front (exit 6, one line), before any slow embedding (the video here does not
+    even exist)."""
+    from gaitcli.gallery.store import Gallery, save_gallery
+
+    cross = load_gait_model("cross-view").checkpoint
+    dim = cross.head.output_size
+    gallery = Gallery(cross.fingerprint, cross.feature_space, dim)
+    gallery.add("alice", np.eye(2, dim, dtype=np.float32), ["a.npy", "b.npy"])
+    gallery.add("bob", np.eye(2, dim, k=2, dtype=np.float32), ["c.npy", "d.npy"])
+    path = tmp_path / "cross.gallery"
+    save_gallery(gallery, path)
+    capsys.readouterr()
+    assert run_cli(["identify", "--gallery", str(path), str(tmp_path / "absent.mp4")]) == 6
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "gaitcli embed --gait-checkpoint cross-view" in err and "absent.mp4" not in err
+    assert run_cli(["enroll", "--gallery", str(path), "--name", "carol", str(tmp_path / "absent.mp4")]) == 6
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "gaitcli embed --gait-checkpoint cross-view" in err

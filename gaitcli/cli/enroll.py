@@ -84,12 +84,14 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
     from gaitcli.batch import Failure
     from gaitcli.cli.batch import Batch
     from gaitcli.errors import InputError
-    from gaitcli.gallery.store import Gallery, editing, same_walks, validate_name
-    from gaitcli.gallery.walks import collect_walks
+    from gaitcli.gallery.store import Gallery, editing, load_gallery, same_walks, validate_name
+    from gaitcli.gallery.walks import check_embedding_model, collect_walks
     from gaitcli.io.walk_files import walk_kind
 
     names = [person for person, _ in pairs]
     paths = [path for _, path in pairs]
+    if Path(gallery).exists():  # a gallery of another model is refused before the slow embedding (checked again under the lock)
+        check_embedding_model(load_gallery(gallery, trust=trust), paths)
     with Batch("embedding walks", paths) as batch:
         usable = []
         for index, person in enumerate(names):

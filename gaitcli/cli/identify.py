@@ -41,7 +41,7 @@ def identify(
     from gaitcli.cli.batch import Batch, output_format
     from gaitcli.errors import GalleryError
     from gaitcli.gallery.store import check_gallery_path, load_gallery
-    from gaitcli.gallery.walks import collect_walks
+    from gaitcli.gallery.walks import check_embedding_model, collect_walks
     from gaitcli.io.walk_files import expand_inputs
 
     fmt = output_format(fmt, as_json)
@@ -50,6 +50,7 @@ def identify(
     if not target.names:
         raise GalleryError(f"gallery {gallery} is empty: enroll someone first (gaitcli enroll --gallery {gallery} --name NAME INPUT...)")
     paths = expand_inputs(inputs)
+    check_embedding_model(target, paths)
     with Batch("identifying", paths) as batch:
         per_input = collect_walks(paths, on_done=batch.done, on_frames=batch.frames, jobs=jobs, scheduler=scheduler,
                                   on_warning=lambda k, m: warning(f"{paths[k]}: {m}"))

@@ -9,8 +9,8 @@ import typer
 
 GAIT_CHECKPOINT: Optional[Path] = typer.Option(
     None, "--gait-checkpoint",
-    help="Gait model: 'cross-view' (shipped: gallery and probes filmed from different sides), a gaitcli .npz, "
-         "or the seed's TF-1 GaitNN checkpoint (default: the shipped default model).",
+    help="Gait model: a shipped one by name, 'default' or 'cross-view' (for a gallery and probes filmed from different "
+         "sides), a gaitcli .npz, or the seed's TF-1 GaitNN checkpoint (default: 'default').",
 )
 POSE_CHECKPOINT: Optional[Path] = typer.Option(
     None,

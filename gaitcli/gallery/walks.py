@@ -85,3 +85,15 @@ def _read_vectors(path: Path) -> list[Walk]:
         walks.append(Walk(vector, source, str(path), meta["model_fingerprint"], meta["feature_space"],
                           meta.get("open_set_threshold"), engine if isinstance(engine, str) else None))
     return walks
+
+
+def check_embedding_model(gallery, paths: Sequence[str | Path]) -> None:
+    """Refuse (``GalleryError``), before any slow embedding, inputs that the default gait model
+    would embed for a gallery made by another model (the shipped cross-view one, say). Only when
+    every input needs embedding: ``.npy`` vectors carry their own model and are checked one by one."""
+    if not paths or any(Path(p).suffix.lower() == ".npy" for p in paths):
+        return
+    from gaitcli.gait.model import load_gait_model
+
+    model = load_gait_model()
+    gallery.check_compatible(model.fingerprint, model.feature_space, model.dimension, what="walks embedded here (by the default gait model)")
