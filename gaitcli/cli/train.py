@@ -262,7 +262,7 @@ def blocks(
 ) -> None:
     """Add the input blocks to a model's discriminant head (a few minutes).
 
-    The identification vector becomes [discriminants, body statistics, arm statistics, network
+    The identification vector becomes \\[discriminants, body statistics, arm statistics, network
     vector], the last three standardised on synthetic background walkers, so that what tells real
     people apart and the synthetic-fitted projection drops (body proportions, posture, the
     network's own vector) reaches the gallery. The statistics of the elbows and wrists are a block
