@@ -19,7 +19,8 @@ Protocol, per view or view pair: the gallery holds one walk per person, enrolled
 ``gaitcli enroll`` does (the gallery's linear SVMs, the model's threshold), and every other walk
 of those people is a probe; each of a person's walks takes the gallery's place once, so the 28
 UCalgary people give 56 probes (run 1 -> run 2 and run 2 -> run 1). Cross-view:
-gallery walks seen from one view, probes from another. Carrying (UCalgary only, each view): the
+gallery walks seen from one view, probes from another; and a gallery enrolled from two views at
+once (each gallery walk seen from 0 and from 90 degrees), probed from 45. Carrying (UCalgary only, each view): the
 gallery walks are the normal ones, and every other walk is a probe four times, made to carry
 something by ``realwalks.with_covariate`` (a bag in one hand, a phone at the ear, texting, a
 coat's damped arm swing: the arms of the recorded walk are replaced, legs and timing stay real),
@@ -65,6 +66,8 @@ warnings.filterwarnings("ignore", message="The number of unique classes")
 
 VIEWS = (0, 45, 90)
 CROSS = ((90, 0), (0, 90), (90, 45), (45, 90))
+#: Galleries enrolled from several views at once (each person's gallery walk seen from each), probed from another.
+MULTI_VIEW = (((0, 90), 45),)
 COVARIATE_SEED = 20261205
 
 
@@ -140,11 +143,12 @@ class Gaitcli:
 # --- protocols ------------------------------------------------------------------------------
 
 def identify(method: str, pipeline: Gaitcli, gallery: dict, probes: dict) -> dict:
-    """Rank-1 and open-set rates of ``probes`` against ``gallery`` (dicts person -> [features])."""
+    """Rank-1 and open-set rates of ``probes`` against ``gallery`` (dicts person -> [features]; a
+    person may be enrolled from several walks, e.g. the same walk seen from several views)."""
     people = sorted(gallery)
     index = {p: i for i, p in enumerate(people)}
-    g = np.stack([gallery[p][0] for p in people])
-    labels = np.arange(len(people))
+    g = np.stack([x for p in people for x in gallery[p]])
+    labels = np.array([index[p] for p in people for _ in gallery[p]])
     probe_people = [p for p in people for _ in probes.get(p, [])]
     pr = np.stack([x for p in people for x in probes.get(p, [])])
     truth = np.array([index[p] for p in probe_people])
@@ -159,9 +163,9 @@ def identify(method: str, pipeline: Gaitcli, gallery: dict, probes: dict) -> dic
     unknown = []
     for k, person in enumerate(people):
         keep = labels != k
-        if keep.sum() < 2:
+        if len(people) < 3:
             continue
-        sub_labels = np.searchsorted(np.flatnonzero(keep), labels[keep])
+        sub_labels = labels[keep] - (labels[keep] > k)  # the others, numbered 0..n-2
         mine = truth == k
         if not mine.any():
             continue
@@ -296,29 +300,32 @@ def pooled(results: list[dict]) -> dict:
 
 
 def _identify_splits(method: str, pipeline: Gaitcli, parts, feats: dict, probe_feats: dict, gview, probe_key) -> list[dict]:
-    """:func:`identify` over each gallery/probe split: gallery ``feats[(person, walk, gview)]``,
-    probes ``probe_feats[probe_key(person, walk)]``. A walk without features (the engine could
-    not follow it) is left out: its person is not enrolled, or not probed."""
+    """:func:`identify` over each gallery/probe split: gallery ``feats[(person, walk, gview)]`` (the
+    gallery walk seen from each of several views when ``gview`` is a tuple), probes
+    ``probe_feats[probe_key(person, walk)]``. A walk without features (the engine could not
+    follow it) is left out: its person is not enrolled, or not probed."""
+    gviews = gview if isinstance(gview, tuple) else (gview,)
     results = []
     for gallery_walk, probe_walks in parts:
-        gallery = {p: [feats[(p, gallery_walk[p], gview)]] for p in gallery_walk if (p, gallery_walk[p], gview) in feats}
+        gallery = {p: [feats[(p, gallery_walk[p], v)] for v in gviews if (p, gallery_walk[p], v) in feats] for p in gallery_walk}
+        gallery = {p: vectors for p, vectors in gallery.items() if vectors}
         probes = {p: [probe_feats[probe_key(p, w)] for w in probe_walks[p] if probe_key(p, w) in probe_feats] for p in gallery}
         results.append(identify(method, pipeline, gallery, probes))
     return results
 
 
 def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, probe_seconds: float | None = None,
-        covariates: bool = False, engine: dict | None = None) -> list[dict]:
+        covariates: bool = False, engine: dict | None = None, multi_view=MULTI_VIEW) -> list[dict]:
     parts = splits(walks)
     walks = [w for w in walks if w.person in parts[0][0]]
-    seen = sorted({v for pair in cross for v in pair} | set(views))
+    seen = sorted({v for pair in cross for v in pair} | set(views) | {v for g, pv in multi_view for v in (*g, pv)})
     methods = {"gaitcli": pipeline.vector, "reference": lambda ys, xs, ps, fps: reference_features(ys, xs, ps)}
     features = {m: observe_all(walks, seen, noise, f, seen=engine) for m, f in methods.items()}
     probe_features = features if probe_seconds is None else {
         m: observe_all(walks, seen, noise, f, probe_seconds, seen=engine) for m, f in methods.items()}
     source = "blazepose" if engine is not None else ("error model" if noise else "true joints")
     rows = []
-    for gview, pview in [(v, v) for v in views] + list(cross):
+    for gview, pview in [(v, v) for v in views] + list(cross) + list(multi_view):
         row = {"gallery_view": gview, "probe_view": pview, "noise": noise, "probe_seconds": probe_seconds, "source": source}
         for method, feats in features.items():
             row[method] = pooled(_identify_splits(method, pipeline, parts, feats, probe_features[method], gview,
@@ -401,7 +408,8 @@ def format_pace_row(row: dict) -> str:
 
 def format_row(row: dict) -> str:
     a, b = row["gaitcli"], row["reference"]
-    view = f"{row['gallery_view']:>2}->{row['probe_view']:<2}" if row["gallery_view"] != row["probe_view"] else f"{row['gallery_view']:>6}"
+    gallery = "+".join(map(str, row["gallery_view"])) if isinstance(row["gallery_view"], (tuple, list)) else row["gallery_view"]
+    view = f"{gallery:>2}->{row['probe_view']:<2}" if gallery != row["probe_view"] else f"{gallery:>6}"
     if row.get("covariate"):
         per = "  ".join(f"{c} {100 * a['by_covariate'][c]['rank1']:.0f}/{100 * b['by_covariate'][c]['rank1']:.0f}"
                         for c in a["by_covariate"])
@@ -446,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             print(f"{name}, {'through the engine error model' if noise else 'true joints'}:")
             rows = run(walks, pipeline, noise, print, views=args.views, cross=() if args.no_cross else CROSS,
-                       probe_seconds=args.probe_seconds,
+                       probe_seconds=args.probe_seconds, multi_view=() if args.no_cross else MULTI_VIEW,
                        covariates=not args.no_covariates and args.probe_seconds is None and walks[0].source == "ucalgary")
             for r in rows:
                 r["dataset"] = name
@@ -455,14 +463,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.engine and walks[0].source == "ucalgary":
             t0 = time.perf_counter()
             print(f"{name}, rendered and run through BlazePose:")
-            seen = sorted({v for pair in (() if args.no_cross else CROSS) for v in pair} | set(args.views))
+            seen = sorted({v for pair in (() if args.no_cross else CROSS) for v in pair} | set(args.views)
+                          | {v for g, pv in (() if args.no_cross else MULTI_VIEW) for v in (*g, pv)})
             carrying = () if args.no_covariates or args.probe_seconds is not None else tuple(args.views)
             engine = engine_keypoints(walks, seen, args.workers, print, covariate_views=carrying)
             lost = sorted(k for k, v in engine.items() if v is None)
             if lost:
                 print(f"  BlazePose found nobody in {len(lost)} of {len(engine)} rendered walks: {lost}")
             rows = run(walks, pipeline, True, print, views=args.views, cross=() if args.no_cross else CROSS,
-                       probe_seconds=args.probe_seconds, engine=engine, covariates=bool(carrying))
+                       probe_seconds=args.probe_seconds, engine=engine, covariates=bool(carrying),
+                       multi_view=() if args.no_cross else MULTI_VIEW)
             for r in rows:
                 r["dataset"] = name
             results.extend(rows)

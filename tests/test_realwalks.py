@@ -170,6 +170,23 @@ def test_the_pace_protocol_identifies_people_who_changed_pace(cmu_paces, ucalgar
     assert right >= 0.25 * 166
 
 
+def test_the_benchmark_enrols_a_person_from_several_views():
+    """``identify`` with people enrolled from two vectors each (one walk seen from two views): a
+    probe near either of a person's vectors is theirs, and the strangers' pass leaves each person
+    out whole (all of their vectors)."""
+    import bench_realwalks as bench
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(6, 2, 32))  # six people, each seen from two "views" far apart
+    gallery = {f"p{i}": [c[0], c[1]] for i, c in enumerate(centres)}
+    probes = {f"p{i}": [c[k] + 0.05 * rng.normal(size=32)] for i, c in enumerate(centres) for k in (i % 2,)}
+    result = bench.identify("gaitcli", bench.Gaitcli(), gallery, probes)
+    assert result["probes"] == 6 and result["people"] == 6
+    assert result["rank1"] == 1.0
+    reference = bench.identify("reference", bench.Gaitcli(), gallery, probes)
+    assert reference["rank1"] == 1.0 and 0.0 <= reference["unknown"] <= 1.0
+
+
 def test_the_input_blocks_are_stored_fingerprinted_and_checked(tmp_path):
     model = load_gait_model()
     head = model.checkpoint.head
