@@ -156,3 +156,5 @@ def test_identify_and_enroll_refuse_videos_for_a_cross_view_gallery_before_embed
     assert run_cli(["enroll", "--gallery", str(path), "--name", "carol", str(tmp_path / "absent.mp4")]) == 6
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "gaitcli embed --gait-checkpoint cross-view" in err
+    assert run_cli(["gallery", "info", "--gallery", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "cross-view"

@@ -59,7 +59,7 @@ def info(
     from rich.text import Text
 
     from gaitcli.cli.batch import output_format
-    from gaitcli.gallery.store import GALLERY_VERSION, check_gallery_path, load_gallery
+    from gaitcli.gallery.store import GALLERY_VERSION, check_gallery_path, load_gallery, shipped_model_name
 
     fmt = output_format(fmt, as_json)
     target = load_gallery(check_gallery_path(gallery), trust=trust)
@@ -68,6 +68,7 @@ def info(
         "format_version": GALLERY_VERSION,
         "signed": target.signed,
         "model_fingerprint": target.model_fingerprint,
+        "model": shipped_model_name(target.model_fingerprint),  # the shipped model's name (--gait-checkpoint NAME), or None
         "feature_space": target.feature_space,
         "dim": target.dim,
         "pose_engine": target.pose_engine,
@@ -93,6 +94,8 @@ def info(
             value = ", ".join(f"{k} {round(v, 4) if isinstance(v, float) else v}" for k, v in value.items())
         elif key == "signed":
             value = "yes (by your key)" if value else "no (loaded with --trust)"
+        elif key == "model":
+            value = f"the shipped '{value}' model" if value else "not a shipped model"
         table.add_row(key.replace("_", " "), Text(printable(value)))
     print_table(table)
 

@@ -129,7 +129,7 @@ class Gallery:
         """Refuse vectors of another gait model, or of another setting of the pose engine when both
         are known (never mix them into or match them against this gallery)."""
         if (model_fingerprint, feature_space) != (self.model_fingerprint, self.feature_space) or dim != self.dim:
-            shipped = _shipped_model_name(self.model_fingerprint)
+            shipped = shipped_model_name(self.model_fingerprint)
             advice = (f"embed the walks with the gallery's model (gaitcli embed --gait-checkpoint {shipped} --out WALK.npy) "
                       "and give the .npy files" if shipped and shipped != "default"
                       else "re-enroll everyone into a new gallery with the current model")
@@ -459,7 +459,7 @@ def editing(
         save_gallery(gallery, path)
 
 
-def _shipped_model_name(fingerprint: str) -> str | None:
+def shipped_model_name(fingerprint: str) -> str | None:
     """The name of the packaged gait model (``--gait-checkpoint NAME``) with this fingerprint, if any."""
     from gaitcli.gait.checkpoint import GaitCheckpoint
     from gaitcli.gait.model import PACKAGED_MODELS, packaged_model_path
