@@ -142,6 +142,18 @@ class Gaitcli:
 
 # --- protocols ------------------------------------------------------------------------------
 
+def features_of(pipeline: Gaitcli) -> dict:
+    """The two methods compared: name -> features(ys, xs, ps, fps) of one walk."""
+    return {"gaitcli": pipeline.vector, "reference": lambda ys, xs, ps, fps: reference_features(ys, xs, ps)}
+
+
+def scores_of(method: str, pipeline: Gaitcli, gallery: np.ndarray, labels: np.ndarray, probes: np.ndarray) -> tuple[np.ndarray, float]:
+    """(probes, people) scores of ``method`` and its open-set threshold (the reference decides at 0)."""
+    if method == "gaitcli":
+        return pipeline.scores(gallery, labels, probes)
+    return reference_scores(gallery, labels, probes), 0.0
+
+
 def identify(method: str, pipeline: Gaitcli, gallery: dict, probes: dict) -> dict:
     """Rank-1 and open-set rates of ``probes`` against ``gallery`` (dicts person -> [features]; a
     person may be enrolled from several walks, e.g. the same walk seen from several views)."""
@@ -152,10 +164,7 @@ def identify(method: str, pipeline: Gaitcli, gallery: dict, probes: dict) -> dic
     probe_people = [p for p in people for _ in probes.get(p, [])]
     pr = np.stack([x for p in people for x in probes.get(p, [])])
     truth = np.array([index[p] for p in probe_people])
-    if method == "gaitcli":
-        table, threshold = pipeline.scores(g, labels, pr)
-    else:
-        table, threshold = reference_scores(g, labels, pr), 0.0
+    table, threshold = scores_of(method, pipeline, g, labels, pr)
     first = table.argmax(1)
     right = first == truth
     named = right & (table[np.arange(len(truth)), truth] >= threshold)
@@ -169,10 +178,7 @@ def identify(method: str, pipeline: Gaitcli, gallery: dict, probes: dict) -> dic
         mine = truth == k
         if not mine.any():
             continue
-        if method == "gaitcli":
-            t, thr = pipeline.scores(g[keep], sub_labels, pr[mine])
-        else:
-            t, thr = reference_scores(g[keep], sub_labels, pr[mine]), 0.0
+        t, thr = scores_of(method, pipeline, g[keep], sub_labels, pr[mine])
         unknown.extend(t.max(1) < thr)
     n, k = len(right), int(right.sum())
     lo, hi = wilson(k, n)
@@ -319,7 +325,7 @@ def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, pr
     parts = splits(walks)
     walks = [w for w in walks if w.person in parts[0][0]]
     seen = sorted({v for pair in cross for v in pair} | set(views) | {v for g, pv in multi_view for v in (*g, pv)})
-    methods = {"gaitcli": pipeline.vector, "reference": lambda ys, xs, ps, fps: reference_features(ys, xs, ps)}
+    methods = features_of(pipeline)
     features = {m: observe_all(walks, seen, noise, f, seen=engine) for m, f in methods.items()}
     probe_features = features if probe_seconds is None else {
         m: observe_all(walks, seen, noise, f, probe_seconds, seen=engine) for m, f in methods.items()}
@@ -369,7 +375,7 @@ def pace_rows(paced, distractors, pipeline: Gaitcli, noise: bool, log, views=VIE
         firsts.setdefault(w.person, w)
     others += [w for p, w in sorted(firsts.items()) if p not in by_person]
     walks = [w for p in spanning for w in by_person[p]] + others
-    methods = {"gaitcli": pipeline.vector, "reference": lambda ys, xs, ps, fps: reference_features(ys, xs, ps)}
+    methods = features_of(pipeline)
     features = {m: observe_all(walks, views, noise, f) for m, f in methods.items()}
     source = "error model" if noise else "true joints"
     rows = []
@@ -386,7 +392,7 @@ def pace_rows(paced, distractors, pipeline: Gaitcli, noise: bool, log, views=VIE
                     labels = np.arange(len(gallery))
                     probes = [w for w in mine if w.walk != g.walk]
                     pr = np.stack([feats[(person, w.walk, view)] for w in probes])
-                    table = pipeline.scores(gallery, labels, pr)[0] if method == "gaitcli" else reference_scores(gallery, labels, pr)
+                    table, _ = scores_of(method, pipeline, gallery, labels, pr)
                     for w, right in zip(probes, table.argmax(1) == 0):
                         apart = abs(math.log(speeds[(person, w.walk)] / speeds[(person, g.walk)]))
                         name = next(n for n, bound in PACE_BINS if apart < bound)

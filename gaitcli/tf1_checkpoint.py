@@ -25,13 +25,19 @@ def checkpoint_prefix(path: str) -> str:
     return path
 
 
+def checkpoint_exists(path: str | Path) -> bool:
+    """Whether ``path`` names a TF-1 checkpoint that is there: a V1 file, or a V2 prefix (or one of its files)."""
+    prefix = checkpoint_prefix(str(path))
+    return Path(prefix).exists() or Path(prefix + ".index").exists()
+
+
 class TF1Checkpoint:
     """Variables of a TF-1 checkpoint, looked up by name with clear errors."""
 
     def __init__(self, path: str | Path):
         self.path = checkpoint_prefix(str(path))
         p = Path(self.path)
-        if not (p.exists() or Path(self.path + ".index").exists()):
+        if not checkpoint_exists(self.path):
             raise InputError(f"checkpoint not found: {self.path} (give the .ckpt file or the V2 prefix without .index)")
         if p.is_dir():
             raise InputError(f"checkpoint path is a directory, not a checkpoint: {self.path}")

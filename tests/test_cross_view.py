@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gaitcli.cli.main import main
+
 from gaitcli.gait.checkpoint import GaitCheckpoint, compute_fingerprint
 from gaitcli.gait.model import load_gait_model, packaged_model_path
 from gaitcli.training import gait_config as defaults
@@ -21,12 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 import realwalks  # noqa: E402
-
-
-def run_cli(args: list[str]) -> int:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    return exit_info.value.code or 0
+from cli_run import run_cli  # noqa: E402  (tests/)
 
 
 def test_the_packaged_cross_view_model_is_the_default_network_with_todays_cross_view_head():

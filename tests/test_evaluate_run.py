@@ -10,11 +10,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from gaitcli.cli.main import main
 from gaitcli.errors import InputError, NoPersonError
 from gaitcli.evaluation import evaluate_dataset
 from gaitcli.evaluation.cache import EmbeddingCache, walk_signature
 from gaitcli.gallery.vectors import save_vectors
+
+from cli_run import run_cli
 
 SUBJECTS = ("A", "B", "C", "D")
 VIEWS = ("000", "090", "180")
@@ -53,12 +54,6 @@ def make_casia(root: Path, suffix: str = ".npy") -> Path:
             for view in VIEWS:
                 write_vector(root / subject / f"{walk}-{view}{suffix}", clustered_vector(rng, subject, walk, view))
     return root
-
-
-def run_cli(args: list[str]) -> int:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    return exit_info.value.code or 0
 
 
 @pytest.fixture(scope="module")

@@ -85,13 +85,13 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
     from gaitcli.cli.batch import Batch
     from gaitcli.errors import InputError
     from gaitcli.gallery.store import Gallery, editing, load_gallery, same_walks, validate_name
-    from gaitcli.gallery.walks import check_embedding_model, collect_walks
+    from gaitcli.gallery.walks import all_embedded_here, check_embedding_model, collect_walks
     from gaitcli.io.walk_files import walk_kind
 
     names = [person for person, _ in pairs]
     paths = [path for _, path in pairs]
-    if Path(gallery).exists():  # a gallery of another model is refused before the slow embedding (checked again under the lock)
-        check_embedding_model(load_gallery(gallery, trust=trust), paths)
+    if all_embedded_here(paths) and Path(gallery).exists():  # another model's gallery is refused before the slow embedding
+        check_embedding_model(load_gallery(gallery, trust=trust), paths)  # (and checked again under the lock)
     with Batch("embedding walks", paths) as batch:
         usable = []
         for index, person in enumerate(names):

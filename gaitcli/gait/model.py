@@ -106,10 +106,9 @@ def load_gait_model(path: str | Path | None = None) -> GaitModel:
     path = Path(path)
     if looks_like_gait_checkpoint(path):
         return GaitModel(GaitCheckpoint.load(path), path.name)
-    from gaitcli.tf1_checkpoint import checkpoint_prefix
+    from gaitcli.tf1_checkpoint import checkpoint_exists
 
-    prefix = checkpoint_prefix(str(path))
-    if not (Path(prefix).exists() or Path(prefix + ".index").exists()):
+    if not checkpoint_exists(path):
         raise InputError(f"gait model not found: {path} (give a gaitcli .npz, a seed TF-1 checkpoint, "
                          f"or a shipped model: {', '.join(PACKAGED_MODELS)})")
     from gaitcli.gait.tf1_mapping import load_tf1_gait_checkpoint

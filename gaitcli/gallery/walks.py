@@ -87,11 +87,16 @@ def _read_vectors(path: Path) -> list[Walk]:
     return walks
 
 
+def all_embedded_here(paths: Sequence[str | Path]) -> bool:
+    """Whether every input needs embedding (none is a ``.npy`` file of vectors, which carries its own model)."""
+    return bool(paths) and all(Path(p).suffix.lower() != ".npy" for p in paths)
+
+
 def check_embedding_model(gallery, paths: Sequence[str | Path]) -> None:
     """Refuse (``GalleryError``), before any slow embedding, inputs that the default gait model
     would embed for a gallery made by another model (the shipped cross-view one, say). Only when
-    every input needs embedding: ``.npy`` vectors carry their own model and are checked one by one."""
-    if not paths or any(Path(p).suffix.lower() == ".npy" for p in paths):
+    every input needs embedding (:func:`all_embedded_here`): ``.npy`` vectors are checked one by one."""
+    if not all_embedded_here(paths):
         return
     from gaitcli.gait.model import load_gait_model
 
