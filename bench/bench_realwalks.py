@@ -20,7 +20,10 @@ Protocol, per view or view pair: the gallery holds one walk per person, enrolled
 of those people is a probe; each of a person's walks takes the gallery's place once, so the 28
 UCalgary people give 56 probes (run 1 -> run 2 and run 2 -> run 1). Cross-view:
 gallery walks seen from one view, probes from another; and a gallery enrolled from two views at
-once (each gallery walk seen from 0 and from 90 degrees), probed from 45. Carrying (UCalgary only, each view): the
+once (each gallery walk seen from 0 and from 90 degrees), probed from 45. *Camera-adapted*
+cross-view: the same pairs, the probes' camera taught to the gallery from the probe walks
+themselves (no names), as ``gaitcli gallery camera`` + ``gaitcli identify --camera`` do; the
+reference gets the same shift of its features. Carrying (UCalgary only, each view): the
 gallery walks are the normal ones, and every other walk is a probe four times, made to carry
 something by ``realwalks.with_covariate`` (a bag in one hand, a phone at the ear, texting, a
 coat's damped arm swing: the arms of the recorded walk are replaced, legs and timing stay real),
@@ -154,15 +157,30 @@ def scores_of(method: str, pipeline: Gaitcli, gallery: np.ndarray, labels: np.nd
     return reference_scores(gallery, labels, probes), 0.0
 
 
-def identify(method: str, pipeline: Gaitcli, gallery: dict, probes: dict) -> dict:
+def camera_adapted(method: str, probes: np.ndarray, camera_walks: np.ndarray, gallery: np.ndarray) -> np.ndarray:
+    """``probes`` moved from their camera (whose walks are ``camera_walks``) to the gallery's: for
+    gaitcli as ``gaitcli identify --camera`` does (:mod:`gaitcli.gallery.cameras`), for the
+    reference the same shift of its raw features (its cameras' feature means)."""
+    if method == "gaitcli":
+        from gaitcli.gallery.cameras import to_reference, unit_mean
+
+        return to_reference(probes, unit_mean(camera_walks), unit_mean(gallery))
+    return probes - camera_walks.mean(axis=0) + gallery.mean(axis=0)
+
+
+def identify(method: str, pipeline: Gaitcli, gallery: dict, probes: dict, *, adapt: bool = False) -> dict:
     """Rank-1 and open-set rates of ``probes`` against ``gallery`` (dicts person -> [features]; a
-    person may be enrolled from several walks, e.g. the same walk seen from several views)."""
+    person may be enrolled from several walks, e.g. the same walk seen from several views).
+    ``adapt``: the probes come from another camera, whose walks are the probes themselves (as
+    ``gaitcli gallery camera`` would be taught with them, no names used): :func:`camera_adapted`."""
     people = sorted(gallery)
     index = {p: i for i, p in enumerate(people)}
     g = np.stack([x for p in people for x in gallery[p]])
     labels = np.array([index[p] for p in people for _ in gallery[p]])
     probe_people = [p for p in people for _ in probes.get(p, [])]
     pr = np.stack([x for p in people for x in probes.get(p, [])])
+    if adapt:
+        pr = camera_adapted(method, pr, pr, g)
     truth = np.array([index[p] for p in probe_people])
     table, threshold = scores_of(method, pipeline, g, labels, pr)
     first = table.argmax(1)
@@ -305,7 +323,8 @@ def pooled(results: list[dict]) -> dict:
     return out
 
 
-def _identify_splits(method: str, pipeline: Gaitcli, parts, feats: dict, probe_feats: dict, gview, probe_key) -> list[dict]:
+def _identify_splits(method: str, pipeline: Gaitcli, parts, feats: dict, probe_feats: dict, gview, probe_key,
+                     adapt: bool = False) -> list[dict]:
     """:func:`identify` over each gallery/probe split: gallery ``feats[(person, walk, gview)]`` (the
     gallery walk seen from each of several views when ``gview`` is a tuple), probes
     ``probe_feats[probe_key(person, walk)]``. A walk without features (the engine could not
@@ -316,7 +335,7 @@ def _identify_splits(method: str, pipeline: Gaitcli, parts, feats: dict, probe_f
         gallery = {p: [feats[(p, gallery_walk[p], v)] for v in gviews if (p, gallery_walk[p], v) in feats] for p in gallery_walk}
         gallery = {p: vectors for p, vectors in gallery.items() if vectors}
         probes = {p: [probe_feats[probe_key(p, w)] for w in probe_walks[p] if probe_key(p, w) in probe_feats] for p in gallery}
-        results.append(identify(method, pipeline, gallery, probes))
+        results.append(identify(method, pipeline, gallery, probes, adapt=adapt))
     return results
 
 
@@ -331,11 +350,14 @@ def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, pr
         m: observe_all(walks, seen, noise, f, probe_seconds, seen=engine) for m, f in methods.items()}
     source = "blazepose" if engine is not None else ("error model" if noise else "true joints")
     rows = []
-    for gview, pview in [(v, v) for v in views] + list(cross) + list(multi_view):
-        row = {"gallery_view": gview, "probe_view": pview, "noise": noise, "probe_seconds": probe_seconds, "source": source}
+    protocols = [(v, v, False) for v in views] + [(g, p, False) for g, p in cross] + [(g, p, False) for g, p in multi_view]
+    protocols += [(g, p, True) for g, p in cross]  # the same cross-view pairs, the probes' camera taught to the gallery
+    for gview, pview, adapt in protocols:
+        row = {"gallery_view": gview, "probe_view": pview, "noise": noise, "probe_seconds": probe_seconds, "source": source,
+               "camera_adapted": adapt}
         for method, feats in features.items():
             row[method] = pooled(_identify_splits(method, pipeline, parts, feats, probe_features[method], gview,
-                                                  lambda p, w: (p, w, pview)))
+                                                  lambda p, w: (p, w, pview), adapt=adapt))
         rows.append(row)
         log(format_row(row))
     if covariates:
@@ -416,14 +438,18 @@ def format_row(row: dict) -> str:
     a, b = row["gaitcli"], row["reference"]
     gallery = "+".join(map(str, row["gallery_view"])) if isinstance(row["gallery_view"], (tuple, list)) else row["gallery_view"]
     view = f"{gallery:>2}->{row['probe_view']:<2}" if gallery != row["probe_view"] else f"{gallery:>6}"
+    if row.get("camera_adapted"):
+        view += " deg, camera-adapted,"
+    else:
+        view += " deg"
     if row.get("covariate"):
         per = "  ".join(f"{c} {100 * a['by_covariate'][c]['rank1']:.0f}/{100 * b['by_covariate'][c]['rank1']:.0f}"
                         for c in a["by_covariate"])
-        return (f"  {view} deg  normal -> carrying: gaitcli {100 * a['rank1']:5.1f} % [{100 * a['ci'][0]:4.1f}, {100 * a['ci'][1]:5.1f}]"
+        return (f"  {view}  normal -> carrying: gaitcli {100 * a['rank1']:5.1f} % [{100 * a['ci'][0]:4.1f}, {100 * a['ci'][1]:5.1f}]"
                 f"  named {100 * a['named']:5.1f} %  unknown {100 * a['unknown']:5.1f} %"
                 f"  | reference {100 * b['rank1']:5.1f} % [{100 * b['ci'][0]:4.1f}, {100 * b['ci'][1]:5.1f}]"
                 f"  | {a['people']} people, {a['probes']} probes  ({per}, gaitcli/reference %)")
-    return (f"  {view} deg  gaitcli {100 * a['rank1']:5.1f} % [{100 * a['ci'][0]:4.1f}, {100 * a['ci'][1]:5.1f}]"
+    return (f"  {view}  gaitcli {100 * a['rank1']:5.1f} % [{100 * a['ci'][0]:4.1f}, {100 * a['ci'][1]:5.1f}]"
             f"  named {100 * a['named']:5.1f} %  unknown {100 * a['unknown']:5.1f} %"
             f"  | reference {100 * b['rank1']:5.1f} % [{100 * b['ci'][0]:4.1f}, {100 * b['ci'][1]:5.1f}]"
             f"  | {a['people']} people, {a['probes']} probes")

@@ -37,6 +37,10 @@ def evaluate(
     out: Optional[Path] = typer.Option(
         None, "--out", help="Folder for the report, plots and embedding cache (default: ./evaluation-<DATASET name>)."
     ),
+    camera_adapt: bool = typer.Option(
+        True, "--camera-adapt/--no-camera-adapt",
+        help="Where walk names carry views (10+ walks each): take each view's mean vector out of its walks before "
+        "matching (no names used). Across views this is what makes matching work."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     gait_checkpoint: Optional[Path] = model_options.GAIT_CHECKPOINT,
     pose_checkpoint: Optional[Path] = model_options.POSE_CHECKPOINT,
@@ -81,6 +85,7 @@ def evaluate(
             embedder=embedder,
             on_plan=on_plan,
             on_walk=on_walk,
+            camera_adapt=camera_adapt,
         )
 
     report = evaluation.report

@@ -1,4 +1,4 @@
-"""`gaitcli gallery list|info|remove`: look into a gallery and remove people from it."""
+"""`gaitcli gallery list|info|remove|camera`: look into a gallery, remove people from it, add cameras to it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Optional
 
 import typer
 
-from gaitcli.cli.batch import FORMAT, OutputFormat
+from gaitcli.cli.batch import FORMAT, JOBS, SCHEDULER, OutputFormat
 from gaitcli.cli.enroll import TRUST_HELP
-from gaitcli.cli.output import console, print_csv, print_json, print_table, printable
+from gaitcli.cli.output import console, print_csv, print_json, print_table, printable, warning
 
-app = typer.Typer(help="Inspect a gallery or remove people from it.", no_args_is_help=True)
+app = typer.Typer(help="Inspect a gallery, remove people from it, or add the cameras its probes come from.", no_args_is_help=True)
 
 GALLERY_OPTION = typer.Option(..., "--gallery", "-g", help="Gallery file made by `gaitcli enroll`.", show_default=False)
 
@@ -79,6 +79,7 @@ def info(
         "classifier": target.model.mode,
         "threshold": round(target.model.threshold, 6),
         "calibration": target.model.calibration,
+        "cameras": {name: {"walks": p.walks, "updated": p.updated} for name, p in target.cameras.items()},
     }
     if fmt is OutputFormat.json:
         print_json(summary)
@@ -96,6 +97,8 @@ def info(
             value = "yes (by your key)" if value else "no (loaded with --trust)"
         elif key == "model":
             value = f"the shipped '{value}' model" if value else "not a shipped model"
+        elif key == "cameras":
+            value = ", ".join(f"{name} ({p['walks']} walks)" for name, p in value.items()) or "none (probes from the gallery's camera)"
         table.add_row(key.replace("_", " "), Text(printable(value)))
     print_table(table)
 
@@ -121,6 +124,71 @@ def remove(
         printable(f"removed {', '.join(dict.fromkeys(names))} ({removed} walks); {gallery} has {people} people, {total} walks"),
         markup=False, highlight=False, soft_wrap=True,
     )
+
+
+@app.command("camera")
+def camera(
+    name: str = typer.Argument(..., metavar="NAME", help="The camera's name (what `gaitcli identify --camera` takes).", show_default=False),
+    inputs: Optional[list[Path]] = typer.Argument(
+        None, metavar="[WALK]...", help="Walks filmed by that camera, anyone's (no names needed): videos, frame folders, keypoint files or "
+        ".npy vectors; a folder stands for every walk inside it.", show_default=False),
+    gallery: Path = GALLERY_OPTION,
+    remove_it: bool = typer.Option(False, "--remove", help="Forget this camera instead."),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\")."),
+    jobs: int = JOBS,
+    scheduler: Optional[str] = SCHEDULER,
+) -> None:
+    """Teach the gallery another camera: what it puts into every walk it films, from some walks it filmed.
+
+    `gaitcli identify --camera NAME` then takes that out of each walk before matching it against people enrolled from the gallery's own camera. Across views this is what makes matching work (see docs/gallery.md); walks of ten or more people from the camera are enough. Adding more walks later refines the camera; they need not be of enrolled people.
+    """
+    from gaitcli.batch import Failure
+    from gaitcli.cli.identify import gallery_walks
+    from gaitcli.errors import InputError
+    from gaitcli.gallery.cameras import MIN_CAMERA_WALKS
+    from gaitcli.gallery.store import check_gallery_path, editing, load_gallery, validate_name
+
+    import numpy as np
+
+    validate_name(name, what="camera name")
+    check_gallery_path(gallery)
+    if remove_it:
+        if inputs:
+            raise typer.BadParameter("--remove takes only the camera's name, no walks")
+        with editing(gallery, trust=trust) as target:
+            target.remove_camera(name)
+            left = list(target.cameras)
+        if as_json:
+            print_json({"gallery": str(gallery), "camera": name, "removed": True, "cameras": left})
+        else:
+            console.print(printable(f"removed camera {name} from {gallery}"), markup=False, highlight=False, soft_wrap=True)
+        return
+    if not inputs:
+        raise typer.BadParameter("give the camera's walks (INPUT...), or --remove")
+    target = load_gallery(gallery, trust=trust)  # a bad gallery fails before any slow embedding
+    if not target.n_walks:
+        raise InputError(f"gallery {gallery} is empty: enroll people from its own camera first (gaitcli enroll)")
+    batch, entries = gallery_walks(target, inputs, "embedding camera walks", jobs=jobs, scheduler=scheduler)
+    walks = [walk for entry in entries if not isinstance(entry, Failure) for walk in entry]
+    result = {"gallery": str(gallery), "camera": name, "added": len(walks), "walks": None}
+    if walks:
+        with editing(gallery, trust=trust) as target:
+            for walk in walks:  # the gallery may have changed while the walks were embedded
+                target.check_compatible(walk.model_fingerprint, walk.feature_space, walk.vector.shape[0],
+                                        what=f"the vectors of {walk.input}", pose_engine=walk.pose_engine)
+            result["walks"] = target.add_camera_walks(name, np.stack([w.vector for w in walks])).walks
+        if result["walks"] < MIN_CAMERA_WALKS:
+            warning(f"camera {name} has {result['walks']} walk(s); its view is estimated from them, and "
+                    f"{MIN_CAMERA_WALKS} or more (of several people) give a steadier estimate")
+    result["failures"] = [batch.failures[i].as_dict() for i in sorted(batch.failures)]
+    if as_json:
+        print_json(result)
+    elif walks:
+        console.print(printable(f"camera {name}: added {len(walks)} walk(s), {result['walks']} in all ({gallery}); "
+                                f"identify its walks with `gaitcli identify --gallery {gallery} --camera {name} WALK...`"),
+                      markup=False, highlight=False, soft_wrap=True)
+    batch.finish()
 
 
 def register(root: typer.Typer) -> None:

@@ -24,8 +24,12 @@ def identify(
     as_json: bool = typer.Option(
         False, "--json",
         help="Print one JSON array on stdout, in input order: a record per walk (input, source, name, score, threshold, "
-        "candidates) and an {input, error, exit_code} record per input that failed."),
+        "camera, candidates) and an {input, error, exit_code} record per input that failed."),
     fmt: Optional[OutputFormat] = batch_options.FORMAT,
+    camera: Optional[str] = typer.Option(
+        None, "--camera", "-c",
+        help="The walks were filmed by this camera, not the gallery's: a camera added with `gaitcli gallery camera` "
+        "(its view is taken out of every walk before matching).", show_default=False),
     jobs: int = batch_options.JOBS,
     scheduler: Optional[str] = batch_options.SCHEDULER,
 ) -> None:
@@ -34,39 +38,27 @@ def identify(
     Every input is tried: one that cannot be used is reported on stderr (one line) and the others are still identified; the exit code is then that of the first failed input.
 
     Scores are signed distances of the walk to each person's SVM hyperplane (cosine similarity for a one-person gallery); see `gaitcli gallery info` for the threshold and how it was found.
+
+    Walks filmed by another camera than the gallery's: add that camera once (`gaitcli gallery camera NAME WALK...`, anyone's walks) and identify with --camera NAME.
     """
     import numpy as np
 
     from gaitcli.batch import Failure
-    from gaitcli.cli.batch import Batch, output_format
+    from gaitcli.cli.batch import output_format
     from gaitcli.errors import GalleryError
     from gaitcli.gallery.store import check_gallery_path, load_gallery
-    from gaitcli.gallery.walks import check_embedding_model, collect_walks
-    from gaitcli.io.walk_files import expand_inputs
 
     fmt = output_format(fmt, as_json)
     check_gallery_path(gallery)
     target = load_gallery(gallery, trust=trust)  # a bad gallery fails before any slow embedding
     if not target.names:
         raise GalleryError(f"gallery {gallery} is empty: enroll someone first (gaitcli enroll --gallery {gallery} --name NAME INPUT...)")
-    paths = expand_inputs(inputs)
-    check_embedding_model(target, paths)
-    with Batch("identifying", paths) as batch:
-        per_input = collect_walks(paths, on_done=batch.done, on_frames=batch.frames, jobs=jobs, scheduler=scheduler,
-                                  on_warning=lambda k, m: warning(f"{paths[k]}: {m}"))
-    entries = []  # per input, in order: a Failure, or its walks
-    for index, outcome in enumerate(per_input):
-        if not isinstance(outcome, Failure):
-            try:
-                for walk in outcome:
-                    target.check_compatible(walk.model_fingerprint, walk.feature_space, walk.vector.shape[0],
-                                            what=f"the vectors of {walk.input}", pose_engine=walk.pose_engine)
-            except GalleryError as exc:
-                outcome = Failure.of(paths[index], exc)
-                batch.fail(index, outcome)
-        entries.append(outcome)
+    if camera is not None:
+        target.camera_profile(camera)  # an unknown camera fails before any slow embedding
+    batch, entries = gallery_walks(target, inputs, "identifying", jobs=jobs, scheduler=scheduler)
     walks = [walk for entry in entries if not isinstance(entry, Failure) for walk in entry]
-    answers = iter(target.identify(np.stack([w.vector for w in walks]), top_k=top_k, threshold=threshold) if walks else [])
+    answers = iter(target.identify(np.stack([w.vector for w in walks]), top_k=top_k, threshold=threshold, camera=camera)
+                   if walks else [])
     records = []
     for entry in entries:
         if isinstance(entry, Failure):
@@ -80,6 +72,7 @@ def identify(
                 "name": answer.name,
                 "score": round(answer.score, 6),
                 "threshold": round(answer.threshold, 6),
+                "camera": camera,
                 "candidates": [{"name": c.name, "score": round(c.score, 6)} for c in answer.candidates],
             })
     if fmt is OutputFormat.json:
@@ -90,18 +83,48 @@ def identify(
                     ";".join(f"{c['name']}:{c['score']:.6f}" for c in r["candidates"])]
                    for r in records if "error" not in r])
     elif walks:
-        _show_table(records, gallery, threshold, target)
+        _show_table(records, gallery, threshold, target, camera)
     batch.finish()
 
 
-def _show_table(records: list[dict], gallery: Path, threshold: float | None, target) -> None:
+def gallery_walks(target, inputs: list[Path], verb: str, **options):
+    """Embed ``inputs`` for the gallery ``target`` (refusing another model's walks, before embedding
+    when it can): ``(batch, entries)``, one entry per input in order, its walks or its Failure
+    (already reported on stderr)."""
+    from gaitcli.batch import Failure
+    from gaitcli.cli.batch import Batch
+    from gaitcli.errors import GalleryError
+    from gaitcli.gallery.walks import check_embedding_model, collect_walks
+    from gaitcli.io.walk_files import expand_inputs
+
+    paths = expand_inputs(inputs)
+    check_embedding_model(target, paths)
+    with Batch(verb, paths) as batch:
+        per_input = collect_walks(paths, on_done=batch.done, on_frames=batch.frames,
+                                  on_warning=lambda k, m: warning(f"{paths[k]}: {m}"), **options)
+    entries = []
+    for index, outcome in enumerate(per_input):
+        if not isinstance(outcome, Failure):
+            try:
+                for walk in outcome:
+                    target.check_compatible(walk.model_fingerprint, walk.feature_space, walk.vector.shape[0],
+                                            what=f"the vectors of {walk.input}", pose_engine=walk.pose_engine)
+            except GalleryError as exc:
+                outcome = Failure.of(paths[index], exc)
+                batch.fail(index, outcome)
+        entries.append(outcome)
+    return batch, entries
+
+
+def _show_table(records: list[dict], gallery: Path, threshold: float | None, target, camera: str | None) -> None:
     from rich.table import Table
 
     from gaitcli.gallery.store import UNKNOWN
 
     answered = [r for r in records if "error" not in r]
     how = "given" if threshold is not None else target.model.calibration.get("source", "default")
-    table = Table(title=f"{gallery} (threshold {answered[0]['threshold']:.3f}, {how})", title_justify="left")
+    seen = f", walks from camera {camera}" if camera is not None else ""
+    table = Table(title=_plain(f"{gallery} (threshold {answered[0]['threshold']:.3f}, {how}{seen})"), title_justify="left")
     table.add_column("walk")
     table.add_column("name", style="bold")
     table.add_column("score", justify="right")

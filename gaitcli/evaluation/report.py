@@ -24,6 +24,7 @@ from gaitcli.evaluation.scoring import Results, rank
 
 REPORT_FORMAT = "gaitcli.evaluation/1"
 MATCHING_SCORE = "cosine similarity of the L2-normalised identification vectors"
+CAMERA_ADAPTED = ", each view's mean vector taken out of its walks first (camera adaptation; no names used)"
 #: The CMC plot shows at most this many ranks.
 CMC_PLOT_RANKS = 50
 
@@ -58,7 +59,8 @@ def build_report(dataset_root: Path, split: Split, results: Results, embeddings:
             "conditions": [c.name for c in results.conditions],
             "views": split.views,
         },
-        "matching_score": MATCHING_SCORE,
+        "matching_score": MATCHING_SCORE + (CAMERA_ADAPTED if results.camera_adapted else ""),
+        "camera_adapted": results.camera_adapted,
         "model_fingerprint": embeddings.model_fingerprint,
         "feature_space": embeddings.feature_space,
         "counts": {
@@ -163,6 +165,8 @@ def tables(report: dict[str, Any]) -> list:
     o = report["overall"]
     summary.add_row("overall", str(report["counts"]["probe_walks"]), *(_pct(o[k]) for k in ("rank1", "rank5", "mAP", "EER")), style="bold")
     out = [Text(f"{protocol['name']}: {protocol['description']}", style="bold"), summary]
+    if report.get("camera_adapted"):
+        out.append(Text("camera-adapted: each view's mean vector taken out of its walks (--no-camera-adapt to compare without)"))
     views = protocol["views"]
     if views:
         what = "mean over the other gallery views" if protocol["cross_view"] else "whole gallery"

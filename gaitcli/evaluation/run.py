@@ -42,6 +42,7 @@ def evaluate_dataset(
     embedder: Embedder | None = None,
     on_plan: Callable[[Split], None] | None = None,
     on_walk: Callable[[Walk, str], None] | None = None,
+    camera_adapt: bool = True,
 ) -> Evaluation:
     """Evaluate gait recognition on a ``DATASET/<subject>/<walk>`` folder.
 
@@ -50,7 +51,8 @@ def evaluate_dataset(
     Walks are embedded with ``embedder`` (default: the :mod:`gaitcli.api` pipeline) and
     cached in ``out/cache``; the report and plots are written into ``out`` (default:
     :func:`default_out_dir`). ``on_plan(split)`` is called once the walks to embed are known,
-    ``on_walk(walk, status)`` after each walk.
+    ``on_walk(walk, status)`` after each walk. ``camera_adapt``: take each view's mean vector out
+    of its walks before matching, where the names carry views (:func:`~gaitcli.evaluation.scoring.score_split`).
     """
     out_dir = Path(out) if out is not None else default_out_dir(dataset)
     if out_dir.exists() and not out_dir.is_dir():
@@ -64,7 +66,7 @@ def evaluate_dataset(
         if not any(e.walk.path in embeddings.vectors for e in entries):
             first = next(iter(embeddings.failed.values()), "")
             raise InputError(f"no {role} walk could be embedded ({len(entries)} failed; the first: {first})")
-    results = score_split(split, embeddings.vectors)
+    results = score_split(split, embeddings.vectors, camera_adapt=camera_adapt)
     report = build_report(Path(dataset), split, results, embeddings)
     files = write_outputs(report, results, out_dir)
     return Evaluation(report, results, split, embeddings, files, data.ignored)

@@ -6,6 +6,9 @@
   views excluded" tables). Verification pairs are all probe-gallery pairs of different views.
 * **Other protocols**: every probe is matched against the whole gallery; a condition's numbers
   pool its probes, and per-view numbers (when names carry views) pool the probes of each view.
+* **Camera adaptation** (default, when the walk names carry views, 10 or more walks each): before matching, each
+  view's mean vector is taken out of that view's walks (no names used; see
+  :mod:`gaitcli.gallery.cameras`).
 * **Overall** CMC and mAP are the means over conditions (each condition weighs the same, as
   published tables report them); the overall ROC and EER pool every verification pair.
 """
@@ -57,6 +60,7 @@ class Results:
     gallery_walks: int
     probe_walks: int
     cross_view: bool
+    camera_adapted: bool = False  # each view's mean taken out of its walks (score_split)
 
 
 def rank(cmc: np.ndarray, k: int) -> float:
@@ -64,19 +68,32 @@ def rank(cmc: np.ndarray, k: int) -> float:
     return float(cmc[min(k, len(cmc)) - 1])
 
 
-def score_split(split: Split, vectors: Mapping[Path, np.ndarray]) -> Results:
-    """Match the split's probes against its gallery; walks missing from ``vectors`` are left out."""
+def score_split(split: Split, vectors: Mapping[Path, np.ndarray], *, camera_adapt: bool = True) -> Results:
+    """Match the split's probes against its gallery; walks missing from ``vectors`` are left out.
+
+    ``camera_adapt`` (when every walk's name carries its view and every view has at least
+    ``MIN_CAMERA_WALKS`` walks): each vector's unit vector minus the mean of all the walks of
+    its view, gallery and probes alike, before the cosine
+    (:func:`gaitcli.gallery.cameras.centred_by_view`): what one view puts into every walk is
+    taken out, using no names. Across views this is what makes matching work."""
     gallery = [e for e in split.gallery if e.walk.path in vectors]
     probes = [e for e in split.probes if e.walk.path in vectors]
     if not gallery or not probes:
         raise ValueError("score_split needs at least one gallery and one probe vector")
-    scores = cosine_similarity(
-        np.stack([vectors[e.walk.path] for e in probes]), np.stack([vectors[e.walk.path] for e in gallery])
-    )
     g_label = np.array([e.subject for e in gallery])
     p_label = np.array([e.subject for e in probes])
     g_view = np.array([e.view or "" for e in gallery])
     p_view = np.array([e.view or "" for e in probes])
+    p_vectors = np.stack([vectors[e.walk.path] for e in probes])
+    g_vectors = np.stack([vectors[e.walk.path] for e in gallery])
+    from gaitcli.gallery.cameras import MIN_CAMERA_WALKS, centred_by_view
+
+    views, counts = np.unique(np.concatenate([p_view, g_view]), return_counts=True)
+    adapted = camera_adapt and "" not in views and int(counts.min()) >= MIN_CAMERA_WALKS
+    if adapted:
+        both = centred_by_view(np.concatenate([p_vectors, g_vectors]), np.concatenate([p_view, g_view]).tolist())
+        p_vectors, g_vectors = both[: len(probes)], both[len(probes) :]
+    scores = cosine_similarity(p_vectors, g_vectors)
     p_condition = np.array([e.condition for e in probes])
     n_identities = len(np.unique(g_label))
     all_columns = np.arange(len(gallery))
@@ -132,6 +149,7 @@ def score_split(split: Split, vectors: Mapping[Path, np.ndarray]) -> Results:
         gallery_walks=len(gallery),
         probe_walks=len(probes),
         cross_view=split.cross_view,
+        camera_adapted=adapted,
     )
 
 

@@ -14,7 +14,9 @@ payload, a dict of plain values and arrays:
   (index into ``names``), ``sources`` and ``enrolled`` (timestamps) — these two as one string
   each, the walks' entries separated by NUL (tens of thousands of small strings are slow to
   pickle one by one);
-* ``classifier``: the fitted SVMs and threshold (:class:`~gaitcli.gallery.classifier.Model`).
+* ``classifier``: the fitted SVMs and threshold (:class:`~gaitcli.gallery.classifier.Model`);
+* ``cameras`` (optional): per camera name, the mean of walks that camera saw, for identifying
+  walks from it (:mod:`gaitcli.gallery.cameras`; ``gaitcli gallery camera``).
 
 The vectors are kept so that the SVMs can be refit (on every change) and the gallery
 migrated. Writes are atomic and signed; :func:`editing` wraps read-modify-write in an
@@ -36,6 +38,7 @@ import numpy as np
 from gaitcli.atomic import atomic_write, exclusive_lock, remove_stale_temps
 from gaitcli.errors import GalleryError, InputError, is_control
 from gaitcli.gallery import classifier
+from gaitcli.gallery.cameras import CameraProfile, to_reference, unit_mean
 from gaitcli.gallery.signing import open_envelope, seal
 from gaitcli.io.paths import LOOP, link_problem
 
@@ -84,6 +87,7 @@ class Gallery:
     signed: bool = True  # False when loaded with trust from an unsigned or foreign file
     default_threshold: float | None = None  # the gait model's threshold for when the gallery cannot calibrate
     pose_engine: str | None = None  # what found the joints of its walks from video; None until known
+    cameras: dict[str, CameraProfile] = field(default_factory=dict)  # other cameras' walk means (gallery.cameras)
 
     def __post_init__(self) -> None:
         if self.vectors is None:
@@ -205,15 +209,52 @@ class Gallery:
                                     touched=touched, default_threshold=self.default_threshold)
         self.updated = _now()
 
+    def add_camera_walks(self, camera: str, vectors: np.ndarray) -> CameraProfile:
+        """Fold walks seen by ``camera`` (anyone's, no names needed) into its profile; returns it."""
+        validate_name(camera, what="camera name")
+        vectors = _usable_vectors(vectors, "camera")
+        if vectors.shape[1] != self.dim or not len(vectors):
+            raise ValueError(f"need {self.dim}-d vectors; got {vectors.shape}")
+        stamp = _now()
+        known = self.cameras.get(camera)
+        self.cameras[camera] = known.added(vectors, stamp) if known else CameraProfile.of(vectors, stamp)
+        self.updated = stamp
+        return self.cameras[camera]
+
+    def remove_camera(self, camera: str) -> None:
+        """Forget a camera's profile."""
+        if camera not in self.cameras:
+            raise InputError(f"no camera {camera!r} in the gallery (it has: {', '.join(self.cameras) or 'none'})")
+        del self.cameras[camera]
+        self.updated = _now()
+
+    def camera_profile(self, camera: str) -> CameraProfile:
+        """The profile of ``camera``; an unknown name is an :class:`InputError` naming the known ones."""
+        if camera not in self.cameras:
+            have = ", ".join(self.cameras) if self.cameras else "none yet"
+            raise InputError(f"the gallery has no camera {camera!r} (it has: {have}); add one with "
+                             f"`gaitcli gallery camera {camera} WALK... --gallery GALLERY`")
+        return self.cameras[camera]
+
+    def from_camera(self, vectors: np.ndarray, camera: str) -> np.ndarray:
+        """``vectors`` seen by ``camera`` moved into the gallery's own camera (:mod:`gaitcli.gallery.cameras`)."""
+        if not self.n_walks:
+            raise GalleryError("the gallery is empty: enroll someone first (gaitcli enroll)")
+        return to_reference(vectors, self.camera_profile(camera).mean, unit_mean(self.vectors))
+
     # --- identification ----------------------------------------------------------------
 
-    def identify(self, probes: np.ndarray, *, top_k: int = 3, threshold: float | None = None) -> list[Identification]:
-        """Best person (or ``"unknown"``) and the top-``k`` candidates for every probe vector."""
+    def identify(self, probes: np.ndarray, *, top_k: int = 3, threshold: float | None = None,
+                 camera: str | None = None) -> list[Identification]:
+        """Best person (or ``"unknown"``) and the top-``k`` candidates for every probe vector;
+        ``camera``: the probes were seen by this camera of :attr:`cameras`, not the gallery's."""
         if not self.names:
             raise GalleryError("the gallery is empty: enroll someone first (gaitcli enroll)")
         probes = _usable_vectors(probes, "identified")
         if probes.shape[1] != self.dim:
             raise GalleryError(f"probe vectors are {probes.shape[1]}-d but the gallery holds {self.dim}-d vectors")
+        if camera is not None:
+            probes = self.from_camera(probes, camera)
         threshold = self.model.threshold if threshold is None else float(threshold)
         if not np.isfinite(threshold):
             raise InputError(f"the threshold must be a finite number, not {threshold}")
@@ -249,6 +290,7 @@ class Gallery:
             "sources": "\0".join(self.sources),
             "enrolled": "\0".join(self.enrolled),
             "classifier": self.model.to_dict(),
+            "cameras": {name: profile.to_dict() for name, profile in self.cameras.items()},
         }
 
     @classmethod
@@ -285,6 +327,7 @@ class Gallery:
             signed=signed,
             default_threshold=_optional_float(payload.get("default_threshold")),
             pose_engine=str(payload["pose_engine"]) if payload.get("pose_engine") else None,
+            cameras={str(name): CameraProfile.from_dict(profile, dim) for name, profile in (payload.get("cameras") or {}).items()},
         )
         if model.version != classifier.CLASSIFIER_VERSION:  # migrate: refit from the kept vectors
             gallery.model = classifier.fit(vectors, labels, len(names), default_threshold=gallery.default_threshold)
@@ -339,13 +382,13 @@ class _NewerFormat(Exception):
         self.version = version
 
 
-def validate_name(name: str) -> str:
-    """A person's name as given, or :class:`InputError` (empty, with control characters such as
+def validate_name(name: str, *, what: str = "name") -> str:
+    """A person's (or camera's) name as given, or :class:`InputError` (empty, with control characters such as
     ANSI escapes or line breaks (:func:`gaitcli.errors.is_control`), or the reserved ``unknown``)."""
     if not isinstance(name, str) or not name.strip() or name != name.strip() or any(is_control(ch) for ch in name):
-        raise InputError(f"invalid name {name!r}: use a non-empty, one-line name without leading or trailing spaces "
+        raise InputError(f"invalid {what} {name!r}: use a non-empty, one-line name without leading or trailing spaces "
                          "or control characters")
-    if name.lower() == UNKNOWN:
+    if name.lower() == UNKNOWN and what == "name":
         raise InputError(f"{name!r} is reserved for walkers who match nobody; choose another name")
     return name
 
