@@ -105,6 +105,8 @@ MAX_KEYPOINT_RESULTS = 1_000_000
 MAX_PEOPLE_PER_FRAME = 50
 #: Keypoint coordinates beyond this many pixels from the origin are refused (not a real image).
 MAX_KEYPOINT_COORDINATE = 1_000_000.0
+#: Longest name of a person or a camera in a gallery (characters).
+MAX_NAME_LENGTH = 200
 #: A .npy vectors file may hold this many bytes of vectors (1 GiB: half a million 512-d walks).
 MAX_VECTORS_BYTES = 1024 * 1024 * 1024
 #: Lengths a row of a .npy vectors file may have: gaitcli's vectors have length 1, and a row of

@@ -90,7 +90,7 @@ def test_identify_good_and_bad_inputs(capsys, tmp_path, keypoint_walks):
     assert records[1] == {"input": str(missing), "error": errors(err)[0][len("gaitcli: error: "):], "exit_code": 3}
     code, out, _ = run(capsys, "identify", "-g", gallery, keypoint_walks[1], missing, "--format", "csv", "--jobs", "2")
     lines = out.splitlines()
-    assert code == 3 and lines[0] == "input,source,name,score,threshold,candidates" and len(lines) == 2
+    assert code == 3 and lines[0] == "input,source,name,score,threshold,candidates,camera" and len(lines) == 2
     assert lines[1].startswith(f"{keypoint_walks[1]},{keypoint_walks[1]},{records[0]['name']},")
 
 

@@ -54,7 +54,7 @@ def two_cameras(tmp_path_factory):
         patch.setenv("GAITCLI_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "camera-config"))
         for name, path in enrol.items():
             assert run_cli(["enroll", "-g", str(gallery), "-n", name, str(path)]) == 0
-    return {"gallery": gallery, "names": names, "probes": probes, "strangers_b": strangers_b, "folder": folder}
+    return {"gallery": gallery, "names": names, "probes": probes, "strangers_b": strangers_b, "folder": folder, "offsets": (a, b)}
 
 
 def test_a_camera_profile_grows_into_the_mean_of_all_its_walks():
@@ -198,3 +198,64 @@ def test_a_taught_camera_identifies_real_people_from_the_front_against_a_side_ga
             n += len(probes)
         assert n == 56
         assert right >= 14, (gallery_view, probe_view, right)
+
+
+def test_enroll_from_a_taught_camera_puts_the_walks_in_the_gallerys_camera(two_cameras, capsys, tmp_path):
+    """A newcomer seen only by camera B is enrolled with --camera B and then found among camera A's
+    people by a walk from camera A."""
+    gallery = tmp_path / "copy.gallery"
+    gallery.write_bytes(two_cameras["gallery"].read_bytes())
+    assert run_cli(["gallery", "camera", "B", str(two_cameras["strangers_b"]), "-g", str(gallery)]) == 0
+    rng = np.random.default_rng(9)
+    newcomer = rng.normal(size=DIM)
+    newcomer /= np.linalg.norm(newcomer)
+    a, b = two_cameras["offsets"]
+    seen_b = write_walks(tmp_path, "newcomer_b", filmed(newcomer[None] + 0.05 * rng.normal(size=(2, DIM)), b))
+    capsys.readouterr()
+    assert run_cli(["enroll", "-g", str(gallery), "-n", "newcomer", "--camera", "B", str(seen_b), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["camera"] == "B"
+    seen_a = write_walks(tmp_path, "newcomer_a", filmed(newcomer, a))
+    assert _identified(capsys, gallery, seen_a)[0]["candidates"][0]["name"] == "newcomer"
+    code = run_cli(["enroll", "-g", str(gallery), "-n", "x", "--camera", "nope", str(seen_b)])
+    assert code == 3 and "no camera 'nope'" in capsys.readouterr().err
+
+
+def test_camera_commands_refuse_bad_names_and_leave_no_lock_behind(two_cameras, capsys, tmp_path):
+    missing = tmp_path / "missing.gallery"
+    assert run_cli(["gallery", "camera", "door", "--remove", "-g", str(missing)]) == 6
+    assert run_cli(["gallery", "remove", "ada", "-g", str(missing)]) == 6
+    assert list(tmp_path.iterdir()) == []
+    capsys.readouterr()
+    for bad in ("", " door", "x" * 201, "a\nb"):
+        assert run_cli(["identify", "-g", str(two_cameras["gallery"]), "--camera", bad, str(two_cameras["probes"])]) == 3
+        err = capsys.readouterr().err
+        assert err.startswith("gaitcli: error: invalid camera name") and err.count("\n") == 1, err
+
+
+def test_a_walk_given_twice_counts_once_and_csv_names_the_camera(two_cameras, capsys, tmp_path):
+    gallery = tmp_path / "copy.gallery"
+    gallery.write_bytes(two_cameras["gallery"].read_bytes())
+    strangers = str(two_cameras["strangers_b"])
+    capsys.readouterr()
+    assert run_cli(["gallery", "camera", "E", strangers, strangers, "-g", str(gallery), "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["walks"] == PEOPLE and "given more than once" in out.err
+    assert run_cli(["identify", "-g", str(gallery), "--camera", "E", str(two_cameras["probes"]), "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith(",camera") and all(line.endswith(",E") for line in lines[1:]) and len(lines) == PEOPLE + 1
+
+
+def test_evaluate_says_why_it_did_not_adapt(tmp_path, capsys):
+    people = clusters(3, 6, DIM, seed=2)  # 3 people x 6 walks = 18 walks per view... in one view only 9
+    for i in range(3):
+        folder = tmp_path / "set" / f"{i + 1:03d}"
+        folder.mkdir(parents=True)
+        for seq in range(6):
+            write_walks(folder, f"nm-{seq + 1:02d}-000", people[i, seq][None])
+            if seq % 2 == 0:
+                write_walks(folder, f"nm-{seq + 1:02d}-090", people[i, seq][None])
+    capsys.readouterr()
+    assert run_cli(["evaluate", str(tmp_path / "set"), "--preset", "casia-b", "--out", str(tmp_path / "out"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["camera_adapted"] is False
+    assert report["camera_adaptation"] == "not applied: view 090 has 9 walks (each view needs 10)"

@@ -65,8 +65,8 @@ def test_enroll_reports_walks(capsys, tmp_path, walks):
     path = tmp_path / "g.gallery"
     code, out, _ = run(capsys, "enroll", "-g", path, "-n", "ada", walks["enrol"]["ada"], "--json")
     assert code == 0
-    assert json.loads(out) == {"gallery": str(path), "created": True, "name": "ada", "added": 3, "walks": 3, "people": 1, "total_walks": 3,
-                               "failures": []}
+    assert json.loads(out) == {"gallery": str(path), "created": True, "camera": None, "name": "ada", "added": 3, "walks": 3, "people": 1,
+                               "total_walks": 3, "failures": []}
     code, out, _ = run(capsys, "enroll", "-g", path, "-n", "ada", walks["probe"]["ada"])
     assert code == 0
     assert "ada now has 4 walk(s)" in out and "1 people, 4 walks" in out

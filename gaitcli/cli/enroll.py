@@ -28,6 +28,10 @@ def enroll(
         None, "--track",
         help="Enroll this person of a multi-person video (an id from `gaitcli embed VIDEO --list-tracks`) instead of its walker.",
         show_default=False),
+    camera: Optional[str] = typer.Option(
+        None, "--camera", "-c",
+        help="The walks were filmed by this camera, not the gallery's: a camera added with `gaitcli gallery camera` "
+        "(its view is taken out of each walk before it is enrolled).", show_default=False),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\")."),
     fmt: Optional[OutputFormat] = batch_options.FORMAT,
@@ -60,11 +64,16 @@ def enroll(
         from gaitcli.errors import InputError
 
         raise InputError("--track picks one person in one video (or frame folder, or keypoint file); give --name and exactly one such input")
-    batch, result = enroll_walks(gallery, pairs, trust=trust, strict=strict, jobs=jobs, scheduler=scheduler, track=track)
+    if camera is not None:
+        from gaitcli.gallery.store import load_gallery
+
+        load_gallery(gallery, trust=trust).camera_profile(camera, path=gallery)  # an unknown camera (or gallery) fails before any embedding
+    batch, result = enroll_walks(gallery, pairs, trust=trust, strict=strict, jobs=jobs, scheduler=scheduler, track=track,
+                                 camera=camera)
     if fmt is OutputFormat.json:
         if from_folder is None:
             person = result["people"][0] if result["people"] else {"added": 0, "walks": None}
-            print_json({"gallery": result["gallery"], "created": result["created"], "name": name, "added": person["added"],
+            print_json({"gallery": result["gallery"], "created": result["created"], "camera": camera, "name": name, "added": person["added"],
                         "walks": person["walks"], "people": result["total_people"], "total_walks": result["total_walks"],
                         "failures": result["failures"]})
         else:
@@ -76,9 +85,11 @@ def enroll(
     batch.finish()
 
 
-def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, strict: bool, **options):
+def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, strict: bool, camera: str | None = None,
+                 **options):
     """Embed ``(person, input)`` pairs and enroll the walks of those that worked; ``(batch, result)``,
-    the batch holding the failures (each already reported on stderr)."""
+    the batch holding the failures (each already reported on stderr). ``camera``: the walks were
+    filmed by this camera of the gallery's, and are moved into the gallery's own before enrolling."""
     import numpy as np
 
     from gaitcli.batch import Failure
@@ -126,7 +137,7 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
             batch.fail(index, outcome)
         else:
             good.append((index, outcome))
-    result = {"gallery": str(gallery), "created": False, "people": [], "total_people": None, "total_walks": None}
+    result = {"gallery": str(gallery), "created": False, "camera": camera, "people": [], "total_people": None, "total_walks": None}
     if good:
         first = good[0][1][0]
         dim = int(first.vector.shape[0])
@@ -161,8 +172,10 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
                     warning(message + f"; enrolled as {person} too (--strict refuses it)")
                 rows.extend((person, w.vector, w.source) for w in walks)
             if rows:
-                counts = target.add_walks([r[0] for r in rows], np.stack([r[1] for r in rows]), [r[2] for r in rows],
-                                          pose_engine=engine)
+                vectors = np.stack([r[1] for r in rows])
+                if camera is not None:
+                    vectors = target.from_camera(vectors, camera)
+                counts = target.add_walks([r[0] for r in rows], vectors, [r[2] for r in rows], pose_engine=engine)
                 added: dict[str, int] = {}
                 for r in rows:
                     added[r[0]] = added.get(r[0], 0) + 1

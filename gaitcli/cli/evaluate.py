@@ -102,6 +102,7 @@ def evaluate(
         rates = ("rank1", "rank5", "mAP", "EER")
         rows = [[name, c["probes"], *(c[k] for k in rates)] for name, c in report["conditions"].items()]
         print_csv(["condition", "probes", *rates], [*rows, ["overall", report["counts"]["probe_walks"], *(report["overall"][k] for k in rates)]])
+        err_console.print(f"camera adaptation {report['camera_adaptation']}", highlight=False, markup=False)
     else:
         from rich.table import Table
 

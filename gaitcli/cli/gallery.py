@@ -111,9 +111,10 @@ def remove(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Remove people and all their walks, then refit the gallery."""
-    from gaitcli.gallery.store import check_gallery_path, editing
+    from gaitcli.gallery.store import check_gallery_path, editing, load_gallery
 
-    with editing(check_gallery_path(gallery), trust=trust) as target:
+    load_gallery(check_gallery_path(gallery), trust=trust)  # a missing or bad gallery fails before a lock file is made
+    with editing(gallery, trust=trust) as target:
         removed = target.remove(names)
         people, total = len(target.names), target.n_walks
     if as_json:
@@ -130,7 +131,7 @@ def remove(
 def camera(
     name: str = typer.Argument(..., metavar="NAME", help="The camera's name (what `gaitcli identify --camera` takes).", show_default=False),
     inputs: Optional[list[Path]] = typer.Argument(
-        None, metavar="[WALK]...", help="Walks filmed by that camera, anyone's (no names needed): videos, frame folders, keypoint files or "
+        None, metavar="WALK", help="Walks filmed by that camera, anyone's (no names needed): videos, frame folders, keypoint files or "
         ".npy vectors; a folder stands for every walk inside it.", show_default=False),
     gallery: Path = GALLERY_OPTION,
     remove_it: bool = typer.Option(False, "--remove", help="Forget this camera instead."),
@@ -141,13 +142,13 @@ def camera(
 ) -> None:
     """Teach the gallery another camera: what it puts into every walk it films, from some walks it filmed.
 
-    `gaitcli identify --camera NAME` then takes that out of each walk before matching it against people enrolled from the gallery's own camera. Across views this is what makes matching work (see docs/gallery.md); walks of ten or more people from the camera are enough. Adding more walks later refines the camera; they need not be of enrolled people.
+    `gaitcli identify --camera NAME` then takes that out of each walk before matching it against people enrolled from the gallery's own camera. Across views this is what makes matching work (see docs/gallery.md); ten or more walks from the camera, of several people, are enough. Adding more walks later refines the camera; they need not be of enrolled people, and each walk should be given once. They must be embedded as the gallery's walks were (same gait model, same pose-engine setting).
     """
     from gaitcli.batch import Failure
     from gaitcli.cli.identify import gallery_walks
     from gaitcli.errors import InputError
     from gaitcli.gallery.cameras import MIN_CAMERA_WALKS
-    from gaitcli.gallery.store import check_gallery_path, editing, load_gallery, validate_name
+    from gaitcli.gallery.store import check_gallery_path, editing, load_gallery, same_walks, validate_name
 
     import numpy as np
 
@@ -156,6 +157,7 @@ def camera(
     if remove_it:
         if inputs:
             raise typer.BadParameter("--remove takes only the camera's name, no walks")
+        load_gallery(gallery, trust=trust).camera_profile(name, path=gallery)  # a missing gallery or camera: no lock file left
         with editing(gallery, trust=trust) as target:
             target.remove_camera(name)
             left = list(target.cameras)
@@ -165,12 +167,18 @@ def camera(
             console.print(printable(f"removed camera {name} from {gallery}"), markup=False, highlight=False, soft_wrap=True)
         return
     if not inputs:
-        raise typer.BadParameter("give the camera's walks (INPUT...), or --remove")
+        raise typer.BadParameter("give the camera's walks (WALK...), or --remove")
     target = load_gallery(gallery, trust=trust)  # a bad gallery fails before any slow embedding
     if not target.n_walks:
         raise InputError(f"gallery {gallery} is empty: enroll people from its own camera first (gaitcli enroll)")
     batch, entries = gallery_walks(target, inputs, "embedding camera walks", jobs=jobs, scheduler=scheduler)
     walks = [walk for entry in entries if not isinstance(entry, Failure) for walk in entry]
+    if walks:  # the same walk given twice in one call counts once
+        stacked = np.stack([w.vector for w in walks])
+        repeats = {i for i, earlier in enumerate(same_walks(stacked, stacked)) if any(j < i for j in earlier)}
+        if repeats:
+            warning(f"{len(repeats)} walk(s) given more than once; each counted once")
+            walks = [w for i, w in enumerate(walks) if i not in repeats]
     result = {"gallery": str(gallery), "camera": name, "added": len(walks), "walks": None}
     if walks:
         with editing(gallery, trust=trust) as target:
@@ -185,8 +193,10 @@ def camera(
     if as_json:
         print_json(result)
     elif walks:
-        console.print(printable(f"camera {name}: added {len(walks)} walk(s), {result['walks']} in all ({gallery}); "
-                                f"identify its walks with `gaitcli identify --gallery {gallery} --camera {name} WALK...`"),
+        import shlex
+
+        console.print(printable(f"camera {name}: added {len(walks)} walk(s), {result['walks']} in all ({gallery}); identify its "
+                                f"walks with `gaitcli identify --gallery {shlex.quote(str(gallery))} --camera {shlex.quote(name)} WALK...`"),
                       markup=False, highlight=False, soft_wrap=True)
     batch.finish()
 

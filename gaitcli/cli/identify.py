@@ -54,7 +54,7 @@ def identify(
     if not target.names:
         raise GalleryError(f"gallery {gallery} is empty: enroll someone first (gaitcli enroll --gallery {gallery} --name NAME INPUT...)")
     if camera is not None:
-        target.camera_profile(camera)  # an unknown camera fails before any slow embedding
+        target.camera_profile(camera, path=gallery)  # an unknown camera fails before any slow embedding
     batch, entries = gallery_walks(target, inputs, "identifying", jobs=jobs, scheduler=scheduler)
     walks = [walk for entry in entries if not isinstance(entry, Failure) for walk in entry]
     answers = iter(target.identify(np.stack([w.vector for w in walks]), top_k=top_k, threshold=threshold, camera=camera)
@@ -78,9 +78,9 @@ def identify(
     if fmt is OutputFormat.json:
         print_json(records)
     elif fmt is OutputFormat.csv:
-        print_csv(["input", "source", "name", "score", "threshold", "candidates"],
+        print_csv(["input", "source", "name", "score", "threshold", "candidates", "camera"],
                   [[r["input"], r["source"], r["name"], f"{r['score']:.6f}", f"{r['threshold']:.6f}",
-                    ";".join(f"{c['name']}:{c['score']:.6f}" for c in r["candidates"])]
+                    ";".join(f"{c['name']}:{c['score']:.6f}" for c in r["candidates"]), r["camera"] or ""]
                    for r in records if "error" not in r])
     elif walks:
         _show_table(records, gallery, threshold, target, camera)

@@ -9,7 +9,7 @@ import typer
 
 GAIT_CHECKPOINT: Optional[Path] = typer.Option(
     None, "--gait-checkpoint",
-    help="Gait model: a shipped one by name, 'default' or 'cross-view' (for a gallery and probes filmed from different "
+    help="Gait model: a shipped one by name, 'default' or 'cross-view' (a head fitted on walks filmed from different "
          "sides), a gaitcli .npz, or the seed's TF-1 GaitNN checkpoint (default: 'default').",
 )
 POSE_CHECKPOINT: Optional[Path] = typer.Option(

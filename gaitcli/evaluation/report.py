@@ -61,6 +61,7 @@ def build_report(dataset_root: Path, split: Split, results: Results, embeddings:
         },
         "matching_score": MATCHING_SCORE + (CAMERA_ADAPTED if results.camera_adapted else ""),
         "camera_adapted": results.camera_adapted,
+        "camera_adaptation": results.camera_adaptation,
         "model_fingerprint": embeddings.model_fingerprint,
         "feature_space": embeddings.feature_space,
         "counts": {
@@ -165,8 +166,8 @@ def tables(report: dict[str, Any]) -> list:
     o = report["overall"]
     summary.add_row("overall", str(report["counts"]["probe_walks"]), *(_pct(o[k]) for k in ("rank1", "rank5", "mAP", "EER")), style="bold")
     out = [Text(f"{protocol['name']}: {protocol['description']}", style="bold"), summary]
-    if report.get("camera_adapted"):
-        out.append(Text("camera-adapted: each view's mean vector taken out of its walks (--no-camera-adapt to compare without)"))
+    if report.get("camera_adaptation", "").startswith(("applied", "not applied: view")):
+        out.append(Text(f"camera adaptation {report['camera_adaptation']}"))
     views = protocol["views"]
     if views:
         what = "mean over the other gallery views" if protocol["cross_view"] else "whole gallery"

@@ -61,6 +61,7 @@ class Results:
     probe_walks: int
     cross_view: bool
     camera_adapted: bool = False  # each view's mean taken out of its walks (score_split)
+    camera_adaptation: str = "off"  # whether it was applied, or why not
 
 
 def rank(cmc: np.ndarray, k: int) -> float:
@@ -89,7 +90,15 @@ def score_split(split: Split, vectors: Mapping[Path, np.ndarray], *, camera_adap
     from gaitcli.gallery.cameras import MIN_CAMERA_WALKS, centred_by_view
 
     views, counts = np.unique(np.concatenate([p_view, g_view]), return_counts=True)
-    adapted = camera_adapt and "" not in views and int(counts.min()) >= MIN_CAMERA_WALKS
+    if not camera_adapt:
+        how = "off"
+    elif "" in views:
+        how = "not applied: the walk names carry no views"
+    elif int(counts.min()) < MIN_CAMERA_WALKS:
+        how = f"not applied: view {views[counts.argmin()]} has {int(counts.min())} walks (each view needs {MIN_CAMERA_WALKS})"
+    else:
+        how = "applied: each view's mean vector taken out of its walks"
+    adapted = how.startswith("applied")
     if adapted:
         both = centred_by_view(np.concatenate([p_vectors, g_vectors]), np.concatenate([p_view, g_view]).tolist())
         p_vectors, g_vectors = both[: len(probes)], both[len(probes) :]
@@ -150,6 +159,7 @@ def score_split(split: Split, vectors: Mapping[Path, np.ndarray], *, camera_adap
         probe_walks=len(probes),
         cross_view=split.cross_view,
         camera_adapted=adapted,
+        camera_adaptation=how,
     )
 
 

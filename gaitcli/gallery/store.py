@@ -228,12 +228,16 @@ class Gallery:
         del self.cameras[camera]
         self.updated = _now()
 
-    def camera_profile(self, camera: str) -> CameraProfile:
-        """The profile of ``camera``; an unknown name is an :class:`InputError` naming the known ones."""
+    def camera_profile(self, camera: str, *, path: str | os.PathLike = "GALLERY") -> CameraProfile:
+        """The profile of ``camera``; an unknown name is an :class:`InputError` naming the known ones
+        (and the command that adds it to the gallery at ``path``)."""
+        validate_name(camera, what="camera name")
         if camera not in self.cameras:
+            import shlex
+
             have = ", ".join(self.cameras) if self.cameras else "none yet"
             raise InputError(f"the gallery has no camera {camera!r} (it has: {have}); add one with "
-                             f"`gaitcli gallery camera {camera} WALK... --gallery GALLERY`")
+                             f"`gaitcli gallery camera {shlex.quote(camera)} WALK... --gallery {shlex.quote(str(path))}`")
         return self.cameras[camera]
 
     def from_camera(self, vectors: np.ndarray, camera: str) -> np.ndarray:
@@ -388,6 +392,10 @@ def validate_name(name: str, *, what: str = "name") -> str:
     if not isinstance(name, str) or not name.strip() or name != name.strip() or any(is_control(ch) for ch in name):
         raise InputError(f"invalid {what} {name!r}: use a non-empty, one-line name without leading or trailing spaces "
                          "or control characters")
+    from gaitcli.constants import MAX_NAME_LENGTH
+
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError(f"invalid {what}: {len(name)} characters; use at most {MAX_NAME_LENGTH}")
     if name.lower() == UNKNOWN and what == "name":
         raise InputError(f"{name!r} is reserved for walkers who match nobody; choose another name")
     return name
