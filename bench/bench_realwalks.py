@@ -19,7 +19,9 @@ Protocol, per view or view pair: the gallery holds one walk per person, enrolled
 ``gaitcli enroll`` does (the gallery's linear SVMs, the model's threshold), and every other walk
 of those people is a probe; each of a person's walks takes the gallery's place once, so the 28
 UCalgary people give 56 probes (run 1 -> run 2 and run 2 -> run 1). Cross-view:
-gallery walks seen from one view, probes from another; and a gallery enrolled from two views at
+gallery walks seen from one view, probes from another; walking away from the camera (gallery
+walks toward it from 0 or 45 degrees, probes walking away, from straight behind or 45 degrees off
+it going the other way; not through BlazePose); and a gallery enrolled from two views at
 once (each gallery walk seen from 0 and from 90 degrees), probed from 45. *Camera-adapted*
 cross-view: the same pairs, the probes' camera taught to the gallery from the probe walks
 themselves (no names), as ``gaitcli gallery camera`` + ``gaitcli identify --camera`` do; the
@@ -69,6 +71,11 @@ warnings.filterwarnings("ignore", message="The number of unique classes")
 
 VIEWS = (0, 45, 90)
 CROSS = ((90, 0), (0, 90), (90, 45), (45, 90))
+#: Walking away from the camera: gallery walks toward it (0, 45), probes away from it (180,
+#: straight behind; -135, going the other way 45 degrees off behind). Not rendered through
+#: BlazePose: the drawn figures have no face, and BlazePose labels a third of them from the front
+#: as if seen from behind, which says nothing about filmed people.
+BEHIND = ((0, 180), (45, -135))
 #: Galleries enrolled from several views at once (each person's gallery walk seen from each), probed from another.
 MULTI_VIEW = (((0, 90), 45),)
 COVARIATE_SEED = 20261205
@@ -340,17 +347,17 @@ def _identify_splits(method: str, pipeline: Gaitcli, parts, feats: dict, probe_f
 
 
 def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, probe_seconds: float | None = None,
-        covariates: bool = False, engine: dict | None = None, multi_view=MULTI_VIEW) -> list[dict]:
+        covariates: bool = False, engine: dict | None = None, multi_view=MULTI_VIEW, behind=()) -> list[dict]:
     parts = splits(walks)
     walks = [w for w in walks if w.person in parts[0][0]]
-    seen = sorted({v for pair in cross for v in pair} | set(views) | {v for g, pv in multi_view for v in (*g, pv)})
+    seen = sorted({v for pair in (*cross, *behind) for v in pair} | set(views) | {v for g, pv in multi_view for v in (*g, pv)})
     methods = features_of(pipeline)
     features = {m: observe_all(walks, seen, noise, f, seen=engine) for m, f in methods.items()}
     probe_features = features if probe_seconds is None else {
         m: observe_all(walks, seen, noise, f, probe_seconds, seen=engine) for m, f in methods.items()}
     source = "blazepose" if engine is not None else ("error model" if noise else "true joints")
     rows = []
-    protocols = [(v, v, False) for v in views] + [(g, p, False) for g, p in cross] + [(g, p, False) for g, p in multi_view]
+    protocols = [(v, v, False) for v in views] + [(g, p, False) for g, p in (*cross, *behind)] + [(g, p, False) for g, p in multi_view]
     protocols += [(g, p, True) for g, p in cross]  # the same cross-view pairs, the probes' camera taught to the gallery
     for gview, pview, adapt in protocols:
         row = {"gallery_view": gview, "probe_view": pview, "noise": noise, "probe_seconds": probe_seconds, "source": source,
@@ -487,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}, {'through the engine error model' if noise else 'true joints'}:")
             rows = run(walks, pipeline, noise, print, views=args.views, cross=() if args.no_cross else CROSS,
                        probe_seconds=args.probe_seconds, multi_view=() if args.no_cross else MULTI_VIEW,
+                       behind=() if args.no_cross else BEHIND,
                        covariates=not args.no_covariates and args.probe_seconds is None and walks[0].source == "ucalgary")
             for r in rows:
                 r["dataset"] = name

@@ -166,7 +166,7 @@ def observe(walk: RealWalk, view: float, *, noise: bool = False, seed: int = 0) 
     if noise:
         from gaitcli.synth.estimator_noise import apply_estimator_noise, sample_noise_profile
 
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(seed if seed >= 0 else [1, -seed])  # views behind the walker give negative seeds
         xy, probs = apply_estimator_noise(xy, seen.visibility, seen.far_side, rng, sample_noise_profile(rng))
     return xy[..., 1], xy[..., 0], probs
 
