@@ -157,7 +157,7 @@ def camera(
     if remove_it:
         if inputs:
             raise typer.BadParameter("--remove takes only the camera's name, no walks")
-        load_gallery(gallery, trust=trust).camera_profile(name, path=gallery)  # a missing gallery or camera: no lock file left
+        load_gallery(gallery, trust=trust).remove_camera(name)  # a missing gallery or camera fails before a lock file is made
         with editing(gallery, trust=trust) as target:
             target.remove_camera(name)
             left = list(target.cameras)
