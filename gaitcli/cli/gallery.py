@@ -111,10 +111,9 @@ def remove(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Remove people and all their walks, then refit the gallery."""
-    from gaitcli.gallery.store import check_gallery_path, editing, load_gallery
+    from gaitcli.gallery.store import check_gallery_path, editing
 
-    load_gallery(check_gallery_path(gallery), trust=trust)  # a missing or bad gallery fails before a lock file is made
-    with editing(gallery, trust=trust) as target:
+    with editing(check_gallery_path(gallery), trust=trust) as target:
         removed = target.remove(names)
         people, total = len(target.names), target.n_walks
     if as_json:
@@ -157,7 +156,6 @@ def camera(
     if remove_it:
         if inputs:
             raise typer.BadParameter("--remove takes only the camera's name, no walks")
-        load_gallery(gallery, trust=trust).remove_camera(name)  # a missing gallery or camera fails before a lock file is made
         with editing(gallery, trust=trust) as target:
             target.remove_camera(name)
             left = list(target.cameras)

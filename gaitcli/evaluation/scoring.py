@@ -60,8 +60,11 @@ class Results:
     gallery_walks: int
     probe_walks: int
     cross_view: bool
-    camera_adapted: bool = False  # each view's mean taken out of its walks (score_split)
-    camera_adaptation: str = "off"  # whether it was applied, or why not
+    camera_adaptation: str = "off"  # whether each view's mean was taken out of its walks (score_split), or why not
+
+    @property
+    def camera_adapted(self) -> bool:
+        return self.camera_adaptation.startswith("applied")
 
 
 def rank(cmc: np.ndarray, k: int) -> float:
@@ -98,8 +101,7 @@ def score_split(split: Split, vectors: Mapping[Path, np.ndarray], *, camera_adap
         how = f"not applied: view {views[counts.argmin()]} has {int(counts.min())} walks (each view needs {MIN_CAMERA_WALKS})"
     else:
         how = "applied: each view's mean vector taken out of its walks"
-    adapted = how.startswith("applied")
-    if adapted:
+    if how.startswith("applied"):
         both = centred_by_view(np.concatenate([p_vectors, g_vectors]), np.concatenate([p_view, g_view]).tolist())
         p_vectors, g_vectors = both[: len(probes)], both[len(probes) :]
     scores = cosine_similarity(p_vectors, g_vectors)
@@ -158,7 +160,6 @@ def score_split(split: Split, vectors: Mapping[Path, np.ndarray], *, camera_adap
         gallery_walks=len(gallery),
         probe_walks=len(probes),
         cross_view=split.cross_view,
-        camera_adapted=adapted,
         camera_adaptation=how,
     )
 

@@ -500,6 +500,8 @@ def editing(
     path = gallery_target(path)
     if not path.parent.is_dir():
         raise GalleryError(f"folder {path.parent} does not exist; create it first or choose another --gallery path")
+    if create is None and not path.exists():
+        load_gallery(path, trust=trust)  # says there is no gallery, before a lock file is made beside it
     with exclusive_lock(path):
         remove_stale_temps(path)  # left by a writer that was killed; we hold the lock, nobody is writing
         if path.exists() or create is None:
