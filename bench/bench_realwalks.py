@@ -21,7 +21,7 @@ of those people is a probe; each of a person's walks takes the gallery's place o
 UCalgary people give 56 probes (run 1 -> run 2 and run 2 -> run 1). Cross-view:
 gallery walks seen from one view, probes from another; walking away from the camera (gallery
 walks toward it from 0 or 45 degrees, probes walking away, from straight behind or 45 degrees off
-it going the other way; not through BlazePose); and a gallery enrolled from two views at
+it going the other way); and a gallery enrolled from two views at
 once (each gallery walk seen from 0 and from 90 degrees), probed from 45. *Camera-adapted*
 cross-view: the same pairs, the probes' camera taught to the gallery from the probe walks
 themselves (no names), as ``gaitcli gallery camera`` + ``gaitcli identify --camera`` do; the
@@ -72,9 +72,10 @@ warnings.filterwarnings("ignore", message="The number of unique classes")
 VIEWS = (0, 45, 90)
 CROSS = ((90, 0), (0, 90), (90, 45), (45, 90))
 #: Walking away from the camera: gallery walks toward it (0, 45), probes away from it (180,
-#: straight behind; -135, going the other way 45 degrees off behind). Not rendered through
-#: BlazePose: the drawn figures have no face, and BlazePose labels a third of them from the front
-#: as if seen from behind, which says nothing about filmed people.
+#: straight behind; -135, going the other way 45 degrees off behind). Through BlazePose their
+#: renders are cached in a file of their own. The drawn figures have no face, so BlazePose's left
+#: and right are unreliable from the front and back; the default model's mirror averaging of walks
+#: toward or away from the camera makes that irrelevant at 0 and 180 degrees, not at -135.
 BEHIND = ((0, 180), (45, -135))
 #: Galleries enrolled from several views at once (each person's gallery walk seen from each), probed from another.
 MULTI_VIEW = (((0, 90), 45),)
@@ -507,12 +508,15 @@ def main(argv: list[str] | None = None) -> int:
                           | {v for g, pv in (() if args.no_cross else MULTI_VIEW) for v in (*g, pv)})
             carrying = () if args.no_covariates or args.probe_seconds is not None else tuple(args.views)
             engine = engine_keypoints(walks, seen, args.workers, print, covariate_views=carrying)
+            behind = () if args.no_cross else BEHIND
+            if behind:  # cached in a file of their own, so that the views above keep theirs
+                engine.update(engine_keypoints(walks, sorted({pv for _, pv in behind}), args.workers, print))
             lost = sorted(k for k, v in engine.items() if v is None)
             if lost:
                 print(f"  BlazePose found nobody in {len(lost)} of {len(engine)} rendered walks: {lost}")
             rows = run(walks, pipeline, True, print, views=args.views, cross=() if args.no_cross else CROSS,
                        probe_seconds=args.probe_seconds, engine=engine, covariates=bool(carrying),
-                       multi_view=() if args.no_cross else MULTI_VIEW)
+                       multi_view=() if args.no_cross else MULTI_VIEW, behind=behind)
             for r in rows:
                 r["dataset"] = name
             results.extend(rows)

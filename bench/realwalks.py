@@ -298,7 +298,7 @@ def rendered(walk: RealWalk, view: float, estimator, *, seed: int = 0, look_seed
 
     camera = side_camera(walk.joints, image_size=RENDER_SIZE, yaw_deg=90.0 - float(view))
     xy, depth = camera.project(walk.joints)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed if seed >= 0 else [1, -seed])  # views behind the walker give negative seeds
     scene = make_scene(camera, kind=("street", "park")[int(rng.integers(2))], seed=int(rng.integers(1 << 31)),
                        path_z=float(np.median(walk.joints[:, PELVIS, 2])))
     look = Appearance.random(look_seed, coat=walk.carried == "coat", bag=walk.carried == "bag")

@@ -231,6 +231,8 @@ class Embedder:
             vector = self.gait.embed_walk(walk)
             info["feature_frames"] = int(sum(walk.lengths))
             info["canonical_fps"] = CANONICAL_FPS
+            info["lateral_speed"] = round(walk.lateral_speed, 3)
+            info["mirror_image_weight"] = round(self.gait.mirror_image_weight(walk), 3)
         return EmbedResult(vector.astype(np.float32), str(path), self.gait.fingerprint, self.feature_space, info,
                            self.gait.open_set_threshold, info["pose_engine"])
 

@@ -39,6 +39,7 @@ def test_the_packaged_cross_view_model_is_the_default_network_with_todays_cross_
         defaults.CROSS_VIEW_MAX_YAW_DEG, defaults.CROSS_VIEW_THRESHOLD_PEOPLE)  # fmt: skip
     assert record["threshold_gallery"] == defaults.CROSS_VIEW_THRESHOLD_GALLERY
     assert (record["gait_weight"], record["shrinkage"]) == (defaults.HEAD_GAIT_WEIGHT, defaults.HEAD_SHRINKAGE)
+    assert ck.head.axial_mirror == defaults.CROSS_VIEW_AXIAL_MIRROR and record.get("axial_mirror") == defaults.CROSS_VIEW_AXIAL_MIRROR
     report = json.loads(packaged_model_path("cross-view").with_suffix(".json").read_text())
     assert report["fingerprint"] == ck.fingerprint
     # a walk's vector is the head's 24 discriminants, unit length, and differs from the default's

@@ -154,7 +154,7 @@ def test_a_model_with_a_head_embeds_walks_through_it(walk):
 
 
 def test_the_packaged_head_keeps_the_arms_apart(walk):
-    """v3: the elbows' and wrists' statistics are a block of their own; moving an arm changes
+    """v3 (and v4): the elbows' and wrists' statistics are a block of their own; moving an arm changes
     that block and leaves the body's statistics as they were."""
     from gaitcli.constants import L_ELBOW, L_WRIST, R_ELBOW, R_WRIST
     from gaitcli.features.walk_statistics import joint_columns
@@ -162,7 +162,7 @@ def test_the_packaged_head_keeps_the_arms_apart(walk):
 
     head = load_gait_model().checkpoint.head
     assert head.arm_joints == tuple(sorted(BLOCK_ARM_JOINTS)) == (R_WRIST, R_ELBOW, L_ELBOW, L_WRIST)
-    assert head.meta()["kind"] == "walk-discriminant-v3"
+    assert head.meta()["kind"] == "walk-discriminant-v4"  # v3 + mirror averaging of walks toward or away from the camera
     np.testing.assert_allclose(head.block_weights, np.array(BLOCK_WEIGHTS) / np.linalg.norm(BLOCK_WEIGHTS), atol=1e-9)
     ys, xs, ps, meta = walk
     prepared = prepare_walk(ys, xs, ps, meta["fps"])

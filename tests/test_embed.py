@@ -57,6 +57,7 @@ def test_real_clip_vector_comes_from_the_walker(outdoor, embedder):
     others = [t for t in tracks.values() if t["id"] != chosen["id"]]
     assert all(t["displacement_heights"] < chosen["displacement_heights"] for t in others)
     assert info["mirrored"]  # she walks right to left
+    assert info["lateral_speed"] > 1.0 and info["mirror_image_weight"] == 0.0  # across the image: her own vector
     assert info["frames_used"] >= 60
     assert outdoor.vector.shape == (embedder.gait.dimension,)
     assert abs(np.linalg.norm(outdoor.vector) - 1.0) < 1e-5

@@ -39,6 +39,7 @@ from gaitcli.constants import (
     L_HIP,
     L_KNEE,
     MAX_WALK_FRAMES,
+    MIRROR_JOINTS,
     NUM_JOINTS,
     PELVIS,
     R_ANKLE,
@@ -103,6 +104,23 @@ class PreparedWalk:
             return (f"only {self.seconds:.2f} s of usable walk, shorter than a gait cycle (~{SHORT_WALK_SECONDS:g} s): "
                     "identification from it is less reliable")
         return None
+
+    @property
+    def lateral_speed(self) -> float:
+        """How fast the walker crosses the image: torso lengths per second, either way (about 1.8 for
+        a walk past a side camera, near 0 toward or away from the camera, or on the spot)."""
+        travel = sum(float(ref[-1, 1] - ref[0, 1]) for ref in self.references)
+        scale = float(np.median(np.concatenate([ref[:, 2] for ref in self.references])))
+        return abs(travel) / max(scale, 1e-9) / max(self.seconds, 1e-9)
+
+    def mirror_image(self) -> "PreparedWalk":
+        """The same walk reflected left to right, every joint keeping its label: what a camera
+        behind the walker sees of a walk toward the camera (and the reverse). Left and right are
+        swapped in the stored joints and the walk's mirroring is reversed, so its features are
+        this walk's features reflected."""
+        swap = np.asarray(MIRROR_JOINTS, dtype=np.int64)
+        return PreparedWalk([j[:, swap] for j in self.joints], [ref.copy() for ref in self.references], not self.mirrored,
+                            self.frames_total, self.frames_used)
 
     def render(self, k: int, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Spatial features (stop - start, 17, 17, 32) of frames [start, stop) of segment ``k``."""

@@ -3,6 +3,9 @@
 * :mod:`gaitcli.gait.architecture` - :class:`GaitConfig` and the weights' names and shapes;
 * :mod:`gaitcli.gait.numpy_forward` - :class:`NumpyGaitNetwork`, inference without TensorFlow;
 * :mod:`gaitcli.gait.checkpoint` - :class:`GaitCheckpoint`, gaitcli's fingerprinted ``.npz``;
+* :mod:`gaitcli.gait.discriminant` - a checkpoint's discriminant head (walk statistics + network
+  vector -> identification vector), fed by :mod:`gaitcli.gait.head_inputs` (which mirror-averages
+  walks toward or away from the camera);
 * :mod:`gaitcli.gait.network` - ``GaitNetwork``, the seed's GaitNN in Keras 3 (training, TF-1
   checkpoints); it imports TensorFlow, so it is not imported here;
 * :mod:`gaitcli.gait.tf1_mapping` - the seed's TF-1 variable names -> gaitcli's weights.

@@ -24,6 +24,12 @@ so the vector is ``[w_d * discriminants, w_b * body statistics, w_a * arm statis
 vector]`` with four ``block_weights`` (by default the arms count half). The dimensions are those
 of v2, in another order.
 
+**Walks toward or away from the camera** (``walk-discriminant-v4``): a head (with or without
+blocks and arms, as its keys say) whose inputs, for a walk that hardly crosses the image, are
+averaged with the walk's mirror image's, so that its vector does not depend on which way the
+walker faces; ``axial_mirror`` holds the two speeds across the image that say how much
+(:mod:`gaitcli.gait.head_inputs`). Its arrays are those of the head it extends.
+
 Fitting is deterministic (no random state): :func:`fit_head`. The head's numbers are stored
 in the checkpoint beside the network's weights and covered by its fingerprint
 (:mod:`gaitcli.gait.checkpoint`).
@@ -42,6 +48,7 @@ from gaitcli.constants import NUM_JOINTS, PELVIS, THORAX
 HEAD_KIND = "walk-discriminant-v1"
 HEAD_KIND_BLOCK = "walk-discriminant-v2"  # v1 + its standardised inputs as blocks of their own
 HEAD_KIND_ARMS = "walk-discriminant-v3"  # v2 with the arms' statistics a block of their own
+HEAD_KIND_AXIAL = "walk-discriminant-v4"  # v1-v3 whose inputs are mirror-averaged for walks toward/away from the camera
 ARRAY_NAMES = ("mean", "scale", "projection")
 BLOCK_ARRAY_NAMES = ("block_mean", "block_scale")
 PREFIX = "head/"
@@ -74,6 +81,9 @@ class DiscriminantHead:
     block_population: str | None = None
     #: v3: the joints whose statistics form their own block (seed indices)
     arm_joints: tuple[int, ...] = ()
+    #: v4: below the first of these speeds across the image (torso lengths per second) a walk's
+    #: inputs are half its mirror image's, above the second none (:mod:`gaitcli.gait.head_inputs`)
+    axial_mirror: tuple[float, float] | None = None
 
     @property
     def has_block(self) -> bool:
@@ -100,6 +110,8 @@ class DiscriminantHead:
         block = f" + input blocks {self.statistics_size} + {self.gait_size}" if self.has_block else ""
         if self.arm_joints:
             block += f" (the statistics of joints {list(self.arm_joints)} a block of their own)"
+        if self.axial_mirror is not None:
+            block += f", mirror-averaged below {self.axial_mirror[1]:g} torso lengths/s across the image"
         return f"discriminant head {self.discriminants} ({self.statistics} + gait x {self.gait_weight:g}){block}"
 
     def meta(self) -> dict[str, Any]:
@@ -108,6 +120,8 @@ class DiscriminantHead:
         if self.arm_joints:
             block["arm_joints"] = list(self.arm_joints)
         kind = (HEAD_KIND_ARMS if self.arm_joints else HEAD_KIND_BLOCK) if self.has_block else HEAD_KIND
+        if self.axial_mirror is not None:
+            kind, block["axial_mirror"] = HEAD_KIND_AXIAL, list(self.axial_mirror)
         return {
             "kind": kind,
             "statistics": self.statistics,
@@ -130,22 +144,24 @@ class DiscriminantHead:
         inputs = int(meta["statistics_size"]) + int(meta["gait_size"])
         out = int(meta["output_size"])
         shapes = {PREFIX + "mean": (inputs,), PREFIX + "scale": (inputs,), PREFIX + "projection": (inputs, out)}
-        if meta.get("kind") in (HEAD_KIND_BLOCK, HEAD_KIND_ARMS):
+        if _has_blocks(meta):
             shapes.update({PREFIX + name: (inputs,) for name in BLOCK_ARRAY_NAMES})
         return shapes
 
     @classmethod
     def from_stored(cls, meta: Any, arrays: Mapping[str, np.ndarray]) -> "DiscriminantHead":
         """Rebuild from :meth:`meta` and :meth:`arrays`; ``ValueError`` on anything malformed."""
-        if not isinstance(meta, Mapping) or meta.get("kind") not in (HEAD_KIND, HEAD_KIND_BLOCK, HEAD_KIND_ARMS):
+        if not isinstance(meta, Mapping) or meta.get("kind") not in (HEAD_KIND, HEAD_KIND_BLOCK, HEAD_KIND_ARMS, HEAD_KIND_AXIAL):
             raise ValueError(f"unknown head kind {meta.get('kind') if isinstance(meta, Mapping) else meta!r}")
         try:
             shapes = cls.array_shapes(meta)
             numbers = {k: float(meta[k]) for k in ("gait_weight", "shrinkage")}
             threshold = None if meta.get("open_set_threshold") is None else float(meta["open_set_threshold"])
-            block = meta.get("kind") in (HEAD_KIND_BLOCK, HEAD_KIND_ARMS)
+            block = _has_blocks(meta)
             weights = tuple(float(w) for w in meta["block_weights"]) if block else (1.0, 0.0, 0.0)
-            arm_joints = tuple(int(j) for j in meta["arm_joints"]) if meta.get("kind") == HEAD_KIND_ARMS else ()
+            arms = meta.get("kind") == HEAD_KIND_ARMS or (meta.get("kind") == HEAD_KIND_AXIAL and "arm_joints" in meta)
+            arm_joints = tuple(int(j) for j in meta["arm_joints"]) if arms else ()
+            axial = tuple(float(v) for v in meta["axial_mirror"]) if meta.get("kind") == HEAD_KIND_AXIAL else None
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed head metadata ({exc})") from None
         checked = {}
@@ -162,10 +178,12 @@ class DiscriminantHead:
             raise ValueError("the head's input blocks are not finite and positive")
         if threshold is not None and not math.isfinite(threshold):
             raise ValueError("the head's open-set threshold is not finite")
+        if axial is not None and not _valid_axial(axial):
+            raise ValueError(f"the head's mirror-averaging speeds must be two increasing numbers >= 0; got {list(axial)}")
         if block:
             checked.update(block_weights=weights, block_population=str(meta.get("block_population")), arm_joints=arm_joints)
         return cls(str(meta.get("statistics")), int(meta["statistics_size"]), int(meta["gait_size"]), **numbers, **checked,
-                   open_set_threshold=threshold)
+                   open_set_threshold=threshold, axial_mirror=axial)
 
     def with_blocks(self, mean: np.ndarray, scale: np.ndarray, weights, population: str, arm_joints=()) -> "DiscriminantHead":
         """This head with input blocks (see the module docstring), ``weights`` scaled to unit
@@ -186,10 +204,21 @@ class DiscriminantHead:
         return replace(self, block_mean=mean.astype(np.float32), block_scale=scale.astype(np.float32), block_weights=w,
                        block_population=population, open_set_threshold=None, arm_joints=arm_joints)
 
+    def with_axial_mirror(self, speeds) -> "DiscriminantHead":
+        """This head as a v4 one: a walk slower across the image than ``speeds[1]`` torso lengths per
+        second has its inputs averaged with its mirror image's (fully below ``speeds[0]``; see
+        :mod:`gaitcli.gait.head_inputs`); None: the head without (v1-v3 again). The open-set
+        threshold, measured on other inputs, is dropped."""
+        if speeds is not None:
+            speeds = tuple(float(v) for v in speeds)
+            if not _valid_axial(speeds):
+                raise ValueError(f"mirror-averaging needs two increasing speeds >= 0; got {speeds!r}")
+        return replace(self, axial_mirror=speeds, open_set_threshold=None)
+
     def without_blocks(self) -> "DiscriminantHead":
         """The v1 head these blocks were added to (its threshold dropped with them)."""
         return replace(self, block_mean=None, block_scale=None, block_weights=(1.0, 0.0, 0.0), block_population=None,
-                       open_set_threshold=None if self.has_block else self.open_set_threshold, arm_joints=())
+                       open_set_threshold=None if self.has_block else self.open_set_threshold, arm_joints=(), axial_mirror=None)
 
     def apply(self, statistics: np.ndarray, gait_vector: np.ndarray) -> np.ndarray:
         """The unit identification vector (K,) of one walk; or (N, K) for stacked walks."""
@@ -213,6 +242,15 @@ class DiscriminantHead:
 def _valid_weights(weights, arm_joints=()) -> bool:
     return (len(weights) == (4 if arm_joints else 3) and all(math.isfinite(w) and w >= 0 for w in weights)
             and abs(math.hypot(*weights) - 1.0) < 1e-4 and _valid_joints(arm_joints))
+
+
+def _has_blocks(meta: Mapping[str, Any]) -> bool:
+    kind = meta.get("kind")
+    return kind in (HEAD_KIND_BLOCK, HEAD_KIND_ARMS) or (kind == HEAD_KIND_AXIAL and "block_weights" in meta)
+
+
+def _valid_axial(speeds) -> bool:
+    return len(speeds) == 2 and all(math.isfinite(v) for v in speeds) and 0.0 <= speeds[0] < speeds[1]
 
 
 def _valid_joints(joints) -> bool:

@@ -74,14 +74,23 @@ class GaitModel:
 
     def embed_walk(self, walk: PreparedWalk) -> np.ndarray:
         """The walk's unit identification vector: the network's over fixed-length windows of its
-        segments, through the discriminant head with the walk's statistics when the model has one."""
-        vector = identification_vector(self.network.feed_forward_batch, walk)
+        segments, through the discriminant head with the walk's statistics when the model has one
+        (a walk toward or away from the camera averaged with its mirror image when the head says so:
+        :mod:`gaitcli.gait.head_inputs`)."""
         head = self.checkpoint.head
         if head is None:
-            return vector
-        from gaitcli.features.walk_statistics import walk_statistics
+            return identification_vector(self.network.feed_forward_batch, walk)
+        from gaitcli.gait.head_inputs import head_inputs
 
-        return head.apply(walk_statistics(walk), vector)
+        return head.apply(*head_inputs(self.network.feed_forward_batch, walk, head.axial_mirror))
+
+    def mirror_image_weight(self, walk: PreparedWalk) -> float:
+        """How much of the walk's mirror image goes into its vector (0 to 0.5): more the less the
+        walk crosses the image, for a head that mirror-averages (:mod:`gaitcli.gait.head_inputs`)."""
+        from gaitcli.gait.head_inputs import mirror_weight
+
+        head = self.checkpoint.head
+        return mirror_weight(walk.lateral_speed, head.axial_mirror if head is not None else None)
 
     def embed_features(self, features: np.ndarray) -> np.ndarray:
         """The unit identification vector of one whole sequence of spatial features (the seed's way;

@@ -87,6 +87,13 @@ BLOCK_SEED = 20261204
 BLOCK_PEOPLE = 600
 BLOCK_WALKS = 2
 BLOCK_MAX_YAW_DEG = 90.0
+#: Walks toward or away from the camera (heads ``walk-discriminant-v4``): below the first speed
+#: across the image (torso lengths per second) a walk's head inputs are half its mirror image's,
+#: above the second none (gaitcli.gait.head_inputs). A walk past a side camera crosses at about 1.8
+#: (the slowest 5 % of the real side-view walks of the benchmark: 1.1-1.2), one toward the camera
+#: at under 0.2: the speeds sit between, at round numbers (about 8 and 25 degrees off the camera's
+#: axis at a usual pace), not tuned.
+AXIAL_MIRROR = (0.25, 0.75)
 #: Held-out synthetic people (other ids, same seed) on which the one-walk threshold is measured,
 #: filmed up to BLOCK_THRESHOLD_MAX_YAW_DEG from the side as the head's own training walks (with
 #: cameras anywhere, synthetic one-walk galleries separate people too little for a threshold:
@@ -110,3 +117,9 @@ CROSS_VIEW_VIEWS = 2
 CROSS_VIEW_MAX_YAW_DEG = 90.0
 CROSS_VIEW_THRESHOLD_PEOPLE = 200
 CROSS_VIEW_THRESHOLD_GALLERY = 10
+#: No mirror averaging for the cross-view head: fitted on walks filmed from both sides in either
+#: direction, it already finds people walking away (UCalgary 0 -> 180 degrees: 30 / 21 / 21 % on
+#: true joints / error model / through BlazePose); refitted on mirror-averaged walks it scored
+#: 41 / 25 / 18 % there and lost 12 points within the front view through BlazePose
+#: (docs/experiments.md).
+CROSS_VIEW_AXIAL_MIRROR = None

@@ -28,9 +28,9 @@ from gaitcli.gait.checkpoint import GaitCheckpoint, compute_fingerprint
 from gaitcli.gait.discriminant import fit_head
 from gaitcli.training.provenance import package_versions
 from gaitcli.training.gait_config import (
-    BLOCK_ARM_JOINTS, BLOCK_MAX_YAW_DEG, BLOCK_PEOPLE, BLOCK_SEED, BLOCK_THRESHOLD_MAX_YAW_DEG, BLOCK_THRESHOLD_PEOPLE,
+    AXIAL_MIRROR, BLOCK_ARM_JOINTS, BLOCK_MAX_YAW_DEG, BLOCK_PEOPLE, BLOCK_SEED, BLOCK_THRESHOLD_MAX_YAW_DEG, BLOCK_THRESHOLD_PEOPLE,
     BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
-    CROSS_VIEW_MAX_YAW_DEG, CROSS_VIEW_PEOPLE, CROSS_VIEW_SEED, CROSS_VIEW_THRESHOLD_GALLERY, CROSS_VIEW_THRESHOLD_PEOPLE,
+    CROSS_VIEW_AXIAL_MIRROR, CROSS_VIEW_MAX_YAW_DEG, CROSS_VIEW_PEOPLE, CROSS_VIEW_SEED, CROSS_VIEW_THRESHOLD_GALLERY, CROSS_VIEW_THRESHOLD_PEOPLE,
     CROSS_VIEW_VIEWS, CROSS_VIEW_WALKS,
     HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS,
 )  # fmt: skip
@@ -48,17 +48,19 @@ def engine_walk_set(paths: Sequence[str | Path], *, log: Callable[[str], None] =
     return walk_set(sequences, log=log)
 
 
-def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, progress: Callable[[int, int], None] | None = None):
-    """(N, D) network vectors (no head) and (N, S) walk statistics of ``data``'s walks."""
-    from gaitcli.features.walk_statistics import walk_statistics
-    from gaitcli.gait.embedding import identification_vector
+def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, axial_mirror=None,
+                                   progress: Callable[[int, int], None] | None = None):
+    """(N, D) network vectors (no head) and (N, S) walk statistics of ``data``'s walks, mirror-averaged
+    as a head with ``axial_mirror`` takes them (:func:`gaitcli.gait.head_inputs.head_inputs`)."""
+    from gaitcli.gait.head_inputs import head_inputs
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
 
     net = NumpyGaitNetwork.from_checkpoint(checkpoint)
     vectors, stats = [], []
     for i, walk in enumerate(data.walks, 1):
-        vectors.append(identification_vector(net.feed_forward_batch, walk.segments))
-        stats.append(walk_statistics(walk))
+        walk_stats, vector = head_inputs(net.feed_forward_batch, walk, axial_mirror)
+        vectors.append(vector)
+        stats.append(walk_stats)
         if progress:
             progress(i, len(data.walks))
     return np.stack(vectors), np.stack(stats)
@@ -202,18 +204,18 @@ def train_head(
 
 
 def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, seed: int, *, identity_offset: int = 0,
-                         max_yaw_deg: float = BLOCK_MAX_YAW_DEG, with_vectors: bool = False,
+                         max_yaw_deg: float = BLOCK_MAX_YAW_DEG, axial_mirror=None,
                          progress: Callable[[int, int], None] | None = None):
-    """Walk statistics (and, ``with_vectors``, network vectors) of ``people`` x ``walks`` synthetic
-    walkers (:func:`gaitcli.synth.dataset.make_sequences`: the estimator's error model, cameras up to
-    ``max_yaw_deg`` from the side), prepared as inference prepares walks; and their labels."""
+    """Walk statistics (N, S), network vectors (N, D) and labels (N,) of ``people`` x ``walks``
+    synthetic walkers (:func:`gaitcli.synth.dataset.make_sequences`: the estimator's error model,
+    cameras up to ``max_yaw_deg`` from the side), prepared as inference prepares walks and
+    mirror-averaged as a head with ``axial_mirror`` takes them (:mod:`gaitcli.gait.head_inputs`)."""
     from gaitcli.features.sequence import TooFewFramesError, prepare_walk
-    from gaitcli.features.walk_statistics import walk_statistics
-    from gaitcli.gait.embedding import identification_vector
+    from gaitcli.gait.head_inputs import head_inputs
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
     from gaitcli.synth.dataset import make_sequences
 
-    network = NumpyGaitNetwork.from_checkpoint(checkpoint) if with_vectors else None
+    network = NumpyGaitNetwork.from_checkpoint(checkpoint)
     stats, vectors, labels = [], [], []
     for k in range(people):
         for ident, ys, xs, ps, meta in make_sequences(1, walks, seed, identity_offset=identity_offset + k, max_yaw_deg=max_yaw_deg):
@@ -221,13 +223,13 @@ def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, se
                 walk = prepare_walk(ys, xs, ps, meta["fps"])
             except TooFewFramesError:
                 continue
-            stats.append(walk_statistics(walk))
+            walk_stats, vector = head_inputs(network.feed_forward_batch, walk, axial_mirror)
+            stats.append(walk_stats)
+            vectors.append(vector)
             labels.append(ident)
-            if network is not None:
-                vectors.append(identification_vector(network.feed_forward_batch, walk.segments))
         if progress:
             progress(k + 1, people)
-    return np.array(stats), (np.array(vectors) if with_vectors else None), np.array(labels)
+    return np.array(stats), np.array(vectors), np.array(labels)
 
 
 def add_input_blocks(
@@ -235,6 +237,7 @@ def add_input_blocks(
     *,
     weights: tuple[float, ...] = BLOCK_WEIGHTS,
     arm_joints: Sequence[int] = BLOCK_ARM_JOINTS,
+    axial_mirror: Sequence[float] | None = AXIAL_MIRROR,
     seed: int = BLOCK_SEED,
     people: int = BLOCK_PEOPLE,
     walks: int = BLOCK_WALKS,
@@ -250,36 +253,41 @@ def add_input_blocks(
     ``threshold_files`` (engine-walk files: other synthetic people seen by the real pose engine, as
     for :func:`train_head`) when given, else ``threshold_people`` other synthetic people through the
     estimator's error model. With ``arm_joints`` (four ``weights``) the head is a v3 one: the
-    statistics of those joints are a block of their own. Any blocks the head has are replaced.
+    statistics of those joints are a block of their own; with ``axial_mirror`` as well, a v4 one:
+    walks toward or away from the camera are mirror-averaged (:mod:`gaitcli.gait.head_inputs`),
+    in the population and the threshold's walks too. Any blocks the head has are replaced.
     Deterministic."""
     if checkpoint.head is None:
         raise InputError("input blocks extend a discriminant head; fit one first (`gaitcli train head`)")
     base_head = checkpoint.head.without_blocks()
     arm_joints = tuple(sorted(int(j) for j in arm_joints))
-    stats, vectors, _ = synthetic_statistics(checkpoint, people, walks, seed, with_vectors=True,
+    stats, vectors, _ = synthetic_statistics(checkpoint, people, walks, seed, axial_mirror=axial_mirror,
                                              progress=progress and (lambda i, n: progress("population", i, n)))
     inputs = np.concatenate([stats, vectors], axis=1)
     scale = inputs.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
     population = f"synthetic walkers: {len(stats)} walks of {people} people, seed {seed}, yaw up to {BLOCK_MAX_YAW_DEG:g} deg"
     head = base_head.with_blocks(inputs.mean(axis=0), scale, weights, population, arm_joints)
+    if axial_mirror is not None:
+        head = head.with_axial_mirror(axial_mirror)
     if threshold_files:
         from gaitcli.training.engine_walks import file_fingerprint
 
         held_out = engine_walk_set(threshold_files, log=log)
-        held_vectors, held_stats = network_vectors_and_statistics(checkpoint, held_out, progress=progress and (lambda i, n: progress("threshold", i, n)))
+        held_vectors, held_stats = network_vectors_and_statistics(checkpoint, held_out, axial_mirror=head.axial_mirror, progress=progress and (lambda i, n: progress("threshold", i, n)))
         held_labels = held_out.labels
         held = {"threshold_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in threshold_files]}
     else:
         held_stats, held_vectors, held_labels = synthetic_statistics(
             checkpoint, threshold_people, threshold_walks, seed, identity_offset=10**6, max_yaw_deg=BLOCK_THRESHOLD_MAX_YAW_DEG,
-            with_vectors=True, progress=progress and (lambda i, n: progress("threshold", i, n)))
+            axial_mirror=head.axial_mirror, progress=progress and (lambda i, n: progress("threshold", i, n)))
         held = {"threshold_people": threshold_people, "threshold_walks": threshold_walks, "threshold_max_yaw_deg": BLOCK_THRESHOLD_MAX_YAW_DEG}
     threshold = one_walk_threshold(head.apply(held_stats, held_vectors), held_labels)
     head = replace(head, open_set_threshold=threshold)
     record = {
         "packages": package_versions(),
-        "weights": list(head.block_weights), "arm_joints": list(arm_joints), "seed": seed, "people": people, "walks": walks, "max_yaw_deg": BLOCK_MAX_YAW_DEG, **held, "population_walks": int(len(stats)),
+        "weights": list(head.block_weights), "arm_joints": list(arm_joints),
+        "axial_mirror": None if head.axial_mirror is None else list(head.axial_mirror), "seed": seed, "people": people, "walks": walks, "max_yaw_deg": BLOCK_MAX_YAW_DEG, **held, "population_walks": int(len(stats)),
         "base_fingerprint": (checkpoint.training.get("input_blocks", {}).get("base_fingerprint") if checkpoint.head.has_block
                              else checkpoint.fingerprint),
     }  # fmt: skip
@@ -289,17 +297,17 @@ def add_input_blocks(
 
 
 def cross_view_walks(checkpoint: GaitCheckpoint, people: int, seed: int, *, identity_offset: int = 0, walks: int = CROSS_VIEW_WALKS,
-                     views: int = CROSS_VIEW_VIEWS, max_yaw_deg: float = CROSS_VIEW_MAX_YAW_DEG,
+                     views: int = CROSS_VIEW_VIEWS, max_yaw_deg: float = CROSS_VIEW_MAX_YAW_DEG, axial_mirror=None,
                      progress: Callable[[int, int], None] | None = None):
     """Walk statistics (N, S), network vectors (N, D) and person labels (N,) of ``people`` synthetic
     walkers (ids ``identity_offset + k`` of population ``seed``), each walking ``walks`` times
     (3-5 s, either direction), every walk filmed by ``views`` cameras at independent headings
     within ``max_yaw_deg`` of the side view and passed through the estimator's error model. The
     same motion seen from several sides: what the camera changes becomes within-person
-    variation. Deterministic. Walks too short to prepare are left out."""
+    variation. The inputs are mirror-averaged as a head with ``axial_mirror`` takes them
+    (:mod:`gaitcli.gait.head_inputs`). Deterministic. Walks too short to prepare are left out."""
     from gaitcli.features.sequence import TooFewFramesError, prepare_walk
-    from gaitcli.features.walk_statistics import walk_statistics
-    from gaitcli.gait.embedding import identification_vector
+    from gaitcli.gait.head_inputs import head_inputs
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
     from gaitcli.synth.dataset import observe_walk, simulate_walk, synthetic_identity
 
@@ -317,8 +325,9 @@ def cross_view_walks(checkpoint: GaitCheckpoint, people: int, seed: int, *, iden
                     prepared = prepare_walk(seen.coords_y, seen.coords_x, seen.probs, walk.fps)
                 except TooFewFramesError:
                     continue
-                stats.append(walk_statistics(prepared))
-                vectors.append(identification_vector(network.feed_forward_batch, prepared.segments))
+                walk_stats, vector = head_inputs(network.feed_forward_batch, prepared, axial_mirror)
+                stats.append(walk_stats)
+                vectors.append(vector)
                 labels.append(person)
         if progress:
             progress(k + 1, people)
@@ -332,6 +341,7 @@ def train_cross_view(
     threshold_people: int = CROSS_VIEW_THRESHOLD_PEOPLE,
     gallery: int = CROSS_VIEW_THRESHOLD_GALLERY,
     seed: int = CROSS_VIEW_SEED,
+    axial_mirror: Sequence[float] | None = CROSS_VIEW_AXIAL_MIRROR,
     trials: int = HEAD_TRIALS,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[GaitCheckpoint, dict]:
@@ -342,7 +352,9 @@ def train_cross_view(
     settings) fitted on :func:`cross_view_walks` of ``people`` synthetic walkers; its one-walk
     open-set threshold is measured on ``threshold_people`` others, each walk seen once from a
     random side (so a gallery walk and a probe are usually seen from different sides), in
-    galleries of ``gallery`` people (CROSS_VIEW_THRESHOLD_GALLERY, for why). Any head
+    galleries of ``gallery`` people (CROSS_VIEW_THRESHOLD_GALLERY, for why). With ``axial_mirror``
+    walks toward or away from the camera are mirror-averaged, for the fit, the threshold and
+    inference alike (a ``walk-discriminant-v4`` head; :mod:`gaitcli.gait.head_inputs`). Any head
     or input blocks the checkpoint had are dropped; the network is unchanged. Deterministic."""
     from gaitcli.features.walk_statistics import STATISTICS_VERSION
 
@@ -354,11 +366,14 @@ def train_cross_view(
     if people < 2 or threshold_people < 4:
         raise InputError("a cross-view head needs at least 2 people to fit on and 4 to set its threshold on")
     gallery = min(gallery, threshold_people - 1)
-    stats, vectors, labels = cross_view_walks(checkpoint, people, seed, progress=progress and (lambda i, n: progress("fit", i, n)))
+    stats, vectors, labels = cross_view_walks(checkpoint, people, seed, axial_mirror=axial_mirror,
+                                              progress=progress and (lambda i, n: progress("fit", i, n)))
     head = fit_head(stats, vectors, labels, statistics_version=STATISTICS_VERSION, gait_weight=HEAD_GAIT_WEIGHT,
                     shrinkage=HEAD_SHRINKAGE, output_size=HEAD_DIMENSIONS)
+    if axial_mirror is not None:
+        head = head.with_axial_mirror(axial_mirror)
     held_stats, held_vectors, held_labels = cross_view_walks(
-        checkpoint, threshold_people, seed, identity_offset=10**6, views=1,
+        checkpoint, threshold_people, seed, identity_offset=10**6, views=1, axial_mirror=axial_mirror,
         progress=progress and (lambda i, n: progress("threshold", i, n)))
     held = head.apply(held_stats, held_vectors)
     head = replace(head, open_set_threshold=one_walk_threshold(held, held_labels, trials=trials, people=gallery))
@@ -367,7 +382,7 @@ def train_cross_view(
         "kind": "cross-view",
         "seed": seed, "people": people, "walks": CROSS_VIEW_WALKS, "views": CROSS_VIEW_VIEWS,
         "max_yaw_deg": CROSS_VIEW_MAX_YAW_DEG, "threshold_people": threshold_people, "threshold_gallery": gallery,
-        "fitted_walks": int(len(labels)),
+        "fitted_walks": int(len(labels)), **({"axial_mirror": list(head.axial_mirror)} if head.axial_mirror else {}),
         "gait_weight": HEAD_GAIT_WEIGHT, "shrinkage": HEAD_SHRINKAGE, "dimensions": HEAD_DIMENSIONS,
         "network_fingerprint": compute_fingerprint(checkpoint.config, checkpoint.weights),
     }  # fmt: skip
