@@ -45,9 +45,15 @@ def test_how_much_mirror_image_follows_the_speed_across_the_image():
     assert mirror_weight(0.0, None) == 0.0
 
 
-def test_a_walk_toward_the_camera_hardly_crosses_the_image_and_one_past_it_does():
+def test_a_walk_toward_the_camera_hardly_crosses_the_image_and_one_past_it_does(model):
     assert filmed(90.0).lateral_speed < 0.25
-    assert filmed(0.0).lateral_speed > 1.0
+    past = filmed(0.0)
+    assert past.lateral_speed > 1.0
+    # across the image and back again: it ends where it started, and still crosses the image
+    ys, xs, ps = (np.concatenate([j[..., k] for j in past.joints]) for k in range(3))
+    there_and_back = prepare_walk(np.concatenate([ys, ys[::-1]]), np.concatenate([xs, xs[::-1]]),
+                                  np.concatenate([ps, ps[::-1]]), 15.0)
+    assert there_and_back.lateral_speed > 1.0 and model.mirror_image_weight(there_and_back) == 0.0
 
 
 def test_the_mirror_image_is_the_walk_reflected_with_its_labels_kept():

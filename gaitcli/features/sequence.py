@@ -107,11 +107,12 @@ class PreparedWalk:
 
     @property
     def lateral_speed(self) -> float:
-        """How fast the walker crosses the image: torso lengths per second, either way (about 1.8 for
-        a walk past a side camera, near 0 toward or away from the camera, or on the spot)."""
-        travel = sum(float(ref[-1, 1] - ref[0, 1]) for ref in self.references)
+        """How fast the walker moves across the image: the path of the smoothed body centre along
+        x, either way (a walk across and back counts all of it), in torso lengths per second; about
+        1.8 for a walk past a side camera, near 0.1 toward or away from the camera or on the spot."""
+        path = sum(float(np.abs(np.diff(ref[:, 1])).sum()) for ref in self.references)
         scale = float(np.median(np.concatenate([ref[:, 2] for ref in self.references])))
-        return abs(travel) / max(scale, 1e-9) / max(self.seconds, 1e-9)
+        return path / max(scale, 1e-9) / max(self.seconds, 1e-9)
 
     def mirror_image(self) -> "PreparedWalk":
         """The same walk reflected left to right, every joint keeping its label: what a camera
