@@ -10,12 +10,14 @@ image, so nothing turns it round, and seen from behind a walk looks like the sam
 the front reflected left to right with every joint keeping its label
 (:meth:`~gaitcli.features.sequence.PreparedWalk.mirror_image`). For such walks the head's inputs
 are the average of the walk's and its mirror image's, so the vector no longer depends on which
-way the walker faces: a person enrolled walking toward a camera is found walking away from it,
-and a pose engine's left/right confusion on people seen from the front or back stops mattering.
+way the walker faces: a person enrolled walking toward a camera can be found walking away from
+it, and a pose engine's left/right confusion on people seen from the front or back stops
+mattering.
 How much of the mirror image goes in follows the walk's :attr:`lateral_speed
 <gaitcli.features.sequence.PreparedWalk.lateral_speed>` (torso lengths per second across the
-image; about 1.8 past a side camera): half below the first of the two ``axial_mirror`` speeds,
-none above the second, linearly between. A walk across the image keeps its vector exactly.
+image, either way; about 1.8 past a side camera, about 0.1 toward it): half below the first of
+the two ``axial_mirror`` speeds, none above the second, linearly between. A walk across the
+image (either way, or across and back) keeps its vector exactly.
 """
 
 from __future__ import annotations
