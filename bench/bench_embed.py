@@ -13,7 +13,12 @@ Printed:
   clip — decoding, detection, tracking, landmarks, joint mapping, feature maps and the gait
   network — and the ratio pipeline / raw (goal >= 0.8);
 * **gaitcli embed**: wall time of the command on the clip, start-up and model loading
-  included (goal < 3 s for a 4-s clip), against the clip's duration.
+  included (goal < 3 s for a 4-s clip), against the clip's duration;
+
+both with the pose cache off (:mod:`gaitcli.pose.cache`), so that every round computes the poses;
+* **gait step**: :meth:`gaitcli.gait.model.GaitModel.embed_walk` alone on one synthetic 4-s walk
+  filmed from the front (mirror-averaged: a second pass of the network) against the same walk
+  filmed from the side (one pass), and their ratio (about 2 expected).
 
 Each number is the best of ``--rounds`` (the run least disturbed by other processes).
 Peak memory on a long 1080p clip: ``python bench/bench_video_memory.py --seconds 600
@@ -23,6 +28,7 @@ Peak memory on a long 1080p clip: ``python bench/bench_video_memory.py --seconds
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -74,6 +80,30 @@ def raw_landmark_fps(frames: list[np.ndarray], rounds: int, flip_average: bool, 
     return len(frames) / best
 
 
+def gait_step_seconds(rounds: int) -> tuple[float, float]:
+    """Best-of-``rounds`` seconds of the default model's embed_walk on one synthetic 4-s walk seen
+    from the front (toward the camera) and from the side."""
+    from gaitcli.features.sequence import prepare_walk
+    from gaitcli.gait.model import load_gait_model
+    from gaitcli.synth.dataset import observe_walk, simulate_walk, synthetic_identity
+
+    model = load_gait_model()
+    out = []
+    for yaw in (90.0, 0.0):
+        rng = np.random.default_rng([7, int(yaw)])
+        walk = simulate_walk(synthetic_identity(7, 0), rng, seconds=4.0, heading_sd=0.0)
+        seen = observe_walk(walk, rng, yaw_deg=yaw)
+        prepared = prepare_walk(seen.coords_y, seen.coords_x, seen.probs, walk.fps)
+        model.embed_walk(prepared)  # warm-up
+        best = float("inf")
+        for _ in range(rounds):
+            start = time.perf_counter()
+            model.embed_walk(prepared)
+            best = min(best, time.perf_counter() - start)
+        out.append(best)
+    return out[0], out[1]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clip", type=Path, default=REPO / "sample_videos" / "person1_walk1.mp4")
@@ -95,8 +125,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"clip: {args.clip.name}, {len(frames)} frames, {source.width}x{source.height}, {duration:.1f} s; "
           f"the engine runs on {sum(run)} of them, {'once' if args.single_pass else 'twice (flip-averaged)'} each")
 
+    front, side = gait_step_seconds(args.rounds)
+    print(f"gait step          : {1000 * front:7.0f} ms toward the camera (mirror-averaged), {1000 * side:.0f} ms "
+          f"across the image, ratio {front / side:.2f}")
+
     raw = raw_landmark_fps(frames, args.rounds, not args.single_pass, run)
-    embedder = Embedder(flip_average=not args.single_pass, sample_fps=sample_fps)
+    embedder = Embedder(flip_average=not args.single_pass, sample_fps=sample_fps, cache=False)  # poses computed each time
     embedder.embed(args.clip)  # warm-up: model loading is not part of the per-frame rate
     best = float("inf")
     for _ in range(args.rounds):
@@ -113,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(args.rounds):
         start = time.perf_counter()
         command = [sys.executable, "-m", "gaitcli.cli.main", "embed", str(args.clip)] + ["--no-flip-average"] * args.single_pass
-        done = subprocess.run(command, capture_output=True)
+        done = subprocess.run(command, capture_output=True, env={**os.environ, "GAITCLI_NO_POSE_CACHE": "1"})  # a first run
         wall = min(wall, time.perf_counter() - start)
         if done.returncode != 0:
             raise SystemExit(done.stderr.decode())
