@@ -3,6 +3,7 @@ image (gaitcli.gait.head_inputs), so the vector does not depend on which way the
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from gaitcli.features.sequence import prepare_walk
 from gaitcli.features.walk_statistics import walk_statistics
-from gaitcli.gait.checkpoint import GaitCheckpoint
+from gaitcli.gait.checkpoint import META_KEY, GaitCheckpoint
 from gaitcli.gait.discriminant import HEAD_KIND_AXIAL
 from gaitcli.gait.embedding import identification_vector
 from gaitcli.gait.head_inputs import head_inputs, mirror_weight
@@ -123,13 +124,9 @@ def test_the_mirror_speeds_are_stored_fingerprinted_and_checked(model, tmp_path)
 
 def _edited(tmp_path, model, head_meta):
     """The default checkpoint saved with its head's metadata replaced (fingerprint left as it was)."""
-    import json
-
     path = model.checkpoint.save(tmp_path / "edited-source.npz")
     with np.load(path, allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
-    from gaitcli.gait.checkpoint import META_KEY
-
     meta = json.loads(str(arrays[META_KEY]))
     meta["head"] = head_meta
     arrays[META_KEY] = np.array(json.dumps(meta, sort_keys=True))
@@ -149,11 +146,7 @@ def test_real_people_enrolled_walking_toward_the_camera_are_found_walking_away(s
     if not realwalks.ucalgary_available():
         pytest.skip("the UCalgary walks are not in ../shared/data")
     assert sum(math.comb(56, j) * (1 / 28) ** j * (27 / 28) ** (56 - j) for j in range(12, 57)) < 1e-5
-    walks = realwalks.load_ucalgary()
-    pipeline = bench.Gaitcli()
-    features = bench.observe_all(walks, (0, 180), False, pipeline.vector)
-    results = bench._identify_splits("gaitcli", pipeline, bench.splits(walks), features, features, 0, lambda p, w: (p, w, 180))
-    row = bench.pooled(results)
+    row = _toward_then_away(bench.Gaitcli())
     assert row["probes"] == 56
     assert round(row["rank1"] * 56) >= 12, row
 
@@ -172,8 +165,18 @@ def test_the_cross_view_model_finds_real_people_walking_away_without_mirror_aver
         pytest.skip("the UCalgary walks are not in ../shared/data")
     pipeline = bench.Gaitcli("cross-view")
     assert pipeline.model.checkpoint.head.axial_mirror == CROSS_VIEW_AXIAL_MIRROR is None
-    walks = realwalks.load_ucalgary()
-    features = bench.observe_all(walks, (0, 180), False, pipeline.vector)
-    row = bench.pooled(bench._identify_splits("gaitcli", pipeline, bench.splits(walks), features, features, 0, lambda p, w: (p, w, 180)))
+    row = _toward_then_away(pipeline)
     assert row["probes"] == 56
     assert round(row["rank1"] * 56) >= 12, row
+
+
+def _toward_then_away(pipeline) -> dict:
+    """The benchmark's row: each UCalgary person enrolled from one walk filmed from the front
+    (true joints), their other walk identified filmed from behind; pooled over both splits."""
+    import bench_realwalks as bench
+    import realwalks
+
+    walks = realwalks.load_ucalgary()
+    features = bench.observe_all(walks, (0, 180), False, pipeline.vector)
+    return bench.pooled(bench._identify_splits("gaitcli", pipeline, bench.splits(walks), features, features, 0,
+                                               lambda p, w: (p, w, 180)))

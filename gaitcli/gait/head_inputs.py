@@ -12,8 +12,7 @@ the front reflected left to right with every joint keeping its label
 are the average of the walk's and its mirror image's, so the vector no longer depends on which
 way the walker faces: a person enrolled walking toward a camera can be found walking away from
 it, and a pose engine's left/right confusion on people seen from the front or back stops
-mattering.
-How much of the mirror image goes in follows the walk's :attr:`lateral_speed
+mattering. How much of the mirror image goes in follows the walk's :attr:`lateral_speed
 <gaitcli.features.sequence.PreparedWalk.lateral_speed>` (torso lengths per second across the
 image, either way; about 1.8 past a side camera, about 0.1 toward it): half below the first of
 the two ``axial_mirror`` speeds, none above the second, linearly between. A walk across the
