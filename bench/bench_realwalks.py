@@ -1,6 +1,6 @@
 """Real walks benchmark: does gaitcli tell real people apart, and better than a hand-made reference?
 
-    python bench/bench_realwalks.py                 # UCalgary 28 people + CMU, true joints and engine noise
+    python bench/bench_realwalks.py                 # UCalgary 27 people + CMU, true joints and engine noise
     python bench/bench_realwalks.py --quick         # true joints only
     python bench/bench_realwalks.py --gait-checkpoint other.npz --json out.json
     python bench/bench_realwalks.py --quick --no-cmu --views 90 --no-cross --probe-seconds 1   # short probes
@@ -8,7 +8,7 @@
     python bench/bench_realwalks.py --no-paces        # without the change-of-pace protocol (CMU)
     python bench/bench_realwalks.py --quick --no-cmu --engine   # + rendered and run through BlazePose (cached)
 
-People: the 28 UCalgary people (``../shared/data/realwalks/ucalgary_kinect``, real bodies, real
+People: the UCalgary people (``../shared/data/realwalks/ucalgary_kinect``, real bodies, real
 motion: research/evaluation only, nothing here is fitted on them) and the CMU motion-capture
 people with their own skeletons (``../shared/data/mocap``). Each 3D walk is filmed by a virtual
 camera (``bench/realwalks.py``) from 0 (toward the camera), 45 and 90 degrees (side view), once
@@ -17,8 +17,12 @@ as the true joints and once through the pose engine's error model (fitted to Bla
 
 Protocol, per view or view pair: the gallery holds one walk per person, enrolled the way
 ``gaitcli enroll`` does (the gallery's linear SVMs, the model's threshold), and every other walk
-of those people is a probe; each of a person's walks takes the gallery's place once, so the 28
-UCalgary people give 56 probes (run 1 -> run 2 and run 2 -> run 1). Cross-view:
+of those people is a probe; each of a person's walks takes the gallery's place once (run 1 -> run 2
+and run 2 -> run 1). UCalgary has 28 subject numbers and 56 normal runs, of which 6 are not a walk
+of their subject (``realwalks.load_ucalgary``; printed as "left out"): subject 10's files are a
+copy of subject 4's, subject 22's two runs are one recording, and in three runs the sensor
+followed a bystander. That leaves 27 people enrolled (chance 3.7 %) and 46 probes per view;
+the 4 people with one usable walk are enrolled with it and never probed. Cross-view:
 gallery walks seen from one view, probes from another; walking away from the camera (gallery
 walks toward it from 0 or 45 degrees, probes walking away, from straight behind or 45 degrees off
 it going the other way); and a gallery enrolled from two views at
@@ -29,10 +33,10 @@ reference gets the same shift of its features. Carrying (UCalgary only, each vie
 gallery walks are the normal ones, and every other walk is a probe four times, made to carry
 something by ``realwalks.with_covariate`` (a bag in one hand, a phone at the ear, texting, a
 coat's damped arm swing: the arms of the recorded walk are replaced, legs and timing stay real),
-224 probes per view, as the held-out covariate walks (bag, coat, phone, texting). Change of pace
+184 probes per view, as the held-out covariate walks (bag, coat, phone, texting). Change of pace
 (``--no-paces`` to skip): the two CMU people who walked at several speeds (one 0.9-1.7 m/s over
 11 walks, the other 1.0-1.8 m/s over 8, "slow walk" trials included) are enrolled from one walk
-at a time among one walk of every other person (33 in all), and their other walks identified;
+at a time among one walk of every other person (32 in all), and their other walks identified;
 rank-1 by how far the probe's speed is from the gallery walk's (within 10 %, 10-25 %, over 25 %).
 Two people only: read it as how fast the vector drifts with pace, not as an accuracy. Printed
 per protocol:
@@ -44,7 +48,11 @@ per protocol:
 * the same rank-1 for the **reference**: per walk, joints relative to the hip centre divided by
   the median head-to-ankle height, mirrored to face +x; per-joint mean and standard deviation
   over frames + 10 limb-length ratios; ``StandardScaler`` + ``LinearSVC`` fitted on the gallery
-  walks. Its "named"/"unknown" use its decision value 0.
+  walks. Its "named"/"unknown" use its decision value 0;
+* **open-set threshold check** (UCalgary, each same view): the threshold that these real people
+  would choose (least FAR + FRR over 2000 galleries of 3 people enrolled from one walk, the
+  measurement ``gaitcli train blocks`` makes on synthetic people), beside the shipped one, with
+  FRR and FAR at each. It judges the shipped threshold; nothing is fitted on these people.
 
 Skips (exit 0 with a message) where ``../shared/data`` is absent.
 """
@@ -307,18 +315,36 @@ def observe_covariates(walks, views, noise: bool, features, seen: dict | None = 
     return out
 
 
-def splits(walks) -> list[tuple[dict, dict]]:
-    """(gallery walk, probe walks) of each person with at least two walks, once for each walk
-    position k (the k-th walk by name in the gallery; people with fewer walks keep their first)."""
-    by_person: dict[str, list[str]] = {}
+def recorded_twice(walks) -> list:
+    """The walks of people recorded walking at least twice (the protocols' people)."""
+    counts: dict[str, int] = {}
     for w in walks:
-        by_person.setdefault(w.person, []).append(w.walk)
-    several = {p: sorted(n) for p, n in by_person.items() if len(n) >= 2}
+        counts[w.person] = counts.get(w.person, 0) + 1
+    return [w for w in walks if counts[w.person] >= 2]
+
+
+def splits(walks) -> list[tuple[dict, dict]]:
+    """(gallery walk, probe walks) of each person recorded at least twice, once for each walk
+    position k (the k-th usable walk by name in the gallery, the others probes). Walks marked
+    ``excluded`` (not a walk of their subject, :func:`realwalks.load_ucalgary`) are never used: a
+    person with one usable walk left is enrolled with it in both splits and never probed, and a
+    person with none is not enrolled."""
+    usable: dict[str, list[str]] = {}
+    for w in recorded_twice(walks):
+        usable.setdefault(w.person, [])
+        if w.excluded is None:
+            usable[w.person].append(w.walk)
+    usable = {p: sorted(n) for p, n in usable.items() if n}
     out = []
     for k in range(2):
-        gallery = {p: n[k] for p, n in several.items()}
-        out.append((gallery, {p: [w for w in n if w != gallery[p]] for p, n in several.items()}))
+        gallery = {p: n[min(k, len(n) - 1)] for p, n in usable.items()}
+        out.append((gallery, {p: [w for w in n if w != gallery[p]] for p, n in usable.items()}))
     return out
+
+
+def excluded_walks(walks) -> list[str]:
+    """'person walk: why' of each recording the protocols leave out."""
+    return [f"{w.person} {w.walk}: {w.excluded}" for w in walks if w.excluded is not None]
 
 
 def pooled(results: list[dict]) -> dict:
@@ -347,10 +373,45 @@ def _identify_splits(method: str, pipeline: Gaitcli, parts, feats: dict, probe_f
     return results
 
 
+#: Galleries drawn for the open-set threshold check (:func:`open_set_threshold_check`).
+THRESHOLD_TRIALS = 2000
+
+
+def open_set_threshold_check(pipeline: Gaitcli, feats: dict, walks, view) -> dict:
+    """The one-walk open-set threshold these people would choose, beside the model's: the one
+    that minimises FAR + FRR over :data:`THRESHOLD_TRIALS` galleries of 3 people enrolled from one
+    walk each, measured exactly as ``gaitcli train blocks`` measures the shipped threshold on
+    held-out synthetic people (:func:`gaitcli.training.head.open_set_galleries`), and FAR + FRR at
+    both. Judging only: nothing is set from it."""
+    from gaitcli.gallery.classifier import min_error_threshold
+    from gaitcli.training.head import open_set_galleries
+
+    keys = [(w.person, w.walk, view) for w in walks if w.excluded is None and (w.person, w.walk, view) in feats]
+    labels = np.array([k[0] for k in keys])
+    galleries = open_set_galleries(np.stack([feats[k] for k in keys]), labels, trials=THRESHOLD_TRIALS,
+                                   default_threshold=pipeline.threshold)
+    best = min_error_threshold(galleries["own"].ravel(), galleries["stranger"])
+
+    def error(t: float) -> tuple[float, float]:
+        return float((galleries["own"] < t).mean()), float((galleries["stranger"] >= t).mean())
+
+    return {"best": best, "shipped": pipeline.threshold, "frr_far_best": error(best), "frr_far_shipped": error(pipeline.threshold),
+            "people": len(set(labels)), "trials": THRESHOLD_TRIALS}
+
+
+def format_threshold_row(row: dict) -> str:
+    c = row["gaitcli"]
+    frr, far = c["frr_far_shipped"]
+    return (f"  {row['gallery_view']:>6} deg  open-set threshold, {c['trials']} galleries of 3 of these {c['people']} people: "
+            f"shipped {c['shipped']:+.3f} (FRR {100 * frr:4.1f} %  FAR {100 * far:4.1f} %, sum {100 * (frr + far):4.1f} %)"
+            f"  | best for them {c['best']:+.3f} (sum {100 * sum(c['frr_far_best']):4.1f} %)")
+
+
 def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, probe_seconds: float | None = None,
-        covariates: bool = False, engine: dict | None = None, multi_view=MULTI_VIEW, behind=()) -> list[dict]:
+        covariates: bool = False, engine: dict | None = None, multi_view=MULTI_VIEW, behind=(),
+        threshold_check: bool = False) -> list[dict]:
     parts = splits(walks)
-    walks = [w for w in walks if w.person in parts[0][0]]
+    walks = recorded_twice(walks)  # every recorded walk keeps its place, hence its noise seed
     seen = sorted({v for pair in (*cross, *behind) for v in pair} | set(views) | {v for g, pv in multi_view for v in (*g, pv)})
     methods = features_of(pipeline)
     features = {m: observe_all(walks, seen, noise, f, seen=engine) for m, f in methods.items()}
@@ -368,6 +429,12 @@ def run(walks, pipeline: Gaitcli, noise: bool, log, views=VIEWS, cross=CROSS, pr
                                                   lambda p, w: (p, w, pview), adapt=adapt))
         rows.append(row)
         log(format_row(row))
+    if threshold_check:
+        for view in views:
+            row = {"protocol": "threshold", "gallery_view": view, "probe_view": view, "noise": noise, "source": source,
+                   "gaitcli": open_set_threshold_check(pipeline, features["gaitcli"], walks, view)}
+            rows.append(row)
+            log(format_threshold_row(row))
     if covariates:
         carried = {m: observe_covariates(walks, views, noise, f, seen=engine) for m, f in methods.items()}
         for view in views:
@@ -402,7 +469,8 @@ def pace_rows(paced, distractors, pipeline: Gaitcli, noise: bool, log, views=VIE
     others = [ws[0] for p, ws in sorted(by_person.items()) if p not in spanning]
     firsts = {}
     for w in distractors:
-        firsts.setdefault(w.person, w)
+        if w.excluded is None:
+            firsts.setdefault(w.person, w)
     others += [w for p, w in sorted(firsts.items()) if p not in by_person]
     walks = [w for p in spanning for w in by_person[p]] + others
     methods = features_of(pipeline)
@@ -486,7 +554,12 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = Gaitcli(args.gait_checkpoint)
     print(f"gait model: {pipeline.model.describe()}; one-walk threshold {pipeline.threshold}")
     results = []
-    datasets = [("UCalgary (28 people x 2 normal walks, Kinect)", realwalks.load_ucalgary())]
+    ucalgary = realwalks.load_ucalgary()
+    parts = splits(ucalgary)
+    probes = sum(len(v) for v in parts[0][1].values()) + sum(len(v) for v in parts[1][1].values())
+    datasets = [(f"UCalgary ({len(parts[0][0])} people enrolled, {probes} probes per row, Kinect)", ucalgary)]
+    for line in excluded_walks(ucalgary):
+        print(f"  left out: {line}")
     if not args.no_cmu and realwalks.MOCAP.is_dir():
         datasets.append(("CMU motion capture (people with their own skeleton)", realwalks.load_cmu()))
     for name, walks in datasets:
@@ -496,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
             rows = run(walks, pipeline, noise, print, views=args.views, cross=() if args.no_cross else CROSS,
                        probe_seconds=args.probe_seconds, multi_view=() if args.no_cross else MULTI_VIEW,
                        behind=() if args.no_cross else BEHIND,
-                       covariates=not args.no_covariates and args.probe_seconds is None and walks[0].source == "ucalgary")
+                       covariates=not args.no_covariates and args.probe_seconds is None and walks[0].source == "ucalgary",
+                       threshold_check=args.probe_seconds is None and walks[0].source == "ucalgary")
             for r in rows:
                 r["dataset"] = name
             results.extend(rows)
@@ -516,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  BlazePose found nobody in {len(lost)} of {len(engine)} rendered walks: {lost}")
             rows = run(walks, pipeline, True, print, views=args.views, cross=() if args.no_cross else CROSS,
                        probe_seconds=args.probe_seconds, engine=engine, covariates=bool(carrying),
-                       multi_view=() if args.no_cross else MULTI_VIEW, behind=behind)
+                       multi_view=() if args.no_cross else MULTI_VIEW, behind=behind, threshold_check=args.probe_seconds is None)
             for r in rows:
                 r["dataset"] = name
             results.extend(rows)

@@ -57,6 +57,7 @@ class RealWalk:
     source: str
     carried: str | None = None  # what :func:`with_covariate` made the walker carry
     side: str | None = None  # the hand holding it ("right", "left"), where one does
+    excluded: str | None = None  # why the protocols leave this recording out (see :func:`load_ucalgary`)
 
 
 def ucalgary_available(root: Path = UCALGARY) -> bool:
@@ -103,6 +104,16 @@ def tracked(kinect: np.ndarray) -> np.ndarray:
     return kinect[cuts[longest] : cuts[longest + 1]]
 
 
+WALKWAY_HALF_WIDTH = 1.0  # metres either side of the sensor's axis, along which every subject walks
+
+
+def off_walkway(kinect: np.ndarray) -> float:
+    """How far (m, median over frames) the tracked body is from the sensor's axis. The subjects walk
+    along it (|x| < 0.7 m); a few recordings follow someone else, standing or walking about 2 m
+    to the side, for most of the trial."""
+    return float(np.median(np.abs(kinect[:, _K["SpineBase"], 0])))
+
+
 def level(kinect: np.ndarray) -> np.ndarray:
     """Kinect joints (T, 18, 3) in the sensor's frame (tilted down at the floor) rotated about the
     sensor's x axis so that the floor is level: the pelvis (SpineBase), which keeps its height over
@@ -118,8 +129,20 @@ def level(kinect: np.ndarray) -> np.ndarray:
 
 
 def load_ucalgary(root: Path = UCALGARY, gait_type: str = "N") -> list[RealWalk]:
-    """Every walk of ``gait_type`` (N: normal) listed in the UCalgary INDEX.tsv."""
-    walks = []
+    """Every walk of ``gait_type`` (N: normal) listed in the UCalgary INDEX.tsv.
+
+    Recordings that are not a walk of their subject are kept (so that every walk keeps its place
+    and its noise and rendering seeds) but carry the reason in ``excluded``, and the benchmark's
+    protocols leave them out:
+
+    * a file byte for byte the same as an earlier one (subject 10's files are subject 4's; subject
+      22's two normal runs are one recording): the copy;
+    * a recording whose tracked body stays more than :data:`WALKWAY_HALF_WIDTH` off the sensor's
+      axis (:func:`off_walkway`): the sensor followed someone else (subject 7 run 1, 17 run 2, 21 run 1).
+    """
+    import hashlib
+
+    walks, first_seen = [], {}
     with (root / "INDEX.tsv").open(newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
             if row["gait_type"] != gait_type:
@@ -127,11 +150,20 @@ def load_ucalgary(root: Path = UCALGARY, gait_type: str = "N") -> list[RealWalk]
             path = root / row["file"]
             if path.stat().st_size == 0:
                 continue
+            person, name = f"ucalgary-{int(row['subject_id']):02d}", f"run{row['run']}"
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
             values = np.loadtxt(path, delimiter=",", skiprows=1, usecols=range(54), ndmin=2)
-            kinect = level(tracked(values.reshape(len(values), 18, 3)))
+            kinect = tracked(values.reshape(len(values), 18, 3))
+            aside = off_walkway(kinect)
+            excluded = None
+            if digest in first_seen:
+                excluded = "the same file as {} {}".format(*first_seen[digest])
+            elif aside > WALKWAY_HALF_WIDTH:
+                excluded = f"the sensor followed someone {aside:.1f} m off the walkway, not the subject"
+            first_seen.setdefault(digest, (person, name))
+            kinect = level(kinect)
             feet = kinect[:, [_K["FootR"], _K["FootL"]]]
-            walks.append(RealWalk(f"ucalgary-{int(row['subject_id']):02d}", f"run{row['run']}", along_x(kinect_to_seed(kinect), feet),
-                                  30.0, "ucalgary"))
+            walks.append(RealWalk(person, name, along_x(kinect_to_seed(kinect), feet), 30.0, "ucalgary", excluded=excluded))
     return walks
 
 
@@ -271,7 +303,7 @@ def with_covariate(walk: RealWalk, name: str, rng: np.random.Generator) -> RealW
             rest = rel - a * up - b * forward
             j[:, k] = j[:, THORAX] + rest + (a * np.cos(pitch) - b * np.sin(pitch)) * up + (a * np.sin(pitch) + b * np.cos(pitch)) * forward
     hand = ("right", "left")[side] if name in ("bag", "phone") else None
-    return RealWalk(walk.person, f"{walk.walk}+{name}", j, walk.fps, walk.source, carried=name, side=hand)
+    return RealWalk(walk.person, f"{walk.walk}+{name}", j, walk.fps, walk.source, carried=name, side=hand, excluded=walk.excluded)
 
 
 # --- real walks through the real pose engine ------------------------------------------------
