@@ -47,7 +47,7 @@ def test_the_packaged_cross_view_model_is_the_default_network_with_todays_cross_
     stats, net = rng.normal(size=ck.head.statistics_size), rng.normal(size=ck.head.gait_size)
     vector = ck.head.apply(stats, net)
     assert vector.shape == (defaults.HEAD_DIMENSIONS,) and abs(float(np.linalg.norm(vector)) - 1) < 1e-5
-    assert base.head.apply(stats, net).shape != vector.shape
+    assert base.head.apply(stats, net, base.head.proportion_mean).shape != vector.shape
 
 
 def test_a_misspelt_model_name_lists_the_shipped_models(tmp_path, capsys):

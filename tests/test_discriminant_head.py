@@ -149,21 +149,24 @@ def test_a_model_with_a_head_embeds_walks_through_it(walk):
     from gaitcli.gait.embedding import identification_vector
 
     head = model.checkpoint.head
+    from gaitcli.features.proportions import walk_proportions
+
     network = identification_vector(model.network.feed_forward_batch, prepared.segments)
-    np.testing.assert_allclose(vector, head.apply(walk_statistics(prepared), network), atol=1e-6)
+    np.testing.assert_allclose(vector, head.apply(walk_statistics(prepared), network, walk_proportions(prepared)), atol=1e-6)
 
 
 def test_the_packaged_head_keeps_the_arms_apart(walk):
-    """v3 (and v4): the elbows' and wrists' statistics are a block of their own; moving an arm changes
-    that block and leaves the body's statistics as they were."""
+    """v3 (and v4, v5): the elbows' and wrists' statistics are a block of their own; moving an arm
+    changes that block and leaves the body's statistics as they were."""
     from gaitcli.constants import L_ELBOW, L_WRIST, R_ELBOW, R_WRIST
     from gaitcli.features.walk_statistics import joint_columns
-    from gaitcli.training.gait_config import BLOCK_ARM_JOINTS, BLOCK_WEIGHTS
+    from gaitcli.training.gait_config import BLOCK_ARM_JOINTS, BLOCK_PROPORTION_WEIGHT, BLOCK_WEIGHTS
 
     head = load_gait_model().checkpoint.head
     assert head.arm_joints == tuple(sorted(BLOCK_ARM_JOINTS)) == (R_WRIST, R_ELBOW, L_ELBOW, L_WRIST)
-    assert head.meta()["kind"] == "walk-discriminant-v4"  # v3 + mirror averaging of walks toward or away from the camera
-    np.testing.assert_allclose(head.block_weights, np.array(BLOCK_WEIGHTS) / np.linalg.norm(BLOCK_WEIGHTS), atol=1e-9)
+    assert head.meta()["kind"] == "walk-discriminant-v5"  # v3 + mirror averaging + the body proportions' block
+    weights = np.array([*BLOCK_WEIGHTS, BLOCK_PROPORTION_WEIGHT])
+    np.testing.assert_allclose(head.block_weights, weights / np.linalg.norm(weights), atol=1e-9)
     ys, xs, ps, meta = walk
     prepared = prepare_walk(ys, xs, ps, meta["fps"])
     moved_ys = np.array(ys, dtype=np.float64)

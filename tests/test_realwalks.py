@@ -213,7 +213,7 @@ def test_the_input_blocks_are_stored_fingerprinted_and_checked(tmp_path):
     model = load_gait_model()
     head = model.checkpoint.head
     assert head is not None and head.has_block and head.open_set_threshold is not None
-    assert model.dimension == head.discriminants + head.statistics_size + head.gait_size
+    assert model.dimension == head.discriminants + head.statistics_size + head.gait_size + head.proportions_size
     path = model.checkpoint.save(tmp_path / "m.npz")
     back = GaitCheckpoint.load(path)
     assert back.fingerprint == model.fingerprint and back.head.meta() == head.meta()
@@ -230,26 +230,29 @@ def test_the_input_blocks_are_stored_fingerprinted_and_checked(tmp_path):
     # vector], each block of unit length before its weight, the inputs standardised by the
     # background population
     from gaitcli.features.walk_statistics import joint_columns
-    from gaitcli.training.gait_config import BLOCK_WEIGHTS
+    from gaitcli.training.gait_config import BLOCK_PROPORTION_WEIGHT, BLOCK_WEIGHTS
 
     rng = np.random.default_rng(0)
     x = head.block_mean + head.block_scale * rng.normal(size=(3, head.statistics_size + head.gait_size))
     stats, net = x[:, : head.statistics_size], x[:, head.statistics_size :]
-    v = head.apply(stats, net)
+    proportions = head.proportion_mean + head.proportion_scale * rng.normal(size=(3, head.proportions_size))
+    v = head.apply(stats, net, proportions)
     k, p = head.discriminants, head.statistics_size
-    w_d, w_b, w_a, w_g = head.block_weights
+    w_d, w_b, w_a, w_g, w_p = head.block_weights
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(v[:, :k], w_d * head.without_blocks().apply(stats, net), atol=1e-5)
     z = (x - head.block_mean) / head.block_scale
     arms = joint_columns(head.arm_joints, p)
     a = int(arms.sum())
     parts = ((slice(k, k + p - a), z[:, :p][:, ~arms], w_b), (slice(k + p - a, k + p), z[:, :p][:, arms], w_a),
-             (slice(k + p, None), z[:, p:], w_g))
+             (slice(k + p, k + p + head.gait_size), z[:, p:], w_g),
+             (slice(k + p + head.gait_size, None), (proportions - head.proportion_mean) / head.proportion_scale, w_p))
     for block, part, weight in parts:
         np.testing.assert_allclose(v[:, block], weight * part / np.linalg.norm(part, axis=1, keepdims=True), atol=1e-4)
     # the recorded weights: as documented (the arms half, the rest equal)
-    np.testing.assert_allclose(head.block_weights, np.array(BLOCK_WEIGHTS) / np.linalg.norm(BLOCK_WEIGHTS), atol=1e-9)
-    assert BLOCK_WEIGHTS == (1.0, 1.0, 0.5, 1.0)
+    weights = np.array([*BLOCK_WEIGHTS, BLOCK_PROPORTION_WEIGHT])
+    np.testing.assert_allclose(head.block_weights, weights / np.linalg.norm(weights), atol=1e-9)
+    assert BLOCK_WEIGHTS == (1.0, 1.0, 0.5, 1.0) and BLOCK_PROPORTION_WEIGHT == 1.0
     with pytest.raises(ValueError, match="block weights"):
         head.with_blocks(head.block_mean, head.block_scale, (0, 0, 0), "none")
 

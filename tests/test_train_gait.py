@@ -136,8 +136,10 @@ def test_the_shipped_model_was_made_by_todays_defaults():
         defaults.HEAD_GAIT_WEIGHT, defaults.HEAD_SHRINKAGE, defaults.HEAD_DIMENSIONS)
     model = GaitCheckpoint.load(default_model_path())
     blocks = model.training["input_blocks"]
-    norm = float(np.linalg.norm(defaults.BLOCK_WEIGHTS))
-    assert blocks["weights"] == pytest.approx([w / norm for w in defaults.BLOCK_WEIGHTS])
+    weights = [*defaults.BLOCK_WEIGHTS, defaults.BLOCK_PROPORTION_WEIGHT]
+    norm = float(np.linalg.norm(weights))
+    assert blocks["weights"] == pytest.approx([w / norm for w in weights])
+    assert blocks["axial_mirror"] == list(defaults.AXIAL_MIRROR) and blocks["proportions"] == model.head.proportions
     assert blocks["arm_joints"] == sorted(defaults.BLOCK_ARM_JOINTS) == list(model.head.arm_joints)
     assert (blocks["seed"], blocks["people"], blocks["walks"], blocks["max_yaw_deg"]) == (
         defaults.BLOCK_SEED, defaults.BLOCK_PEOPLE, defaults.BLOCK_WALKS, defaults.BLOCK_MAX_YAW_DEG)

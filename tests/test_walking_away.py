@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gaitcli.features.proportions import walk_proportions
 from gaitcli.features.sequence import prepare_walk
 from gaitcli.features.walk_statistics import walk_statistics
 from gaitcli.gait.checkpoint import META_KEY, GaitCheckpoint
@@ -77,16 +78,18 @@ def test_the_mirror_image_is_the_walk_reflected_with_its_labels_kept():
 
 def test_the_default_model_gives_a_walk_toward_the_camera_and_its_mirror_image_one_vector(model):
     head = model.checkpoint.head
-    assert head.axial_mirror is not None and head.meta()["kind"] == HEAD_KIND_AXIAL
+    assert head.axial_mirror is not None and "axial_mirror" in head.meta()
     toward = filmed(90.0)
     np.testing.assert_allclose(model.embed_walk(toward), model.embed_walk(toward.mirror_image()), atol=1e-5)
     # a walk past the camera keeps its own vector: no mirror image in it
     past = filmed(0.0)
-    plain = head.apply(walk_statistics(past), identification_vector(model.network.feed_forward_batch, past))
+    proportions = walk_proportions(past)  # the same for a walk and its mirror image: left and right averaged
+    np.testing.assert_allclose(walk_proportions(past.mirror_image()), proportions, atol=1e-12)
+    plain = head.apply(walk_statistics(past), identification_vector(model.network.feed_forward_batch, past), proportions)
     np.testing.assert_allclose(model.embed_walk(past), plain, atol=1e-6)
     assert not np.allclose(model.embed_walk(past), model.embed_walk(past.mirror_image()), atol=1e-3)
     stats, vector = head_inputs(model.network.feed_forward_batch, past, head.axial_mirror)
-    np.testing.assert_allclose(head.apply(stats, vector), plain, atol=1e-6)
+    np.testing.assert_allclose(head.apply(stats, vector, proportions), plain, atol=1e-6)
 
 
 def test_the_mirror_speeds_are_stored_fingerprinted_and_checked(model, tmp_path):
@@ -104,7 +107,10 @@ def test_the_mirror_speeds_are_stored_fingerprinted_and_checked(model, tmp_path)
     assert other.fingerprint != model.fingerprint
     plain = GaitCheckpoint.create(model.checkpoint.config, model.checkpoint.weights, model.feature_space,
                                   model.checkpoint.training, head=head.with_axial_mirror(None))
-    assert plain.head.meta()["kind"] == "walk-discriminant-v3" and "axial_mirror" not in plain.head.meta()
+    assert plain.head.meta()["kind"] == "walk-discriminant-v5" and "axial_mirror" not in plain.head.meta()
+    assert plain.head.axial_mirror is None
+    plain_back = GaitCheckpoint.load(plain.save(tmp_path / "plain.npz"))
+    assert plain_back.fingerprint == plain.fingerprint and plain_back.head.axial_mirror is None
     for bad in ((0.5, 0.25), (-1.0, 0.5), (0.1, math.inf)):
         with pytest.raises(ValueError, match="mirror"):
             head.with_axial_mirror(bad)

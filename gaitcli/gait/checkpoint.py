@@ -246,6 +246,14 @@ def _check_head(config: GaitConfig, feature_space: str, head: DiscriminantHead |
             f"the head was fitted on walk statistics {head.statistics} ({head.statistics_size}), but this gaitcli "
             f"computes {STATISTICS_VERSION} ({STATISTICS_SIZE}); refit the head with `gaitcli train head`"
         )
+    if head.proportions:
+        from gaitcli.features.proportions import PROPORTIONS_SIZE, PROPORTIONS_VERSION
+
+        if head.proportions != PROPORTIONS_VERSION or head.proportions_size != PROPORTIONS_SIZE:
+            raise ValueError(
+                f"the head's body-proportions block was measured as {head.proportions} ({head.proportions_size}), but this "
+                f"gaitcli computes {PROPORTIONS_VERSION} ({PROPORTIONS_SIZE}); rebuild it with `gaitcli train blocks`"
+            )
 
 
 def _head_shapes(path: Path, meta: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:

@@ -30,6 +30,13 @@ averaged with the walk's mirror image's, so that its vector does not depend on w
 walker faces; ``axial_mirror`` holds the two speeds across the image that say how much
 (:mod:`gaitcli.gait.head_inputs`). Its arrays are those of the head it extends.
 
+**Body proportions** (``walk-discriminant-v5``): a head with blocks (and arms) whose vector ends
+with a fifth block, the walk's body proportions (:mod:`gaitcli.features.proportions`: limb, trunk
+and head lengths as fractions of height), standardised by the background population's mean and
+spread (``proportion_mean``, ``proportion_scale``) and scaled to unit length; ``block_weights``
+then has five weights. Bones do not change with pace, clothes or a bag; on real people they are
+what the statistics hold only mixed with posture and motion. ``apply`` takes them as a third input.
+
 Fitting is deterministic (no random state): :func:`fit_head`. The head's numbers are stored
 in the checkpoint beside the network's weights and covered by its fingerprint
 (:mod:`gaitcli.gait.checkpoint`).
@@ -49,8 +56,11 @@ HEAD_KIND = "walk-discriminant-v1"
 HEAD_KIND_BLOCK = "walk-discriminant-v2"  # v1 + its standardised inputs as blocks of their own
 HEAD_KIND_ARMS = "walk-discriminant-v3"  # v2 with the arms' statistics a block of their own
 HEAD_KIND_AXIAL = "walk-discriminant-v4"  # v1-v3 whose inputs are mirror-averaged for walks toward/away from the camera
+HEAD_KIND_PROPORTIONS = "walk-discriminant-v5"  # v2-v4 + the body proportions as a fifth block
+HEAD_KINDS = (HEAD_KIND, HEAD_KIND_BLOCK, HEAD_KIND_ARMS, HEAD_KIND_AXIAL, HEAD_KIND_PROPORTIONS)
 ARRAY_NAMES = ("mean", "scale", "projection")
 BLOCK_ARRAY_NAMES = ("block_mean", "block_scale")
+PROPORTION_ARRAY_NAMES = ("proportion_mean", "proportion_scale")
 PREFIX = "head/"
 
 
@@ -84,10 +94,18 @@ class DiscriminantHead:
     #: v4: below the first of these speeds across the image (torso lengths per second) a walk's
     #: inputs are half its mirror image's, above the second none (:mod:`gaitcli.gait.head_inputs`)
     axial_mirror: tuple[float, float] | None = None
+    #: v5: the body-proportions version, and its background population's mean and spread
+    proportions: str | None = None
+    proportion_mean: np.ndarray | None = None  # (proportions_size,)
+    proportion_scale: np.ndarray | None = None  # (proportions_size,)
 
     @property
     def has_block(self) -> bool:
         return self.block_mean is not None
+
+    @property
+    def proportions_size(self) -> int:
+        return 0 if self.proportion_mean is None else len(self.proportion_mean)
 
     @property
     def discriminants(self) -> int:
@@ -95,7 +113,7 @@ class DiscriminantHead:
 
     @property
     def output_size(self) -> int:
-        return self.discriminants + (self.statistics_size + self.gait_size if self.has_block else 0)
+        return self.discriminants + (self.statistics_size + self.gait_size if self.has_block else 0) + self.proportions_size
 
     def _statistics_blocks(self, standardised: np.ndarray) -> list[np.ndarray]:
         stats = standardised[:, : self.statistics_size]
@@ -110,6 +128,8 @@ class DiscriminantHead:
         block = f" + input blocks {self.statistics_size} + {self.gait_size}" if self.has_block else ""
         if self.arm_joints:
             block += f" (the statistics of joints {list(self.arm_joints)} a block of their own)"
+        if self.proportions:
+            block += f" + {self.proportions_size} body proportions"
         if self.axial_mirror is not None:
             block += f", mirror-averaged below {self.axial_mirror[1]:g} torso lengths/s across the image"
         return f"discriminant head {self.discriminants} ({self.statistics} + gait x {self.gait_weight:g}){block}"
@@ -122,6 +142,9 @@ class DiscriminantHead:
         kind = (HEAD_KIND_ARMS if self.arm_joints else HEAD_KIND_BLOCK) if self.has_block else HEAD_KIND
         if self.axial_mirror is not None:
             kind, block["axial_mirror"] = HEAD_KIND_AXIAL, list(self.axial_mirror)
+        if self.proportions:
+            kind = HEAD_KIND_PROPORTIONS
+            block.update(proportions=self.proportions, proportions_size=self.proportions_size)
         return {
             "kind": kind,
             "statistics": self.statistics,
@@ -136,7 +159,7 @@ class DiscriminantHead:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The head's arrays as stored in the checkpoint (``head/mean``, ...), float32."""
-        names = ARRAY_NAMES + (BLOCK_ARRAY_NAMES if self.has_block else ())
+        names = ARRAY_NAMES + (BLOCK_ARRAY_NAMES if self.has_block else ()) + (PROPORTION_ARRAY_NAMES if self.proportions else ())
         return {PREFIX + name: np.ascontiguousarray(getattr(self, name), dtype=np.float32) for name in names}
 
     @staticmethod
@@ -146,12 +169,14 @@ class DiscriminantHead:
         shapes = {PREFIX + "mean": (inputs,), PREFIX + "scale": (inputs,), PREFIX + "projection": (inputs, out)}
         if _has_blocks(meta):
             shapes.update({PREFIX + name: (inputs,) for name in BLOCK_ARRAY_NAMES})
+        if meta.get("kind") == HEAD_KIND_PROPORTIONS:
+            shapes.update({PREFIX + name: (int(meta["proportions_size"]),) for name in PROPORTION_ARRAY_NAMES})
         return shapes
 
     @classmethod
     def from_stored(cls, meta: Any, arrays: Mapping[str, np.ndarray]) -> "DiscriminantHead":
         """Rebuild from :meth:`meta` and :meth:`arrays`; ``ValueError`` on anything malformed."""
-        if not isinstance(meta, Mapping) or meta.get("kind") not in (HEAD_KIND, HEAD_KIND_BLOCK, HEAD_KIND_ARMS, HEAD_KIND_AXIAL):
+        if not isinstance(meta, Mapping) or meta.get("kind") not in HEAD_KINDS:
             raise ValueError(f"unknown head kind {meta.get('kind') if isinstance(meta, Mapping) else meta!r}")
         try:
             shapes = cls.array_shapes(meta)
@@ -159,9 +184,12 @@ class DiscriminantHead:
             threshold = None if meta.get("open_set_threshold") is None else float(meta["open_set_threshold"])
             block = _has_blocks(meta)
             weights = tuple(float(w) for w in meta["block_weights"]) if block else (1.0, 0.0, 0.0)
-            arms = meta.get("kind") == HEAD_KIND_ARMS or (meta.get("kind") == HEAD_KIND_AXIAL and "arm_joints" in meta)
+            kind = meta.get("kind")
+            arms = kind == HEAD_KIND_ARMS or (kind in (HEAD_KIND_AXIAL, HEAD_KIND_PROPORTIONS) and "arm_joints" in meta)
             arm_joints = tuple(int(j) for j in meta["arm_joints"]) if arms else ()
-            axial = tuple(float(v) for v in meta["axial_mirror"]) if meta.get("kind") == HEAD_KIND_AXIAL else None
+            axial_key = kind == HEAD_KIND_AXIAL or (kind == HEAD_KIND_PROPORTIONS and "axial_mirror" in meta)
+            axial = tuple(float(v) for v in meta["axial_mirror"]) if axial_key else None
+            proportions = str(meta["proportions"]) if kind == HEAD_KIND_PROPORTIONS else None
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed head metadata ({exc})") from None
         checked = {}
@@ -174,8 +202,11 @@ class DiscriminantHead:
             checked[name[len(PREFIX):]] = np.ascontiguousarray(array, dtype=np.float32)
         if not all(math.isfinite(v) for v in numbers.values()) or not np.all(checked["scale"] > 0):
             raise ValueError("head numbers are not finite and positive")
-        if block and not (_valid_weights(weights, arm_joints) and np.all(checked["block_scale"] > 0) and np.isfinite(checked["block_mean"]).all()):
+        if block and not (_valid_weights(weights, arm_joints, proportions is not None) and np.all(checked["block_scale"] > 0)
+                          and np.isfinite(checked["block_mean"]).all()):
             raise ValueError("the head's input blocks are not finite and positive")
+        if proportions is not None and not (block and np.all(checked["proportion_scale"] > 0) and np.isfinite(checked["proportion_mean"]).all()):
+            raise ValueError("the head's body-proportions block is not finite and positive, or has no input blocks beside it")
         if threshold is not None and not math.isfinite(threshold):
             raise ValueError("the head's open-set threshold is not finite")
         if axial is not None and not _valid_axial(axial):
@@ -183,7 +214,7 @@ class DiscriminantHead:
         if block:
             checked.update(block_weights=weights, block_population=str(meta.get("block_population")), arm_joints=arm_joints)
         return cls(str(meta.get("statistics")), int(meta["statistics_size"]), int(meta["gait_size"]), **numbers, **checked,
-                   open_set_threshold=threshold, axial_mirror=axial)
+                   open_set_threshold=threshold, axial_mirror=axial, proportions=proportions)
 
     def with_blocks(self, mean: np.ndarray, scale: np.ndarray, weights, population: str, arm_joints=()) -> "DiscriminantHead":
         """This head with input blocks (see the module docstring), ``weights`` scaled to unit
@@ -202,7 +233,26 @@ class DiscriminantHead:
             raise ValueError(f"arm joints must be distinct joint indices other than the pelvis and thorax; got {arm_joints!r}")
         w = tuple(float(v) for v in w / np.linalg.norm(w))
         return replace(self, block_mean=mean.astype(np.float32), block_scale=scale.astype(np.float32), block_weights=w,
-                       block_population=population, open_set_threshold=None, arm_joints=arm_joints)
+                       block_population=population, open_set_threshold=None, arm_joints=arm_joints,
+                       proportions=None, proportion_mean=None, proportion_scale=None)
+
+    def with_proportions(self, version: str, mean: np.ndarray, scale: np.ndarray, weights) -> "DiscriminantHead":
+        """This head (with blocks) as a v5 one: the body proportions (``version``, standardised by
+        ``mean`` and ``scale``) a block of their own at the end of the vector, and the blocks'
+        ``weights`` now one more than before (the last the proportions'), scaled to unit length.
+        The open-set threshold, measured in the old vector space, is dropped."""
+        if not self.has_block:
+            raise ValueError("body proportions are a block beside the input blocks; add those first")
+        mean, scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
+        if mean.ndim != 1 or mean.shape != scale.shape or not len(mean) or not np.all(scale > 0) or not np.isfinite(mean).all():
+            raise ValueError("body proportions need as many finite means as positive scales")
+        w = np.asarray(weights, np.float64)
+        blocks = (4 if self.arm_joints else 3) + 1
+        if w.shape != (blocks,) or not np.isfinite(w).all() or (w < 0).any() or not w.any():
+            raise ValueError(f"block weights must be {blocks} numbers >= 0, not all 0; got {weights!r}")
+        w = tuple(float(v) for v in w / np.linalg.norm(w))
+        return replace(self, proportions=str(version), proportion_mean=mean.astype(np.float32),
+                       proportion_scale=scale.astype(np.float32), block_weights=w, open_set_threshold=None)
 
     def with_axial_mirror(self, speeds) -> "DiscriminantHead":
         """This head as a v4 one: a walk slower across the image than ``speeds[1]`` torso lengths per
@@ -218,10 +268,14 @@ class DiscriminantHead:
     def without_blocks(self) -> "DiscriminantHead":
         """The v1 head these blocks were added to (its threshold dropped with them)."""
         return replace(self, block_mean=None, block_scale=None, block_weights=(1.0, 0.0, 0.0), block_population=None,
-                       open_set_threshold=None if self.has_block else self.open_set_threshold, arm_joints=(), axial_mirror=None)
+                       open_set_threshold=None if self.has_block else self.open_set_threshold, arm_joints=(), axial_mirror=None,
+                       proportions=None, proportion_mean=None, proportion_scale=None)
 
-    def apply(self, statistics: np.ndarray, gait_vector: np.ndarray) -> np.ndarray:
-        """The unit identification vector (K,) of one walk; or (N, K) for stacked walks."""
+    def apply(self, statistics: np.ndarray, gait_vector: np.ndarray, proportions: np.ndarray | None = None) -> np.ndarray:
+        """The unit identification vector (K,) of one walk; or (N, K) for stacked walks. A v5 head
+        also needs the walks' body proportions (:func:`gaitcli.features.proportions.walk_proportions`)."""
+        if self.proportions and proportions is None:
+            raise ValueError(f"this head takes the walk's body proportions ({self.proportions}) as well")
         x = np.concatenate([np.atleast_2d(statistics), np.atleast_2d(gait_vector)], axis=1)
         if x.shape[1] != len(self.mean):
             raise ValueError(
@@ -233,20 +287,25 @@ class DiscriminantHead:
         if self.has_block:
             b = (x - self.block_mean) / self.block_scale
             parts = [z, *self._statistics_blocks(b), b[:, self.statistics_size :]]
+            if self.proportions:
+                p = np.atleast_2d(np.asarray(proportions, dtype=np.float64))
+                if p.shape != (len(x), self.proportions_size):
+                    raise ValueError(f"the head takes {self.proportions_size} body proportions per walk, got {p.shape[-1]}")
+                parts.append((p - self.proportion_mean) / self.proportion_scale)
             z = np.concatenate([w * p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
                                 for w, p in zip(self.block_weights, parts)], axis=1)
         z = z.astype(np.float32)
         return z[0] if np.ndim(statistics) == 1 else z
 
 
-def _valid_weights(weights, arm_joints=()) -> bool:
-    return (len(weights) == (4 if arm_joints else 3) and all(math.isfinite(w) and w >= 0 for w in weights)
+def _valid_weights(weights, arm_joints=(), proportions: bool = False) -> bool:
+    return (len(weights) == (4 if arm_joints else 3) + int(proportions) and all(math.isfinite(w) and w >= 0 for w in weights)
             and abs(math.hypot(*weights) - 1.0) < 1e-4 and _valid_joints(arm_joints))
 
 
 def _has_blocks(meta: Mapping[str, Any]) -> bool:
     kind = meta.get("kind")
-    return kind in (HEAD_KIND_BLOCK, HEAD_KIND_ARMS) or (kind == HEAD_KIND_AXIAL and "block_weights" in meta)
+    return kind in (HEAD_KIND_BLOCK, HEAD_KIND_ARMS, HEAD_KIND_PROPORTIONS) or (kind == HEAD_KIND_AXIAL and "block_weights" in meta)
 
 
 def _valid_axial(speeds) -> bool:

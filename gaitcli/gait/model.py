@@ -74,7 +74,8 @@ class GaitModel:
 
     def embed_walk(self, walk: PreparedWalk) -> np.ndarray:
         """The walk's unit identification vector: the network's over fixed-length windows of its
-        segments, through the discriminant head with the walk's statistics when the model has one
+        segments, through the discriminant head with the walk's statistics (and body proportions,
+        for a v5 head) when the model has one
         (a walk toward or away from the camera averaged with its mirror image when the head says so:
         :mod:`gaitcli.gait.head_inputs`)."""
         head = self.checkpoint.head
@@ -82,7 +83,12 @@ class GaitModel:
             return identification_vector(self.network.feed_forward_batch, walk)
         from gaitcli.gait.head_inputs import head_inputs
 
-        return head.apply(*head_inputs(self.network.feed_forward_batch, walk, head.axial_mirror))
+        proportions = None
+        if head.proportions:
+            from gaitcli.features.proportions import walk_proportions
+
+            proportions = walk_proportions(walk)
+        return head.apply(*head_inputs(self.network.feed_forward_batch, walk, head.axial_mirror), proportions)
 
     def mirror_image_weight(self, walk: PreparedWalk) -> float:
         """How much of the walk's mirror image goes into its vector (0 to 0.5): more the less the

@@ -83,6 +83,10 @@ HEAD_TRIALS = 300  # simulated one-walk galleries for the open-set threshold and
 #: seed, cameras up to BLOCK_MAX_YAW_DEG from the side, the estimator's error model).
 BLOCK_WEIGHTS = (1.0, 1.0, 0.5, 1.0)
 BLOCK_ARM_JOINTS = (R_WRIST, R_ELBOW, L_ELBOW, L_WRIST)
+#: The body proportions' block (heads ``walk-discriminant-v5``, gaitcli.features.proportions): a
+#: block of its own at the end of the vector, weighted like the body statistics (not tuned);
+#: None: no such block (a v4 head).
+BLOCK_PROPORTION_WEIGHT = 1.0
 BLOCK_SEED = 20261204
 BLOCK_PEOPLE = 600
 BLOCK_WALKS = 2

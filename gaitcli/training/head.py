@@ -29,7 +29,7 @@ from gaitcli.gait.discriminant import fit_head
 from gaitcli.training.provenance import package_versions
 from gaitcli.training.gait_config import (
     AXIAL_MIRROR, BLOCK_ARM_JOINTS, BLOCK_MAX_YAW_DEG, BLOCK_PEOPLE, BLOCK_SEED, BLOCK_THRESHOLD_MAX_YAW_DEG, BLOCK_THRESHOLD_PEOPLE,
-    BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
+    BLOCK_PROPORTION_WEIGHT, BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
     CROSS_VIEW_AXIAL_MIRROR, CROSS_VIEW_MAX_YAW_DEG, CROSS_VIEW_PEOPLE, CROSS_VIEW_SEED, CROSS_VIEW_THRESHOLD_GALLERY, CROSS_VIEW_THRESHOLD_PEOPLE,
     CROSS_VIEW_VIEWS, CROSS_VIEW_WALKS,
     HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS,
@@ -48,21 +48,27 @@ def engine_walk_set(paths: Sequence[str | Path], *, log: Callable[[str], None] =
     return walk_set(sequences, log=log)
 
 
-def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, axial_mirror=None,
+def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, axial_mirror=None, with_proportions: bool = False,
                                    progress: Callable[[int, int], None] | None = None):
     """(N, D) network vectors (no head) and (N, S) walk statistics of ``data``'s walks, mirror-averaged
-    as a head with ``axial_mirror`` takes them (:func:`gaitcli.gait.head_inputs.head_inputs`)."""
+    as a head with ``axial_mirror`` takes them (:func:`gaitcli.gait.head_inputs.head_inputs`); with
+    ``with_proportions`` also their (N, B) body proportions (:mod:`gaitcli.features.proportions`)."""
+    from gaitcli.features.proportions import walk_proportions
     from gaitcli.gait.head_inputs import head_inputs
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
 
     net = NumpyGaitNetwork.from_checkpoint(checkpoint)
-    vectors, stats = [], []
+    vectors, stats, proportions = [], [], []
     for i, walk in enumerate(data.walks, 1):
         walk_stats, vector = head_inputs(net.feed_forward_batch, walk, axial_mirror)
         vectors.append(vector)
         stats.append(walk_stats)
+        if with_proportions:
+            proportions.append(walk_proportions(walk))
         if progress:
             progress(i, len(data.walks))
+    if with_proportions:
+        return np.stack(vectors), np.stack(stats), np.stack(proportions)
     return np.stack(vectors), np.stack(stats)
 
 
@@ -206,17 +212,19 @@ def train_head(
 def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, seed: int, *, identity_offset: int = 0,
                          max_yaw_deg: float = BLOCK_MAX_YAW_DEG, axial_mirror=None,
                          progress: Callable[[int, int], None] | None = None):
-    """Walk statistics (N, S), network vectors (N, D) and labels (N,) of ``people`` x ``walks``
-    synthetic walkers (:func:`gaitcli.synth.dataset.make_sequences`: the estimator's error model,
-    cameras up to ``max_yaw_deg`` from the side), prepared as inference prepares walks and
-    mirror-averaged as a head with ``axial_mirror`` takes them (:mod:`gaitcli.gait.head_inputs`)."""
+    """Walk statistics (N, S), network vectors (N, D), labels (N,) and body proportions (N, B) of
+    ``people`` x ``walks`` synthetic walkers (:func:`gaitcli.synth.dataset.make_sequences`: the
+    estimator's error model, cameras up to ``max_yaw_deg`` from the side), prepared as inference
+    prepares walks and mirror-averaged as a head with ``axial_mirror`` takes them
+    (:mod:`gaitcli.gait.head_inputs`)."""
+    from gaitcli.features.proportions import walk_proportions
     from gaitcli.features.sequence import TooFewFramesError, prepare_walk
     from gaitcli.gait.head_inputs import head_inputs
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
     from gaitcli.synth.dataset import make_sequences
 
     network = NumpyGaitNetwork.from_checkpoint(checkpoint)
-    stats, vectors, labels = [], [], []
+    stats, vectors, labels, proportions = [], [], [], []
     for k in range(people):
         for ident, ys, xs, ps, meta in make_sequences(1, walks, seed, identity_offset=identity_offset + k, max_yaw_deg=max_yaw_deg):
             try:
@@ -227,9 +235,10 @@ def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, se
             stats.append(walk_stats)
             vectors.append(vector)
             labels.append(ident)
+            proportions.append(walk_proportions(walk))
         if progress:
             progress(k + 1, people)
-    return np.array(stats), np.array(vectors), np.array(labels)
+    return np.array(stats), np.array(vectors), np.array(labels), np.array(proportions)
 
 
 def add_input_blocks(
@@ -238,6 +247,7 @@ def add_input_blocks(
     weights: tuple[float, ...] = BLOCK_WEIGHTS,
     arm_joints: Sequence[int] = BLOCK_ARM_JOINTS,
     axial_mirror: Sequence[float] | None = AXIAL_MIRROR,
+    proportion_weight: float | None = BLOCK_PROPORTION_WEIGHT,
     seed: int = BLOCK_SEED,
     people: int = BLOCK_PEOPLE,
     walks: int = BLOCK_WALKS,
@@ -255,14 +265,16 @@ def add_input_blocks(
     estimator's error model. With ``arm_joints`` (four ``weights``) the head is a v3 one: the
     statistics of those joints are a block of their own; with ``axial_mirror`` as well, a v4 one:
     walks toward or away from the camera are mirror-averaged (:mod:`gaitcli.gait.head_inputs`),
-    in the population and the threshold's walks too. Any blocks the head has are replaced.
+    in the population and the threshold's walks too; with ``proportion_weight`` (and arms), a v5
+    one: the walks' body proportions (:mod:`gaitcli.features.proportions`) a fifth block of that
+    weight, standardised by the same population. Any blocks the head has are replaced.
     Deterministic."""
     if checkpoint.head is None:
         raise InputError("input blocks extend a discriminant head; fit one first (`gaitcli train head`)")
     base_head = checkpoint.head.without_blocks()
     arm_joints = tuple(sorted(int(j) for j in arm_joints))
-    stats, vectors, _ = synthetic_statistics(checkpoint, people, walks, seed, axial_mirror=axial_mirror,
-                                             progress=progress and (lambda i, n: progress("population", i, n)))
+    stats, vectors, _, proportions = synthetic_statistics(checkpoint, people, walks, seed, axial_mirror=axial_mirror,
+                                                          progress=progress and (lambda i, n: progress("population", i, n)))
     inputs = np.concatenate([stats, vectors], axis=1)
     scale = inputs.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
@@ -270,24 +282,31 @@ def add_input_blocks(
     head = base_head.with_blocks(inputs.mean(axis=0), scale, weights, population, arm_joints)
     if axial_mirror is not None:
         head = head.with_axial_mirror(axial_mirror)
+    if proportion_weight is not None:
+        from gaitcli.features.proportions import PROPORTIONS_VERSION
+
+        head = head.with_proportions(PROPORTIONS_VERSION, proportions.mean(axis=0), proportions.std(axis=0),
+                                     (*weights, proportion_weight))
     if threshold_files:
         from gaitcli.training.engine_walks import file_fingerprint
 
         held_out = engine_walk_set(threshold_files, log=log)
-        held_vectors, held_stats = network_vectors_and_statistics(checkpoint, held_out, axial_mirror=head.axial_mirror, progress=progress and (lambda i, n: progress("threshold", i, n)))
+        held_vectors, held_stats, held_proportions = network_vectors_and_statistics(
+            checkpoint, held_out, axial_mirror=head.axial_mirror, with_proportions=True,
+            progress=progress and (lambda i, n: progress("threshold", i, n)))
         held_labels = held_out.labels
         held = {"threshold_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in threshold_files]}
     else:
-        held_stats, held_vectors, held_labels = synthetic_statistics(
+        held_stats, held_vectors, held_labels, held_proportions = synthetic_statistics(
             checkpoint, threshold_people, threshold_walks, seed, identity_offset=10**6, max_yaw_deg=BLOCK_THRESHOLD_MAX_YAW_DEG,
             axial_mirror=head.axial_mirror, progress=progress and (lambda i, n: progress("threshold", i, n)))
         held = {"threshold_people": threshold_people, "threshold_walks": threshold_walks, "threshold_max_yaw_deg": BLOCK_THRESHOLD_MAX_YAW_DEG}
-    threshold = one_walk_threshold(head.apply(held_stats, held_vectors), held_labels)
+    threshold = one_walk_threshold(head.apply(held_stats, held_vectors, held_proportions if head.proportions else None), held_labels)
     head = replace(head, open_set_threshold=threshold)
     record = {
         "packages": package_versions(),
         "weights": list(head.block_weights), "arm_joints": list(arm_joints),
-        "axial_mirror": None if head.axial_mirror is None else list(head.axial_mirror), "seed": seed, "people": people, "walks": walks, "max_yaw_deg": BLOCK_MAX_YAW_DEG, **held, "population_walks": int(len(stats)),
+        "axial_mirror": None if head.axial_mirror is None else list(head.axial_mirror), "proportions": head.proportions, "seed": seed, "people": people, "walks": walks, "max_yaw_deg": BLOCK_MAX_YAW_DEG, **held, "population_walks": int(len(stats)),
         "base_fingerprint": (checkpoint.training.get("input_blocks", {}).get("base_fingerprint") if checkpoint.head.has_block
                              else checkpoint.fingerprint),
     }  # fmt: skip
