@@ -263,10 +263,11 @@ def blocks(
     """Add the input blocks to a model's discriminant head (a few minutes).
 
     The identification vector becomes \\[discriminants, body statistics, arm statistics, network
-    vector], the last three standardised on synthetic background walkers, so that what tells real
-    people apart and the synthetic-fitted projection drops (body proportions, posture, the
-    network's own vector) reaches the gallery. The statistics of the elbows and wrists are a block
-    of their own at half weight: bags, phones and pockets take the arms over. A walk toward or away
+    vector, body proportions], the last four standardised on synthetic background walkers, so that
+    what tells real people apart and the synthetic-fitted projection drops (posture, range of
+    motion, the network's own vector, limb lengths over height) reaches the gallery. The statistics
+    of the elbows and wrists are a block of their own at half weight: bags, phones and pockets take
+    the arms over. A walk toward or away
     from the camera is averaged with its mirror image, so that its vector does not depend on which
     way the walker faces. The one-walk open-set threshold is measured on other synthetic people (or
     on --threshold-walks).
