@@ -131,3 +131,23 @@ def test_a_model_measured_with_other_proportions_is_refused():
     with pytest.raises(ValueError, match="body-proportions-v0 .*rebuild it with `gaitcli train blocks`"):
         GaitCheckpoint.create(model.checkpoint.config, model.checkpoint.weights, model.feature_space,
                               model.checkpoint.training, head=other)
+
+
+def test_missing_joints_are_left_out_and_an_unmeasurable_walk_still_embeds():
+    """A keypoint file marks a joint it did not find with probability 0 and coordinates 0: those
+    frames are left out of that joint's segments, and a walk whose head is never seen (a camera
+    that crops it) has no height, so its proportions are unknown (NaN) and the head reads them as
+    the population's mean."""
+    ys, xs, ps = _walking_figure(frames=60)
+    gappy_ys, gappy_xs, gappy_ps = ys.copy(), xs.copy(), ps.copy()
+    gappy_ys[::3, L_WRIST] = gappy_xs[::3, L_WRIST] = gappy_ps[::3, L_WRIST] = 0.0  # lost in every third frame
+    gappy_ys[:, R_ELBOW] = gappy_xs[:, R_ELBOW] = gappy_ps[:, R_ELBOW] = 0.0  # never found
+    np.testing.assert_allclose(walk_proportions(prepare_walk(gappy_ys, gappy_xs, gappy_ps, fps=30.0)), EXPECTED, atol=1e-9)
+    headless_ps = ps.copy()
+    headless_ps[:, HEAD_TOP] = 0.0
+    headless = prepare_walk(ys, xs, headless_ps, fps=30.0)
+    assert np.isnan(walk_proportions(headless)).all()
+    model = load_gait_model()
+    v = model.embed_walk(headless)
+    assert np.isfinite(v).all() and abs(float(np.linalg.norm(v)) - 1) < 1e-5
+    np.testing.assert_array_equal(v[-PROPORTIONS_SIZE:], 0.0)

@@ -42,12 +42,25 @@ PROPORTIONS_SIZE = len(SEGMENTS)
 
 
 def walk_proportions(walk: PreparedWalk) -> np.ndarray:
-    """The walk's :data:`PROPORTIONS_SIZE` proportions (float64), see the module docstring."""
+    """The walk's :data:`PROPORTIONS_SIZE` proportions (float64), see the module docstring.
+
+    A joint with probability 0 is missing (a keypoint file's convention: its coordinates mean
+    nothing) and is left out of the frames it is missing in. A segment never seen in the walk, or
+    every segment when the height cannot be measured (no head top above the ankles, e.g. a camera
+    that crops the head), is NaN: the head then reads it as the population's mean."""
     joints = np.concatenate(walk.joints)  # (T, 16, 3): y, x, probability at the canonical rate
-    ys, xs = joints[..., 0], joints[..., 1]
-    height = float(np.median(ys[:, [R_ANKLE, L_ANKLE]].mean(axis=1) - ys[:, HEAD_TOP]))
-    if not np.isfinite(height) or height <= 0:
-        raise ValueError("a walk needs its head top above its ankles to measure its proportions")
-    lengths = [np.mean([np.median(np.hypot(ys[:, a] - ys[:, b], xs[:, a] - xs[:, b])) for a, b in pairs])
-               for _, pairs in SEGMENTS]
+    ys, xs, seen = joints[..., 0], joints[..., 1], joints[..., 2] > 0
+    feet = ys[:, [R_ANKLE, L_ANKLE]]
+    feet_seen = seen[:, [R_ANKLE, L_ANKLE]]
+    with np.errstate(invalid="ignore"):
+        ankle_y = np.where(feet_seen.all(axis=1), feet.mean(axis=1), np.where(feet_seen[:, 0], feet[:, 0], feet[:, 1]))
+        heights = (ankle_y - ys[:, HEAD_TOP])[feet_seen.any(axis=1) & seen[:, HEAD_TOP]]
+    height = float(np.median(heights)) if len(heights) else float("nan")
+    if not (np.isfinite(height) and height > 0):
+        return np.full(PROPORTIONS_SIZE, np.nan)
+    lengths = []
+    for _, pairs in SEGMENTS:
+        sides = [np.median(np.hypot(ys[both, a] - ys[both, b], xs[both, a] - xs[both, b]))
+                 for a, b in pairs for both in [seen[:, a] & seen[:, b]] if both.any()]
+        lengths.append(np.mean(sides) if sides else np.nan)
     return np.asarray(lengths, dtype=np.float64) / height

@@ -291,9 +291,11 @@ class DiscriminantHead:
                 p = np.atleast_2d(np.asarray(proportions, dtype=np.float64))
                 if p.shape != (len(x), self.proportions_size):
                     raise ValueError(f"the head takes {self.proportions_size} body proportions per walk, got {p.shape[-1]}")
-                parts.append((p - self.proportion_mean) / self.proportion_scale)
+                parts.append(np.nan_to_num((p - self.proportion_mean) / self.proportion_scale, nan=0.0))  # unmeasured: the mean
             z = np.concatenate([w * p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
                                 for w, p in zip(self.block_weights, parts)], axis=1)
+            short = np.linalg.norm(z, axis=1) < 1.0 - 1e-6  # a block with nothing measured (all zero): the rest to unit length
+            z[short] /= np.maximum(np.linalg.norm(z[short], axis=1, keepdims=True), 1e-12)
         z = z.astype(np.float32)
         return z[0] if np.ndim(statistics) == 1 else z
 

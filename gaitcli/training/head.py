@@ -285,8 +285,8 @@ def add_input_blocks(
     if proportion_weight is not None:
         from gaitcli.features.proportions import PROPORTIONS_VERSION
 
-        head = head.with_proportions(PROPORTIONS_VERSION, proportions.mean(axis=0), proportions.std(axis=0),
-                                     (*weights, proportion_weight))
+        head = head.with_proportions(PROPORTIONS_VERSION, np.nanmean(proportions, axis=0), np.nanstd(proportions, axis=0),
+                                     (*weights, proportion_weight))  # a walk's unmeasured segments (NaN) left out
     if threshold_files:
         from gaitcli.training.engine_walks import file_fingerprint
 
