@@ -88,7 +88,8 @@ def test_the_default_model_gives_a_walk_toward_the_camera_and_its_mirror_image_o
     plain = head.apply(walk_statistics(past), identification_vector(model.network.feed_forward_batch, past), proportions)
     np.testing.assert_allclose(model.embed_walk(past), plain, atol=1e-6)
     assert not np.allclose(model.embed_walk(past), model.embed_walk(past.mirror_image()), atol=1e-3)
-    stats, vector = head_inputs(model.network.feed_forward_batch, past, head.axial_mirror)
+    stats, vector, same_proportions = head_inputs(model.network.feed_forward_batch, past, head.axial_mirror)
+    np.testing.assert_array_equal(same_proportions, proportions)
     np.testing.assert_allclose(head.apply(stats, vector, proportions), plain, atol=1e-6)
 
 

@@ -9,8 +9,8 @@ Averaging the sides makes them the same for a walk and its mirror image, whichev
 faces.
 
 They are the fifth input block of a ``walk-discriminant-v5`` head (:mod:`gaitcli.gait.discriminant`),
-standardised by a synthetic background population; training and inference both call
-:func:`walk_proportions`. A segment foreshortened by the view (an arm swung toward the camera, a
+standardised by a synthetic background population; training and inference both take them from
+:func:`gaitcli.gait.head_inputs.head_inputs`. A segment foreshortened by the view (an arm swung toward the camera, a
 walk seen from the front) is shorter in the image: the median over a walk keeps most of its
 length, and the gallery compares walks of one camera.
 """

@@ -225,13 +225,9 @@ class DiscriminantHead:
         if mean.shape != (size,) or scale.shape != (size,) or not np.all(scale > 0):
             raise ValueError(f"input blocks need {size} means and positive scales")
         arm_joints = tuple(sorted(int(j) for j in arm_joints))
-        blocks = 4 if arm_joints else 3
-        w = np.asarray(weights, np.float64)
-        if w.shape != (blocks,) or not np.isfinite(w).all() or (w < 0).any() or not w.any():
-            raise ValueError(f"block weights must be {blocks} numbers >= 0, not all 0; got {weights!r}")
+        w = _unit_weights(weights, 4 if arm_joints else 3)
         if not _valid_joints(arm_joints):
             raise ValueError(f"arm joints must be distinct joint indices other than the pelvis and thorax; got {arm_joints!r}")
-        w = tuple(float(v) for v in w / np.linalg.norm(w))
         return replace(self, block_mean=mean.astype(np.float32), block_scale=scale.astype(np.float32), block_weights=w,
                        block_population=population, open_set_threshold=None, arm_joints=arm_joints,
                        proportions=None, proportion_mean=None, proportion_scale=None)
@@ -246,11 +242,7 @@ class DiscriminantHead:
         mean, scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
         if mean.ndim != 1 or mean.shape != scale.shape or not len(mean) or not np.all(scale > 0) or not np.isfinite(mean).all():
             raise ValueError("body proportions need as many finite means as positive scales")
-        w = np.asarray(weights, np.float64)
-        blocks = (4 if self.arm_joints else 3) + 1
-        if w.shape != (blocks,) or not np.isfinite(w).all() or (w < 0).any() or not w.any():
-            raise ValueError(f"block weights must be {blocks} numbers >= 0, not all 0; got {weights!r}")
-        w = tuple(float(v) for v in w / np.linalg.norm(w))
+        w = _unit_weights(weights, (4 if self.arm_joints else 3) + 1)
         return replace(self, proportions=str(version), proportion_mean=mean.astype(np.float32),
                        proportion_scale=scale.astype(np.float32), block_weights=w, open_set_threshold=None)
 
@@ -273,7 +265,8 @@ class DiscriminantHead:
 
     def apply(self, statistics: np.ndarray, gait_vector: np.ndarray, proportions: np.ndarray | None = None) -> np.ndarray:
         """The unit identification vector (K,) of one walk; or (N, K) for stacked walks. A v5 head
-        also needs the walks' body proportions (:func:`gaitcli.features.proportions.walk_proportions`)."""
+        also needs the walks' body proportions (:func:`gaitcli.features.proportions.walk_proportions`);
+        other heads ignore them."""
         if self.proportions and proportions is None:
             raise ValueError(f"this head takes the walk's body proportions ({self.proportions}) as well")
         x = np.concatenate([np.atleast_2d(statistics), np.atleast_2d(gait_vector)], axis=1)
@@ -298,6 +291,14 @@ class DiscriminantHead:
             z[short] /= np.maximum(np.linalg.norm(z[short], axis=1, keepdims=True), 1e-12)
         z = z.astype(np.float32)
         return z[0] if np.ndim(statistics) == 1 else z
+
+
+def _unit_weights(weights, blocks: int) -> tuple[float, ...]:
+    """``weights`` (``blocks`` numbers >= 0, not all 0) scaled to unit length; ValueError otherwise."""
+    w = np.asarray(weights, np.float64)
+    if w.shape != (blocks,) or not np.isfinite(w).all() or (w < 0).any() or not w.any():
+        raise ValueError(f"block weights must be {blocks} numbers >= 0, not all 0; got {weights!r}")
+    return tuple(float(v) for v in w / np.linalg.norm(w))
 
 
 def _valid_weights(weights, arm_joints=(), proportions: bool = False) -> bool:

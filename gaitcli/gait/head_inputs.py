@@ -1,4 +1,5 @@
-"""One walk -> the two inputs of a discriminant head: its walk statistics and its network vector.
+"""One walk -> the inputs of a discriminant head: its walk statistics, its network vector and its
+body proportions (:mod:`gaitcli.features.proportions`; read by ``walk-discriminant-v5`` heads).
 
 Training and inference both call :func:`head_inputs`, so the head is fitted on, standardised by
 and applied to inputs computed one way.
@@ -44,9 +45,11 @@ def mirror_weight(lateral_speed: float, axial_mirror: Sequence[float] | None) ->
 
 
 def head_inputs(forward_batch: ForwardBatch, walk: PreparedWalk,
-                axial_mirror: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(walk statistics, network vector)`` of ``walk`` (float64, float32), averaged with its mirror
-    image's as :func:`mirror_weight` says (see the module docstring)."""
+                axial_mirror: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(walk statistics, network vector, body proportions)`` of ``walk`` (float64, float32,
+    float64), the first two averaged with its mirror image's as :func:`mirror_weight` says (see the
+    module docstring); the proportions average left and right, so a mirror image has the same."""
+    from gaitcli.features.proportions import walk_proportions
     from gaitcli.features.walk_statistics import walk_statistics
 
     stats = walk_statistics(walk)
@@ -56,4 +59,4 @@ def head_inputs(forward_batch: ForwardBatch, walk: PreparedWalk,
         twin = walk.mirror_image()
         stats = (1.0 - weight) * stats + weight * walk_statistics(twin)
         vector = ((1.0 - weight) * vector + weight * identification_vector(forward_batch, twin)).astype(np.float32)
-    return stats, vector
+    return stats, vector, walk_proportions(walk)

@@ -83,12 +83,7 @@ class GaitModel:
             return identification_vector(self.network.feed_forward_batch, walk)
         from gaitcli.gait.head_inputs import head_inputs
 
-        proportions = None
-        if head.proportions:
-            from gaitcli.features.proportions import walk_proportions
-
-            proportions = walk_proportions(walk)
-        return head.apply(*head_inputs(self.network.feed_forward_batch, walk, head.axial_mirror), proportions)
+        return head.apply(*head_inputs(self.network.feed_forward_batch, walk, head.axial_mirror))
 
     def mirror_image_weight(self, walk: PreparedWalk) -> float:
         """How much of the walk's mirror image goes into its vector (0 to 0.5): more the less the

@@ -48,28 +48,23 @@ def engine_walk_set(paths: Sequence[str | Path], *, log: Callable[[str], None] =
     return walk_set(sequences, log=log)
 
 
-def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, axial_mirror=None, with_proportions: bool = False,
+def network_vectors_and_statistics(checkpoint: GaitCheckpoint, data, *, axial_mirror=None,
                                    progress: Callable[[int, int], None] | None = None):
-    """(N, D) network vectors (no head) and (N, S) walk statistics of ``data``'s walks, mirror-averaged
-    as a head with ``axial_mirror`` takes them (:func:`gaitcli.gait.head_inputs.head_inputs`); with
-    ``with_proportions`` also their (N, B) body proportions (:mod:`gaitcli.features.proportions`)."""
-    from gaitcli.features.proportions import walk_proportions
+    """(N, D) network vectors (no head), (N, S) walk statistics and (N, B) body proportions of
+    ``data``'s walks, as a head with ``axial_mirror`` takes them (:func:`gaitcli.gait.head_inputs.head_inputs`)."""
     from gaitcli.gait.head_inputs import head_inputs
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
 
     net = NumpyGaitNetwork.from_checkpoint(checkpoint)
     vectors, stats, proportions = [], [], []
     for i, walk in enumerate(data.walks, 1):
-        walk_stats, vector = head_inputs(net.feed_forward_batch, walk, axial_mirror)
+        walk_stats, vector, walk_props = head_inputs(net.feed_forward_batch, walk, axial_mirror)
         vectors.append(vector)
         stats.append(walk_stats)
-        if with_proportions:
-            proportions.append(walk_proportions(walk))
+        proportions.append(walk_props)
         if progress:
             progress(i, len(data.walks))
-    if with_proportions:
-        return np.stack(vectors), np.stack(stats), np.stack(proportions)
-    return np.stack(vectors), np.stack(stats)
+    return np.stack(vectors), np.stack(stats), np.stack(proportions)
 
 
 def gallery_scores(vectors: np.ndarray, data, *, trials: int = 3000, seed: int = 0) -> dict[str, float]:
@@ -178,11 +173,11 @@ def train_head(
     people = len(np.unique(data.labels))
     if people < 2 or len(data.walks) <= people:
         raise InputError(f"fitting a head needs several walks of several people; the files hold {len(data.walks)} usable walks of {people}")
-    vectors, stats = network_vectors_and_statistics(checkpoint, data, progress=progress and (lambda i, n: progress("fit", i, n)))
+    vectors, stats, _ = network_vectors_and_statistics(checkpoint, data, progress=progress and (lambda i, n: progress("fit", i, n)))
     head = fit_head(stats, vectors, data.labels, statistics_version=STATISTICS_VERSION, gait_weight=gait_weight, shrinkage=shrinkage, output_size=dimensions)
     if threshold_files:
         held_out = engine_walk_set(threshold_files, log=log)
-        net, stats = network_vectors_and_statistics(checkpoint, held_out, progress=progress and (lambda i, n: progress("threshold", i, n)))
+        net, stats, _ = network_vectors_and_statistics(checkpoint, held_out, progress=progress and (lambda i, n: progress("threshold", i, n)))
         head = replace(head, open_set_threshold=one_walk_threshold(head.apply(stats, net), held_out.labels, trials=trials))
     record = {
         "packages": package_versions(),
@@ -199,7 +194,7 @@ def train_head(
     report = {"fingerprint": out.fingerprint, "head": head.meta(), **record}
     if val_files:
         val = engine_walk_set(val_files, log=log)
-        val_vectors, val_stats = network_vectors_and_statistics(checkpoint, val, progress=progress and (lambda i, n: progress("validate", i, n)))
+        val_vectors, val_stats, _ = network_vectors_and_statistics(checkpoint, val, progress=progress and (lambda i, n: progress("validate", i, n)))
         headed = head.apply(val_stats, val_vectors)
         report["validation"] = {
             "network": {**gallery_scores(val_vectors, val), **open_set_rates(open_set_galleries(val_vectors, val.labels, trials=trials))},
@@ -217,7 +212,6 @@ def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, se
     estimator's error model, cameras up to ``max_yaw_deg`` from the side), prepared as inference
     prepares walks and mirror-averaged as a head with ``axial_mirror`` takes them
     (:mod:`gaitcli.gait.head_inputs`)."""
-    from gaitcli.features.proportions import walk_proportions
     from gaitcli.features.sequence import TooFewFramesError, prepare_walk
     from gaitcli.gait.head_inputs import head_inputs
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
@@ -231,11 +225,11 @@ def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, se
                 walk = prepare_walk(ys, xs, ps, meta["fps"])
             except TooFewFramesError:
                 continue
-            walk_stats, vector = head_inputs(network.feed_forward_batch, walk, axial_mirror)
+            walk_stats, vector, walk_props = head_inputs(network.feed_forward_batch, walk, axial_mirror)
             stats.append(walk_stats)
             vectors.append(vector)
             labels.append(ident)
-            proportions.append(walk_proportions(walk))
+            proportions.append(walk_props)
         if progress:
             progress(k + 1, people)
     return np.array(stats), np.array(vectors), np.array(labels), np.array(proportions)
@@ -292,7 +286,7 @@ def add_input_blocks(
 
         held_out = engine_walk_set(threshold_files, log=log)
         held_vectors, held_stats, held_proportions = network_vectors_and_statistics(
-            checkpoint, held_out, axial_mirror=head.axial_mirror, with_proportions=True,
+            checkpoint, held_out, axial_mirror=head.axial_mirror,
             progress=progress and (lambda i, n: progress("threshold", i, n)))
         held_labels = held_out.labels
         held = {"threshold_walks": [{"file": Path(p).name, "fingerprint": file_fingerprint(p)} for p in threshold_files]}
@@ -301,7 +295,7 @@ def add_input_blocks(
             checkpoint, threshold_people, threshold_walks, seed, identity_offset=10**6, max_yaw_deg=BLOCK_THRESHOLD_MAX_YAW_DEG,
             axial_mirror=head.axial_mirror, progress=progress and (lambda i, n: progress("threshold", i, n)))
         held = {"threshold_people": threshold_people, "threshold_walks": threshold_walks, "threshold_max_yaw_deg": BLOCK_THRESHOLD_MAX_YAW_DEG}
-    threshold = one_walk_threshold(head.apply(held_stats, held_vectors, held_proportions if head.proportions else None), held_labels)
+    threshold = one_walk_threshold(head.apply(held_stats, held_vectors, held_proportions), held_labels)
     head = replace(head, open_set_threshold=threshold)
     record = {
         "packages": package_versions(),
@@ -344,7 +338,7 @@ def cross_view_walks(checkpoint: GaitCheckpoint, people: int, seed: int, *, iden
                     prepared = prepare_walk(seen.coords_y, seen.coords_x, seen.probs, walk.fps)
                 except TooFewFramesError:
                     continue
-                walk_stats, vector = head_inputs(network.feed_forward_batch, prepared, axial_mirror)
+                walk_stats, vector, _ = head_inputs(network.feed_forward_batch, prepared, axial_mirror)
                 stats.append(walk_stats)
                 vectors.append(vector)
                 labels.append(person)
