@@ -259,3 +259,27 @@ def test_train_head_fits_validates_and_writes_a_checkpoint(tmp_path):
     refused = _cli("train", "head", "--engine-walks", str(tmp_path / "bad.npz"), "--out", str(tmp_path / "x.npz"))
     assert refused.returncode != 0 and "bad.npz" in refused.stderr and "Traceback" not in refused.stderr
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_the_blocks_threshold_is_measured_on_plain_walks_only(tmp_path):
+    """A walk that carries something is left out of the one-walk threshold's galleries: what such
+    walks hold does not move the threshold, and the record says how many walks were used."""
+    from gaitcli.training.head import add_input_blocks
+
+    records = records_from_synthetic(8, 3, 800)
+    for k, record in enumerate(records):
+        record["covariate"] = "bag" if k % 3 == 2 else ""
+    plain = sum(not r["covariate"] for r in records)
+    held, scrambled = tmp_path / "held.npz", tmp_path / "scrambled.npz"
+    save_engine_walks(records, held)
+    other = records_from_synthetic(8, 3, 900)  # the carrying walks replaced by strangers' walks
+    save_engine_walks([{**o, "person": r["person"], "walk": r["walk"], "covariate": "bag"} if r["covariate"] else r
+                       for r, o in zip(records, other)], scrambled)
+    base = load_gait_model().checkpoint
+    options = {"people": 6, "walks": 2, "threshold_trials": 50, "log": lambda message: None}
+    first, report = add_input_blocks(base, threshold_files=[held], **options)
+    second, _ = add_input_blocks(base, threshold_files=[scrambled], **options)
+    assert report["threshold_plain"] is True and report["threshold_walks_used"] == plain < len(records)
+    assert first.head.open_set_threshold == second.head.open_set_threshold
+    _, everything = add_input_blocks(base, threshold_files=[held], threshold_plain=False, **options)
+    assert everything["threshold_walks_used"] == len(records)

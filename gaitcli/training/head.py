@@ -29,7 +29,7 @@ from gaitcli.gait.discriminant import fit_head
 from gaitcli.training.provenance import package_versions
 from gaitcli.training.gait_config import (
     AXIAL_MIRROR, BLOCK_ARM_JOINTS, BLOCK_MAX_YAW_DEG, BLOCK_PEOPLE, BLOCK_SEED, BLOCK_THRESHOLD_MAX_YAW_DEG, BLOCK_THRESHOLD_PEOPLE,
-    BLOCK_PROPORTION_WEIGHT, BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
+    BLOCK_PROPORTION_WEIGHT, BLOCK_THRESHOLD_PLAIN, BLOCK_THRESHOLD_TRIALS, BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
     CROSS_VIEW_AXIAL_MIRROR, CROSS_VIEW_MAX_YAW_DEG, CROSS_VIEW_PEOPLE, CROSS_VIEW_SEED, CROSS_VIEW_THRESHOLD_GALLERY, CROSS_VIEW_THRESHOLD_PEOPLE,
     CROSS_VIEW_VIEWS, CROSS_VIEW_WALKS,
     HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS,
@@ -205,13 +205,13 @@ def train_head(
 
 
 def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, seed: int, *, identity_offset: int = 0,
-                         max_yaw_deg: float = BLOCK_MAX_YAW_DEG, axial_mirror=None,
+                         max_yaw_deg: float = BLOCK_MAX_YAW_DEG, axial_mirror=None, plain: bool = False,
                          progress: Callable[[int, int], None] | None = None):
     """Walk statistics (N, S), network vectors (N, D), labels (N,) and body proportions (N, B) of
     ``people`` x ``walks`` synthetic walkers (:func:`gaitcli.synth.dataset.make_sequences`: the
     estimator's error model, cameras up to ``max_yaw_deg`` from the side), prepared as inference
     prepares walks and mirror-averaged as a head with ``axial_mirror`` takes them
-    (:mod:`gaitcli.gait.head_inputs`)."""
+    (:mod:`gaitcli.gait.head_inputs`); with ``plain``, only the walks without a covariate."""
     from gaitcli.features.sequence import TooFewFramesError, prepare_walk
     from gaitcli.gait.head_inputs import head_inputs
     from gaitcli.gait.numpy_forward import NumpyGaitNetwork
@@ -221,6 +221,8 @@ def synthetic_statistics(checkpoint: GaitCheckpoint, people: int, walks: int, se
     stats, vectors, labels, proportions = [], [], [], []
     for k in range(people):
         for ident, ys, xs, ps, meta in make_sequences(1, walks, seed, identity_offset=identity_offset + k, max_yaw_deg=max_yaw_deg):
+            if plain and meta.get("covariate"):
+                continue
             try:
                 walk = prepare_walk(ys, xs, ps, meta["fps"])
             except TooFewFramesError:
@@ -248,6 +250,8 @@ def add_input_blocks(
     threshold_people: int = BLOCK_THRESHOLD_PEOPLE,
     threshold_walks: int = BLOCK_THRESHOLD_WALKS,
     threshold_files: Sequence[str | Path] = (),
+    threshold_plain: bool = BLOCK_THRESHOLD_PLAIN,
+    threshold_trials: int = BLOCK_THRESHOLD_TRIALS,
     log: Callable[[str], None] = print,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[GaitCheckpoint, dict]:
@@ -256,7 +260,9 @@ def add_input_blocks(
     walkers, and the one-walk open-set threshold measured on held-out people: the walks of
     ``threshold_files`` (engine-walk files: other synthetic people seen by the real pose engine, as
     for :func:`train_head`) when given, else ``threshold_people`` other synthetic people through the
-    estimator's error model. With ``arm_joints`` (four ``weights``) the head is a v3 one: the
+    estimator's error model; with ``threshold_plain`` on their walks without a covariate only
+    (:data:`~gaitcli.training.gait_config.BLOCK_THRESHOLD_PLAIN`), over ``threshold_trials``
+    simulated galleries. With ``arm_joints`` (four ``weights``) the head is a v3 one: the
     statistics of those joints are a block of their own; with ``axial_mirror`` as well, a v4 one:
     walks toward or away from the camera are mirror-averaged (:mod:`gaitcli.gait.head_inputs`),
     in the population and the threshold's walks too; with ``proportion_weight`` (and arms), a v5
@@ -285,6 +291,10 @@ def add_input_blocks(
         from gaitcli.training.engine_walks import file_fingerprint
 
         held_out = engine_walk_set(threshold_files, log=log)
+        if threshold_plain:
+            kept = [i for i, meta in enumerate(held_out.meta) if not meta.get("covariate")]
+            held_out = replace(held_out, walks=[held_out.walks[i] for i in kept], labels=held_out.labels[kept],
+                               meta=[held_out.meta[i] for i in kept])
         held_vectors, held_stats, held_proportions = network_vectors_and_statistics(
             checkpoint, held_out, axial_mirror=head.axial_mirror,
             progress=progress and (lambda i, n: progress("threshold", i, n)))
@@ -293,9 +303,10 @@ def add_input_blocks(
     else:
         held_stats, held_vectors, held_labels, held_proportions = synthetic_statistics(
             checkpoint, threshold_people, threshold_walks, seed, identity_offset=10**6, max_yaw_deg=BLOCK_THRESHOLD_MAX_YAW_DEG,
-            axial_mirror=head.axial_mirror, progress=progress and (lambda i, n: progress("threshold", i, n)))
+            axial_mirror=head.axial_mirror, plain=threshold_plain, progress=progress and (lambda i, n: progress("threshold", i, n)))
         held = {"threshold_people": threshold_people, "threshold_walks": threshold_walks, "threshold_max_yaw_deg": BLOCK_THRESHOLD_MAX_YAW_DEG}
-    threshold = one_walk_threshold(head.apply(held_stats, held_vectors, held_proportions), held_labels)
+    held.update(threshold_plain=bool(threshold_plain), threshold_trials=int(threshold_trials), threshold_walks_used=int(len(held_labels)))
+    threshold = one_walk_threshold(head.apply(held_stats, held_vectors, held_proportions), held_labels, trials=threshold_trials)
     head = replace(head, open_set_threshold=threshold)
     record = {
         "packages": package_versions(),
