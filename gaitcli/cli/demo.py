@@ -114,7 +114,7 @@ def demo(
     nearest = sum(r["nearest"] == r["truth"] for r in known)
     threshold = rows[0]["threshold"] if rows else float("nan")
     err_console.print(
-        f"identified {correct} of {len(rows)} walks correctly ({len(rows) - len(known)} of them by strangers, who should "
-        f"be unknown); the nearest person was right for {nearest} of {len(known)} enrolled people's walks "
+        f"{correct} of {len(rows)} walks answered right ({len(known)} enrolled people's, to be named; "
+        f"{len(rows) - len(known)} a stranger's, to come out unknown); the nearest person was right for {nearest} of {len(known)} enrolled people's walks "
         f"(open-set threshold {threshold:.3f}; gait model {embedder.gait.describe()})"
     )
