@@ -12,7 +12,9 @@ from typing import Optional
 import typer
 
 from gaitcli.cli.output import err_console, print_json, progress
-from gaitcli.training.gait_config import HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS, GaitTrainingConfig
+from gaitcli.training.gait_config import (
+    BLOCK_THRESHOLD_TRIALS, HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS, GaitTrainingConfig,
+)
 
 app = typer.Typer(
     help="Train the models: the pose network on annotated images; the gait network, its head and its input blocks on "
@@ -256,7 +258,7 @@ def blocks(
     ),
     threshold_walks: list[Path] = typer.Option(
         [], "--threshold-walks", help="Measure the one-walk open-set threshold on the plain walks (nothing carried, no coat) "
-        "of these engine walks of held-out people: least FAR + FRR over 2000 galleries of 3 people enrolled from one walk "
+        f"of these engine walks of held-out people: least FAR + FRR over {BLOCK_THRESHOLD_TRIALS} galleries of 3 people enrolled from one walk "
         "(scripts/engine_walks.py; default: synthetic people through the estimator's error model)."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),

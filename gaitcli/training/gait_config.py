@@ -107,10 +107,10 @@ BLOCK_THRESHOLD_WALKS = 3
 BLOCK_THRESHOLD_MAX_YAW_DEG = 30.0
 #: The threshold is measured on plain walks only: a probe that carries a bag or wears a coat its
 #: enrolment walk did not is a harder case, reported beside the threshold (docs/model-card.md), and
-#: taking it as a genuine probe drags the threshold down for every walk (from -0.02 to -0.07 on the
-#: engine walks), so that real strangers were named more often than at the FAR + FRR optimum of
-#: real people's plain walks. Over BLOCK_THRESHOLD_TRIALS galleries (more than HEAD_TRIALS: the
-#: plain walks are fewer, and the estimate should not move with the sample of galleries).
+#: taking it as a genuine probe drags the threshold down for every walk (from -0.004 to -0.072 on
+#: engine_calib.npz), so that real strangers were named more often than at the FAR + FRR optimum
+#: of real people's plain walks. Over BLOCK_THRESHOLD_TRIALS galleries (more than HEAD_TRIALS: the
+#: plain walks are fewer; docs/experiments.md gives the spread over other draws of galleries).
 BLOCK_THRESHOLD_PLAIN = True
 BLOCK_THRESHOLD_TRIALS = 2000
 #: The cross-view model (``gaitcli train cross-view``): the default model's network with a head of
