@@ -264,3 +264,34 @@ def test_other_inputs_go_through_one_embedder(capsys, monkeypatch, tmp_path, gal
         ("bob", str(video)), ("cy", str(walks["probe"]["cy"])), (None, str(nobody)), ("eve", str(folder))]
     assert records[0]["source"] == f"{video} (walker 1)"
     assert records[2] == {"input": str(nobody), "error": f"{nobody}: no person found", "exit_code": 4}
+
+
+def test_gallery_threshold_rates_the_threshold_on_labelled_walks_and_suggests_one(capsys, tmp_path, gallery, walks):
+    """Walks of enrolled people and of strangers, not enrolled: the rates at the gallery's threshold
+    and at the least FAR + FRR on them; an enrolled walk given by mistake is left out."""
+    import shutil
+
+    def put(vectors: Path, where: Path) -> None:  # the .npy and its meta file, as `gaitcli embed --out` wrote them
+        where.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(vectors, where)
+        shutil.copy(str(vectors) + ".json", str(where) + ".json")
+
+    check = tmp_path / "check"
+    for name in PEOPLE:
+        put(walks["probe"][name], check / name / "walk.npy")
+    put(walks["strangers"], check / "somebody-else" / "walks.npy")  # two strangers' walks
+    put(walks["enrol"]["bob"], check / "bob" / "enrolled.npy")  # three walks the gallery holds
+    code, out, err = run(capsys, "gallery", "threshold", check, "-g", gallery, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["genuine_walks"], report["stranger_walks"], report["people"], report["strangers"]) == (5, 2, 5, 1)
+    assert report["enrolled_left_out"] == 3 and report["rough"] is True and report["failures"] == []
+    assert report["current"]["threshold"] == pytest.approx(load_gallery(gallery).model.threshold)
+    best = report["suggested"]  # well-separated synthetic people: one threshold names all and turns both strangers away
+    assert best["named"] == 1.0 and best["stranger_unknown"] == 1.0 and best["missed"] == best["stranger_named"] == 0.0
+    code, out, err = run(capsys, "gallery", "threshold", check, "-g", gallery)
+    assert code == 0 and "least FAR + FRR" in out and f"--threshold {best['threshold']:.4f}" in out and "left out" in err
+    # walks of one kind only cannot rate a threshold: one line, exit 3
+    shutil.rmtree(check / "somebody-else")
+    code, out, err = run(capsys, "gallery", "threshold", check, "-g", gallery)
+    assert code == 3 and len(err.splitlines()) == 1 and "strangers" in err

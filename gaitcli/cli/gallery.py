@@ -1,4 +1,5 @@
-"""`gaitcli gallery list|info|remove|camera`: look into a gallery, remove people from it, add cameras to it."""
+"""`gaitcli gallery list|info|remove|camera|threshold`: look into a gallery, remove people from it, add cameras to it,
+check its threshold on walks of your own."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from gaitcli.cli.batch import FORMAT, JOBS, SCHEDULER, OutputFormat
 from gaitcli.cli.enroll import TRUST_HELP
 from gaitcli.cli.output import console, print_csv, print_json, print_table, printable, warning
 
-app = typer.Typer(help="Inspect a gallery, remove people from it, or add the cameras its probes come from.", no_args_is_help=True)
+app = typer.Typer(help="Inspect a gallery, remove people from it, add the cameras its probes come from, or check its "
+                  "threshold on walks of your own.", no_args_is_help=True)
 
 GALLERY_OPTION = typer.Option(..., "--gallery", "-g", help="Gallery file made by `gaitcli enroll`.", show_default=False)
 
@@ -197,6 +199,79 @@ def camera(
                                 f"walks with `gaitcli identify --gallery {shlex.quote(str(gallery))} --camera {shlex.quote(name)} WALK...`"),
                       markup=False, highlight=False, soft_wrap=True)
     batch.finish()
+
+
+@app.command("threshold")
+def threshold(
+    check: Path = typer.Argument(..., metavar="CHECK", help="Labelled walks that are not enrolled: CHECK/<person>/<walk> (or "
+                                 "CHECK/<person>.<ext>); enrolled people's names for their walks, any other name for a stranger.",
+                                 show_default=False),
+    gallery: Path = GALLERY_OPTION,
+    camera: Optional[str] = typer.Option(None, "--camera", "-c", help="The walks were filmed by this camera of the gallery's "
+                                         "(added with `gaitcli gallery camera`).", show_default=False),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\")."),
+    jobs: int = JOBS,
+    scheduler: Optional[str] = SCHEDULER,
+) -> None:
+    """Check the gallery's open-set threshold on walks of your own, and suggest one from them.
+
+    Give walks that are not enrolled, in a folder of people like `gaitcli enroll --from-folder` takes: walks of enrolled people (to be named) and of strangers (to come out unknown). Prints, at the gallery's threshold and at the one that minimises FAR + FRR on these walks, how many are named right and how many strangers come out unknown; pass the suggestion to `gaitcli identify --threshold`. Nothing is changed. The more walks, the better the estimate (under 10 of either kind is flagged).
+    """
+    import numpy as np
+
+    from gaitcli.batch import Failure
+    from gaitcli.cli.enroll import _people_in
+    from gaitcli.cli.identify import gallery_walks
+    from gaitcli.gallery.store import check_gallery_path, load_gallery
+    from gaitcli.gallery.threshold_check import FEW_WALKS, check_threshold
+    from gaitcli.io.walk_files import known_people
+
+    target = load_gallery(check_gallery_path(gallery), trust=trust)  # a bad gallery fails before any slow embedding
+    if camera is not None:
+        target.camera_profile(camera, path=gallery)
+    pairs = _people_in(check, known_people)
+    batch, entries = gallery_walks(target, [path for _, path in pairs], "embedding walks to check", jobs=jobs, scheduler=scheduler)
+    names, vectors = [], []
+    for (person, _), entry in zip(pairs, entries):
+        if not isinstance(entry, Failure):
+            for walk in entry:
+                names.append(person)
+                vectors.append(walk.vector)
+    failures = [batch.failures[i].as_dict() for i in sorted(batch.failures)]
+    if not vectors:
+        batch.finish()
+        return
+    result = check_threshold(target, names, np.stack(vectors), camera=camera)
+    if as_json:
+        print_json({"gallery": str(gallery), "camera": camera, **result.as_dict(), "failures": failures})
+    else:
+        _show_threshold_check(result, gallery, camera, FEW_WALKS)
+    batch.finish()
+
+
+def _show_threshold_check(result, gallery: Path, camera: str | None, few: int) -> None:
+    import shlex
+
+    from rich.table import Table
+
+    seen = f", walks from camera {camera}" if camera is not None else ""
+    table = Table(title=printable(f"{gallery}: {result.genuine_walks} walks of {result.people} enrolled people, "
+                                  f"{result.stranger_walks} of {result.strangers} strangers{seen}"), title_justify="left")
+    for column in ("threshold", "value", "named right", "missed (FRR)", "strangers unknown", "strangers named (FAR)"):
+        table.add_column(column, justify="left" if column == "threshold" else "right")
+    for label, r in (("the gallery's", result.current), ("least FAR + FRR on these walks", result.suggested)):
+        table.add_row(printable(label), f"{r.threshold:.4f}", f"{100 * r.named:.1f} %", f"{100 * r.missed:.1f} %",
+                      f"{100 * r.stranger_unknown:.1f} %", f"{100 * r.stranger_named:.1f} %")
+    print_table(table)
+    console.print(printable(f"the gallery's threshold: {result.current_source}"), markup=False, highlight=False, soft_wrap=True)
+    if result.enrolled_left_out:
+        warning(f"{result.enrolled_left_out} walk(s) given are enrolled in the gallery and were left out")
+    if result.rough:
+        warning(f"fewer than {few} walks of enrolled people or of strangers: the suggestion is rough")
+    flag = f" --camera {shlex.quote(camera)}" if camera is not None else ""
+    console.print(printable(f"to use it: gaitcli identify --gallery {shlex.quote(str(gallery))}{flag} "
+                            f"--threshold {result.suggested.threshold:.4f} WALK..."), markup=False, highlight=False, soft_wrap=True)
 
 
 def register(root: typer.Typer) -> None:

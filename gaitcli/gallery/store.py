@@ -248,10 +248,9 @@ class Gallery:
 
     # --- identification ----------------------------------------------------------------
 
-    def identify(self, probes: np.ndarray, *, top_k: int = 3, threshold: float | None = None,
-                 camera: str | None = None) -> list[Identification]:
-        """Best person (or ``"unknown"``) and the top-``k`` candidates for every probe vector;
-        ``camera``: the probes were seen by this camera of :attr:`cameras`, not the gallery's."""
+    def score_table(self, probes: np.ndarray, *, camera: str | None = None) -> np.ndarray:
+        """(probes, people) scores of every probe vector for every enrolled person, in :attr:`names`
+        order; ``camera``: the probes were seen by this camera of :attr:`cameras`, not the gallery's."""
         if not self.names:
             raise GalleryError("the gallery is empty: enroll someone first (gaitcli enroll)")
         probes = _usable_vectors(probes, "identified")
@@ -259,10 +258,16 @@ class Gallery:
             raise GalleryError(f"probe vectors are {probes.shape[1]}-d but the gallery holds {self.dim}-d vectors")
         if camera is not None:
             probes = self.from_camera(probes, camera)
+        return classifier.scores(self.model, self.vectors, self.labels, probes)
+
+    def identify(self, probes: np.ndarray, *, top_k: int = 3, threshold: float | None = None,
+                 camera: str | None = None) -> list[Identification]:
+        """Best person (or ``"unknown"``) and the top-``k`` candidates for every probe vector;
+        ``camera``: the probes were seen by this camera of :attr:`cameras`, not the gallery's."""
         threshold = self.model.threshold if threshold is None else float(threshold)
         if not np.isfinite(threshold):
             raise InputError(f"the threshold must be a finite number, not {threshold}")
-        table = classifier.scores(self.model, self.vectors, self.labels, probes)
+        table = self.score_table(probes, camera=camera)
         k = max(1, min(int(top_k), table.shape[1]))
         top = np.argpartition(-table, k - 1, axis=1)[:, :k] if k < table.shape[1] else np.argsort(-table, axis=1)
         answers = []
