@@ -53,7 +53,7 @@ def enroll(
         if inputs or name is not None:
             raise typer.BadParameter("give either --from-folder KNOWN or --name NAME INPUT..., not both")
         check_gallery_path(gallery)
-        pairs = _people_in(from_folder, known_people)
+        pairs = people_in_folder(from_folder, known_people)
     else:
         if name is None or not inputs:
             raise typer.BadParameter("give --name NAME and the walks (INPUT...), or --from-folder KNOWN")
@@ -204,16 +204,17 @@ def _show(result: dict, *, folder_mode: bool) -> None:
     print_table(table)
 
 
-def _people_in(folder: Path, known_people) -> list[tuple[str, Path]]:
+def people_in_folder(folder: Path, known_people, what: str = "--from-folder") -> list[tuple[str, Path]]:
+    """``(person, walk)`` pairs of a folder of people (``what``: how the user gave it, for the errors)."""
     from gaitcli.errors import InputError
 
     if not folder.is_dir():
-        raise InputError(f"--from-folder {folder} is not a folder; give a folder with one sub-folder (or walk file) per person")
+        raise InputError(f"{what} {folder} is not a folder; give a folder with one sub-folder (or walk file) per person")
     pairs, ignored = known_people(folder)
     for path in ignored:
         warning(f"{path} is not a walk (a video, frame folder, keypoint file or .npy vectors); left out")
     if not pairs:
-        raise InputError(f"--from-folder {folder} holds no walks: expected KNOWN/<person>/<walk> or KNOWN/<person>.<ext>")
+        raise InputError(f"{what} {folder} holds no walks: expected {folder.name}/<person>/<walk> or {folder.name}/<person>.<ext>")
     return pairs
 
 

@@ -221,7 +221,7 @@ def threshold(
     import numpy as np
 
     from gaitcli.batch import Failure
-    from gaitcli.cli.enroll import _people_in
+    from gaitcli.cli.enroll import people_in_folder
     from gaitcli.cli.identify import gallery_walks
     from gaitcli.gallery.store import check_gallery_path, load_gallery
     from gaitcli.gallery.threshold_check import FEW_WALKS, check_threshold
@@ -230,7 +230,7 @@ def threshold(
     target = load_gallery(check_gallery_path(gallery), trust=trust)  # a bad gallery fails before any slow embedding
     if camera is not None:
         target.camera_profile(camera, path=gallery)
-    pairs = _people_in(check, known_people)
+    pairs = people_in_folder(check, known_people, what="CHECK")
     batch, entries = gallery_walks(target, [path for _, path in pairs], "embedding walks to check", jobs=jobs, scheduler=scheduler)
     names, vectors = [], []
     for (person, _), entry in zip(pairs, entries):
