@@ -101,6 +101,9 @@ def test_identify_held_out_walks_and_strangers(capsys, gallery, walks):
     # a threshold given on the command line replaces the calibrated one
     code, out, _ = run(capsys, "identify", "-g", gallery, walks["strangers"], "--threshold", "-5", "--json")
     assert {r["name"] for r in json.loads(out)} <= set(PEOPLE)
+    # a printed score given back as the threshold decides as it did (scores are printed unrounded)
+    code, out, _ = run(capsys, "identify", "-g", gallery, probes[0], "--threshold", repr(records[0]["score"]), "--json")
+    assert json.loads(out)[0]["name"] == PEOPLE[0]
 
 
 def test_identify_table(capsys, gallery, walks):

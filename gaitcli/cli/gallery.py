@@ -79,7 +79,7 @@ def info(
         "created": target.created,
         "updated": target.updated,
         "classifier": target.model.mode,
-        "threshold": round(target.model.threshold, 6),
+        "threshold": float(target.model.threshold),
         "calibration": target.model.calibration,
         "cameras": {name: {"walks": p.walks, "updated": p.updated} for name, p in target.cameras.items()},
     }

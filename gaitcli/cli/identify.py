@@ -70,10 +70,10 @@ def identify(
                 "input": walk.input,
                 "source": walk.source,
                 "name": answer.name,
-                "score": round(answer.score, 6),
-                "threshold": round(answer.threshold, 6),
+                "score": answer.score,  # unrounded: a printed score given back as --threshold decides as it did
+                "threshold": answer.threshold,
                 "camera": camera,
-                "candidates": [{"name": c.name, "score": round(c.score, 6)} for c in answer.candidates],
+                "candidates": [{"name": c.name, "score": c.score} for c in answer.candidates],
             })
     if fmt is OutputFormat.json:
         print_json(records)
