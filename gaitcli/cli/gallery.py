@@ -224,7 +224,7 @@ def threshold(
     from gaitcli.cli.enroll import people_in_folder
     from gaitcli.cli.identify import gallery_walks
     from gaitcli.gallery.store import check_gallery_path, load_gallery
-    from gaitcli.gallery.threshold_check import FEW_WALKS, check_threshold
+    from gaitcli.gallery.threshold_check import check_threshold
     from gaitcli.io.walk_files import known_people
 
     target = load_gallery(check_gallery_path(gallery), trust=trust)  # a bad gallery fails before any slow embedding
@@ -246,14 +246,16 @@ def threshold(
     if as_json:
         print_json({"gallery": str(gallery), "camera": camera, **result.as_dict(), "failures": failures})
     else:
-        _show_threshold_check(result, gallery, camera, FEW_WALKS)
+        _show_threshold_check(result, gallery, camera)
     batch.finish()
 
 
-def _show_threshold_check(result, gallery: Path, camera: str | None, few: int) -> None:
+def _show_threshold_check(result, gallery: Path, camera: str | None) -> None:
     import shlex
 
     from rich.table import Table
+
+    from gaitcli.gallery.threshold_check import FEW_WALKS
 
     seen = f", walks from camera {camera}" if camera is not None else ""
     table = Table(title=printable(f"{gallery}: {result.genuine_walks} walks of {result.people} enrolled people, "
@@ -268,7 +270,7 @@ def _show_threshold_check(result, gallery: Path, camera: str | None, few: int) -
     if result.enrolled_left_out:
         warning(f"{result.enrolled_left_out} walk(s) given are enrolled in the gallery and were left out")
     if result.rough:
-        warning(f"fewer than {few} walks of enrolled people or of strangers: the suggestion is rough")
+        warning(f"fewer than {FEW_WALKS} walks of enrolled people or of strangers: the suggestion is rough")
     flag = f" --camera {shlex.quote(camera)}" if camera is not None else ""
     console.print(printable(f"to use it: gaitcli identify --gallery {shlex.quote(str(gallery))}{flag} "
                             f"--threshold {result.suggested.threshold:.4f} WALK..."), markup=False, highlight=False, soft_wrap=True)

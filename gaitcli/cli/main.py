@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+from typing import NoReturn
 
 import typer
 
@@ -81,8 +82,8 @@ def _register(args: list[str] | None = None) -> None:
         _add(name)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors become one line on stderr and a non-zero exit code.
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI and exit (``SystemExit``, as Typer does); user errors become one line on stderr and a non-zero exit code.
 
     Usage errors (unknown command, bad option or value) are one line too, naming the command's
     ``--help`` (exit 2; no arguments at all print the help, exit 2); Ctrl-C prints one line and
@@ -137,7 +138,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if install:
             signal.signal(signal.SIGINT, signal.default_int_handler)
-    return 0
 
 
 def _click_module():
@@ -177,4 +177,4 @@ def _fail(message: str, code: int) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
