@@ -94,6 +94,30 @@ def test_identify_good_and_bad_inputs(capsys, tmp_path, keypoint_walks):
     assert lines[1].startswith(f"{keypoint_walks[1]},{keypoint_walks[1]},{records[0]['name']},")
 
 
+def test_enroll_and_identify_take_the_frame_rate_of_keypoint_files(capsys, tmp_path, keypoint_walks):
+    """Keypoint files carry no frame rate: --fps tells enroll and identify, as it tells embed, and
+    the walks they embed are the ones `embed --fps` gives (30 fps, the default, gives others)."""
+    walk = keypoint_walks[0]
+    vectors = {}
+    for fps in ("15", "30"):
+        assert run(capsys, "embed", walk, "--fps", fps, "--out", tmp_path / f"at{fps}.npy")[0] == 0
+        vectors[fps] = load_vectors(tmp_path / f"at{fps}.npy")[0][0]
+    assert not np.allclose(vectors["15"], vectors["30"], atol=1e-3)
+    gallery = tmp_path / "people.gallery"
+    assert run(capsys, "enroll", "-g", gallery, "-n", "ann", walk, "--fps", "15")[0] == 0
+    np.testing.assert_allclose(load_gallery(gallery).vectors[0], vectors["15"], atol=1e-6)
+    assert run(capsys, "enroll", "-g", gallery, "-n", "ben", keypoint_walks[2], "--fps", "15")[0] == 0
+    scores = {}
+    for how, given in {"15": [walk, "--fps", "15"], "30": [walk], "vector": [tmp_path / "at15.npy"]}.items():
+        code, out, _ = run(capsys, "identify", "-g", gallery, *given, "--json")
+        assert code == 0
+        scores[how] = {c["name"]: c["score"] for c in json.loads(out)[0]["candidates"]}
+    assert scores["15"] == pytest.approx(scores["vector"], abs=1e-5)  # --fps 15: the enrolled walk itself
+    assert scores["30"]["ann"] != pytest.approx(scores["15"]["ann"], abs=1e-3)  # read at 30 fps: another vector
+    code, _, err = run(capsys, "enroll", "-g", gallery, "-n", "cy", keypoint_walks[3], "--fps", "2")
+    assert code == 3 and errors(err) == [err.strip()] and "--fps" in err  # as `embed --fps 2`: one line, nothing enrolled
+    assert load_gallery(gallery).names == ["ann", "ben"]
+
 # --- folders of people and of walks --------------------------------------------------------------
 
 

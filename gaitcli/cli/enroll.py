@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from gaitcli.cli import batch as batch_options
+from gaitcli.cli import model_options
 from gaitcli.cli.batch import OutputFormat
 from gaitcli.cli.output import console, print_csv, print_json, print_table, printable, warning
 
@@ -35,6 +36,7 @@ def enroll(
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\")."),
     fmt: Optional[OutputFormat] = batch_options.FORMAT,
+    fps: Optional[float] = model_options.FPS,
     jobs: int = batch_options.JOBS,
     scheduler: Optional[str] = batch_options.SCHEDULER,
 ) -> None:
@@ -69,7 +71,7 @@ def enroll(
 
         load_gallery(gallery, trust=trust).camera_profile(camera, path=gallery)  # an unknown camera (or gallery) fails before any embedding
     batch, result = enroll_walks(gallery, pairs, trust=trust, strict=strict, jobs=jobs, scheduler=scheduler, track=track,
-                                 camera=camera)
+                                 camera=camera, fps=fps)
     if fmt is OutputFormat.json:
         if from_folder is None:
             person = result["people"][0] if result["people"] else {"added": 0, "walks": None}

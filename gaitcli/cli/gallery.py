@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from gaitcli.cli import model_options
 from gaitcli.cli.batch import FORMAT, JOBS, SCHEDULER, OutputFormat
 from gaitcli.cli.enroll import TRUST_HELP
 from gaitcli.cli.output import console, print_csv, print_json, print_table, printable, warning
@@ -138,6 +139,7 @@ def camera(
     remove_it: bool = typer.Option(False, "--remove", help="Forget this camera instead."),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\")."),
+    fps: Optional[float] = model_options.FPS,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
 ) -> None:
@@ -171,7 +173,7 @@ def camera(
     target = load_gallery(gallery, trust=trust)  # a bad gallery fails before any slow embedding
     if not target.n_walks:
         raise InputError(f"gallery {gallery} is empty: enroll people from its own camera first (gaitcli enroll)")
-    batch, entries = gallery_walks(target, inputs, "embedding camera walks", jobs=jobs, scheduler=scheduler)
+    batch, entries = gallery_walks(target, inputs, "embedding camera walks", jobs=jobs, scheduler=scheduler, fps=fps)
     walks = [walk for entry in entries if not isinstance(entry, Failure) for walk in entry]
     if walks:  # the same walk given twice in one call counts once
         stacked = np.stack([w.vector for w in walks])
@@ -211,6 +213,7 @@ def threshold(
                                          "(added with `gaitcli gallery camera`).", show_default=False),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\")."),
+    fps: Optional[float] = model_options.FPS,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
 ) -> None:
@@ -231,7 +234,8 @@ def threshold(
     if camera is not None:
         target.camera_profile(camera, path=gallery)
     pairs = people_in_folder(check, known_people, what="CHECK")
-    batch, entries = gallery_walks(target, [path for _, path in pairs], "embedding walks to check", jobs=jobs, scheduler=scheduler)
+    batch, entries = gallery_walks(target, [path for _, path in pairs], "embedding walks to check", jobs=jobs, scheduler=scheduler,
+                                   fps=fps)
     names, vectors = [], []
     for (person, _), entry in zip(pairs, entries):
         if not isinstance(entry, Failure):

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from gaitcli.cli import batch as batch_options
+from gaitcli.cli import model_options
 from gaitcli.cli.batch import OutputFormat
 from gaitcli.cli.enroll import TRUST_HELP, WALKS_HELP
 from gaitcli.cli.output import print_csv, print_json, print_table, printable, warning
@@ -30,6 +31,7 @@ def identify(
         None, "--camera", "-c",
         help="The walks were filmed by this camera, not the gallery's: a camera added with `gaitcli gallery camera` "
         "(its view is taken out of every walk before matching).", show_default=False),
+    fps: Optional[float] = model_options.FPS,
     jobs: int = batch_options.JOBS,
     scheduler: Optional[str] = batch_options.SCHEDULER,
 ) -> None:
@@ -55,7 +57,7 @@ def identify(
         raise GalleryError(f"gallery {gallery} is empty: enroll someone first (gaitcli enroll --gallery {gallery} --name NAME INPUT...)")
     if camera is not None:
         target.camera_profile(camera, path=gallery)  # an unknown camera fails before any slow embedding
-    batch, entries = gallery_walks(target, inputs, "identifying", jobs=jobs, scheduler=scheduler)
+    batch, entries = gallery_walks(target, inputs, "identifying", jobs=jobs, scheduler=scheduler, fps=fps)
     walks = [walk for entry in entries if not isinstance(entry, Failure) for walk in entry]
     answers = iter(target.identify(np.stack([w.vector for w in walks]), top_k=top_k, threshold=threshold, camera=camera)
                    if walks else [])
