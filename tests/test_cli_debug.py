@@ -61,3 +61,17 @@ def test_no_arguments_print_the_help_once(capsys):
         main([])
     out = capsys.readouterr().out
     assert exit_info.value.code == 2 and out.count("Usage: gaitcli") == 1 and "identify" in out
+
+
+def test_python_dash_m_gaitcli_is_the_command():
+    """`python -m gaitcli` runs the CLI (where the scripts folder is not on PATH), errors included."""
+    import subprocess
+    import sys
+
+    from gaitcli import __version__
+
+    done = subprocess.run([sys.executable, "-m", "gaitcli", "--version"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == f"gaitcli {__version__}"
+    done = subprocess.run([sys.executable, "-m", "gaitcli", "identify", "--threshold", "abc"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith("gaitcli: error:") and len(done.stderr.splitlines()) == 1
