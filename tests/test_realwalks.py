@@ -146,6 +146,48 @@ def test_the_default_pipeline_tells_real_people_apart_far_above_chance(ucalgary)
     assert right >= 14
 
 
+def test_real_walks_as_another_tools_keypoint_files_are_identified_through_the_cli(ucalgary, tmp_path, capsys, monkeypatch):
+    """The side-view walks of the test above, written as COCO-17 keypoint results (the format of
+    AlphaPose, MMPose, Detectron2) and run through the commands a user runs: `enroll --from-folder`
+    then `identify --json`, for both gallery/probe splits. The same binomial bound holds (14 or
+    more of 46 right has probability below 1e-6 under chance), and every probe gets an answer."""
+    import json
+
+    import bench_realwalks as bench
+
+    from gaitcli.cli.main import main
+    from walk_fixtures import write_coco
+
+    monkeypatch.setenv("GAITCLI_CONFIG_DIR", str(tmp_path / "config"))
+    files = {}
+    for w in ucalgary:
+        if w.excluded is None:
+            files[(w.person, w.walk)] = write_coco(tmp_path / f"{w.person}_{w.walk}.json", *realwalks.observe(w, 90))
+
+    def run(*args) -> str:
+        with pytest.raises(SystemExit) as exit_info:
+            main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        assert exit_info.value.code == 0, err
+        return out
+
+    right = n = 0
+    for k, (gallery_walk, probe_walks) in enumerate(bench.splits(ucalgary)):
+        people = tmp_path / f"people{k}"
+        for person, walk in gallery_walk.items():
+            (people / person).mkdir(parents=True)
+            (people / person / f"{walk}.json").write_bytes(files[(person, walk)].read_bytes())
+        gallery = tmp_path / f"split{k}.gallery"
+        run("enroll", "--gallery", gallery, "--from-folder", people, "--fps", "30")
+        probes = [(person, files[(person, walk)]) for person, walks in probe_walks.items() for walk in walks]
+        records = json.loads(run("identify", "--gallery", gallery, *[path for _, path in probes], "--fps", "30", "--json"))
+        assert [r["input"] for r in records] == [str(path) for _, path in probes]
+        right += sum(r["candidates"][0]["name"] == person for r, (person, _) in zip(records, probes))
+        n += len(records)
+    assert n == 46
+    assert right >= 14
+
+
 @pytest.fixture(scope="module")
 def cmu_paces(shared_data):
     walks = realwalks.load_cmu(paces=True)
