@@ -103,6 +103,7 @@ def test_enroll_and_identify_take_the_frame_rate_of_keypoint_files(capsys, tmp_p
         assert run(capsys, "embed", walk, "--fps", fps, "--out", tmp_path / f"at{fps}.npy")[0] == 0
         vectors[fps] = load_vectors(tmp_path / f"at{fps}.npy")[0][0]
     assert not np.allclose(vectors["15"], vectors["30"], atol=1e-3)
+    assert load_vectors(tmp_path / "at15.npy")[1]["pose_engine"] is None  # another tool found the joints
     gallery = tmp_path / "people.gallery"
     assert run(capsys, "enroll", "-g", gallery, "-n", "ann", walk, "--fps", "15")[0] == 0
     np.testing.assert_allclose(load_gallery(gallery).vectors[0], vectors["15"], atol=1e-6)
@@ -117,6 +118,10 @@ def test_enroll_and_identify_take_the_frame_rate_of_keypoint_files(capsys, tmp_p
     code, _, err = run(capsys, "enroll", "-g", gallery, "-n", "cy", keypoint_walks[3], "--fps", "2")
     assert code == 3 and errors(err) == [err.strip()] and "--fps" in err  # as `embed --fps 2`: one line, nothing enrolled
     assert load_gallery(gallery).names == ["ann", "ben"]
+    code, out, err = run(capsys, "identify", "-g", gallery, tmp_path / "at15.npy", "--fps", "0")  # checked even with nothing to embed
+    assert code == 3 and not out and errors(err) == [err.strip()] and "--fps" in err
+    code, out, _ = run(capsys, "gallery", "info", "-g", gallery)
+    assert code == 0 and "not recorded (walks from keypoint files or vectors only)" in out
 
 # --- folders of people and of walks --------------------------------------------------------------
 

@@ -159,6 +159,21 @@ def test_coco_dataset_with_images(tmp_path):
     assert seq.image_size == (640, 480)
 
 
+@pytest.mark.parametrize("keypoints", [26, 133, 136])
+def test_whole_body_results_are_read_by_their_coco_part(tmp_path, keypoints):
+    """AlphaPose's Halpe-26 and Halpe-136 and COCO-WholeBody begin with COCO's 17 keypoints: the
+    same walk with feet, face and hands after them gives the joints of its COCO-17 file."""
+    people = [coco_person(100 + 7 * i) for i in range(6)]
+    plain = [{"image_id": i, "keypoints": kp.ravel().tolist()} for i, kp in enumerate(people)]
+    extra = np.tile([5.0, 6.0, 0.9], keypoints - 17).tolist()
+    whole = [{"image_id": i, "keypoints": kp.ravel().tolist() + extra} for i, kp in enumerate(people)]
+    a = load_keypoints(write_json(tmp_path / "coco17.json", plain))
+    b = load_keypoints(write_json(tmp_path / f"whole{keypoints}.json", whole))
+    assert b.source_format == "coco17"
+    for name in ("coords_y", "coords_x", "probs"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
 # --- OpenPose -------------------------------------------------------------------------
 
 
@@ -273,6 +288,7 @@ def test_reads_what_gaitcli_pose_json_writes(tmp_path):
         (b'[{"image_id": 1, "keypoints": ' + json.dumps(["a"] * 51).encode() + b"}]", "not numbers"),
         (b'[{"image_id": 1, "category_id": 3, "keypoints": []}]', "no person keypoints"),
         (b'{"format": "gaitcli.pose/9", "frames": []}', "gaitcli.pose/1"),
+        (b'{"format": "gaitcli-vectors", "version": 1, "sources": []}', r"metadata of the vectors in .*bad \(written by `gaitcli embed --out`\)"),
         (b'{"format": "gaitcli.pose/1", "frames": []}', "no frames"),
         (b'{"format": "gaitcli.pose/1", "frames": [{"index": 0, "people": [{"joints": [[1, 2]]}]}]}', r"16 x \[x, y, p\]"),
         (b'{"people": [{"pose_keypoints_2d": [1, 2, 3]}]}', "BODY_25 needs 75"),

@@ -124,7 +124,7 @@ def embed(
                 "model_fingerprint": embedder.gait.fingerprint,
                 "feature_space": embedder.feature_space,
                 "open_set_threshold": embedder.gait.open_set_threshold,
-                "pose_engine": embedder.pose_engine,
+                "pose_engine": _engine_of(results, embedder),
                 "sources": [r.source for r in results],
                 "info": [r.info for r in results],
             },
@@ -153,6 +153,13 @@ def embed(
     batch.finish()
 
 
+def _engine_of(results, embedder) -> str | None:
+    """The pose engine setting to record beside vectors: the embedder's when it found the joints
+    of one of ``results`` at least, None when all came from keypoint files (whose joints another
+    tool found)."""
+    return embedder.pose_engine if any(r.info.get("pose_engine") for r in results) else None
+
+
 def _save_per_track(results, embedder, out: Path, force: bool) -> None:
     """One vectors file per person, ``VIDEO_trackN.npy``, in the folder ``out`` (made if missing)."""
     from gaitcli.errors import InputError
@@ -168,7 +175,7 @@ def _save_per_track(results, embedder, out: Path, force: bool) -> None:
     for target, r in zip(targets, results):
         save_vectors(target, [r.vector], {
             "model_fingerprint": embedder.gait.fingerprint, "feature_space": embedder.feature_space,
-            "open_set_threshold": embedder.gait.open_set_threshold, "pose_engine": embedder.pose_engine,
+            "open_set_threshold": embedder.gait.open_set_threshold, "pose_engine": _engine_of([r], embedder),
             "sources": [r.source], "info": [r.info],
         })  # fmt: skip
     err_console.print(f"wrote {len(results)} vector file(s) to {out}/ (one per person: VIDEO_trackN.npy)",

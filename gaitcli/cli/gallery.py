@@ -102,6 +102,8 @@ def info(
             value = f"the shipped '{value}' model" if value else "not a shipped model"
         elif key == "cameras":
             value = ", ".join(f"{name} ({p['walks']} walks)" for name, p in value.items()) or "none (probes from the gallery's camera)"
+        elif key == "pose_engine" and value is None:
+            value = "not recorded (walks from keypoint files or vectors only)"
         table.add_row(key.replace("_", " "), Text(printable(value)))
     print_table(table)
 

@@ -17,4 +17,16 @@ POSE_CHECKPOINT: Optional[Path] = typer.Option(
     "--pose-checkpoint",
     help="Run the seed's HumanPoseIRNetwork (TF-1 .ckpt or converted .weights.h5) for the features; needs a seed gait checkpoint.",
 )
-FPS: Optional[float] = typer.Option(None, "--fps", help="Frame rate of inputs that have none (frame folders, keypoint files; default 30; 5 to 1000).")
+
+
+def _checked_fps(value: Optional[float]) -> Optional[float]:
+    """--fps checked before any input is read (an InputError, exit 3, as a file's own bad rate)."""
+    if value is None:
+        return None
+    from gaitcli.io.video import check_fps
+
+    return check_fps(value, "the frame rate given (--fps)")
+
+
+FPS: Optional[float] = typer.Option(None, "--fps", callback=_checked_fps,
+                                    help="Frame rate of inputs that have none (frame folders, keypoint files; default 30; 5 to 1000).")

@@ -91,7 +91,7 @@ def open_envelope(data: bytes, *, trust: bool = False, where: str = "gallery") -
     """
     if not data.startswith(MAGIC):
         if data and MAGIC.startswith(data):
-            raise GalleryError(f"{where} is truncated ({len(data)} bytes); restore it from a backup or re-enroll")
+            raise GalleryError(f"{where} is truncated ({len(data)} bytes); restore it from a backup, or move it aside and enroll again")
         if not trust:
             raise GalleryError(
                 f"{where} is not signed by gaitcli for this user, so its contents are not vouched for; "
@@ -99,7 +99,7 @@ def open_envelope(data: bytes, *, trust: bool = False, where: str = "gallery") -
             )
         return data, False
     if len(data) < HEADER_SIZE:
-        raise GalleryError(f"{where} is truncated ({len(data)} bytes); restore it from a backup or re-enroll")
+        raise GalleryError(f"{where} is truncated ({len(data)} bytes); restore it from a backup, or move it aside and enroll again")
     head = data[: len(MAGIC) + _LENGTH.size]
     (length,) = _LENGTH.unpack(head[len(MAGIC) :])
     signature = data[len(head) : HEADER_SIZE]
@@ -107,7 +107,7 @@ def open_envelope(data: bytes, *, trust: bool = False, where: str = "gallery") -
     if len(payload) != length:
         state = "truncated" if len(payload) < length else "corrupt (trailing bytes)"
         raise GalleryError(
-            f"{where} is {state}: {len(payload)} of {length} payload bytes; restore it from a backup or re-enroll"
+            f"{where} is {state}: {len(payload)} of {length} payload bytes; restore it from a backup, or move it aside and enroll again"
         )
     try:
         key = signing_key(create=False)

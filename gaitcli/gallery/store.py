@@ -456,7 +456,7 @@ def load_gallery(path: str | os.PathLike, *, trust: bool = False) -> Gallery:
     except OSError as exc:  # a symbolic link loop, no permission, ...
         raise GalleryError(f"gallery {path} {link_problem(path) or f'cannot be read ({exc.strerror or exc})'}") from None
     if not data:
-        raise GalleryError(f"gallery {path} is empty (0 bytes); restore it from a backup or re-enroll")
+        raise GalleryError(f"gallery {path} is empty (0 bytes); restore it from a backup, or move it aside and enroll again")
     payload, signed = open_envelope(data, trust=trust, where=f"gallery {path}")
     try:
         content = safe_pickle.load(payload)  # never runs anything the file names, signed or not
@@ -467,7 +467,7 @@ def load_gallery(path: str | os.PathLike, *, trust: bool = False) -> Gallery:
         raise GalleryError(f"gallery {path} was written by a newer gaitcli (format version {exc.version}); upgrade gaitcli") from None
     except Exception as exc:  # anything an unreadable pickle or a malformed dict can raise
         raise GalleryError(
-            f"gallery {path} is corrupt or not a gaitcli gallery ({type(exc).__name__}); restore it from a backup or re-enroll"
+            f"gallery {path} is corrupt or not a gaitcli gallery ({type(exc).__name__}); restore it from a backup, or move it aside and enroll again"
         ) from None
 
 

@@ -197,6 +197,11 @@ def load_keypoints(path: str | os.PathLike, *, track_id: int | None = None) -> K
 
 
 def _read_gaitcli(data: dict, name: str) -> tuple[list[KeypointFrame], float | None]:
+    from gaitcli.gallery.vectors import VECTORS_FORMAT
+
+    if data["format"] == VECTORS_FORMAT:
+        vectors = name[: -len(".json")] if name.endswith(".json") else "its .npy"
+        raise InputError(f"{name} is the metadata of the vectors in {vectors} (written by `gaitcli embed --out`); give {vectors} instead")
     if data["format"] != POSE_FORMAT:
         raise InputError(f"{name} is {str(data['format'])[:40]!r} pose JSON; this gaitcli reads {POSE_FORMAT!r}")
     names = data.get("joint_names")

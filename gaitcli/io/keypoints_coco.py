@@ -10,6 +10,10 @@ Two layouts are read:
 Frames are ordered by ``image_id`` (or file name) with numeric-aware sorting, so
 ``"frame_9.jpg"`` comes before ``"frame_10.jpg"``; entries whose ``category_id`` is not 1
 (person) are ignored. Joints are mapped by :func:`gaitcli.io.skeletons.from_coco17`.
+
+Whole-body results are read too, by their first 17 keypoints, which are COCO's in COCO's order:
+AlphaPose's Halpe-26 (78 values) and Halpe-136 (408), and COCO-WholeBody (133 keypoints, 399
+values; MMPose's whole-body models). Their extra keypoints (feet, face, hands) are not used.
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ from gaitcli.tracking import Detection
 
 FORMAT = "coco17"
 _PERSON = 1
+_WHOLE_BODY_VALUES = (3 * 26, 3 * 133, 3 * 136)  # Halpe-26, COCO-WholeBody, Halpe-136: COCO-17 first
+
+
+def _body(values: Any) -> Any:
+    """The COCO-17 part of a whole-body result: Halpe-26 and Halpe-136 (AlphaPose) and COCO-WholeBody
+    (133 keypoints) begin with COCO's 17 keypoints in COCO's order; other lists are returned as they are."""
+    if isinstance(values, list) and len(values) in _WHOLE_BODY_VALUES:
+        return values[:51]
+    return values
 
 
 def is_coco(data: Any) -> bool:
@@ -61,7 +74,7 @@ def read_coco(data: Any, name: str) -> list[KeypointFrame]:
         if not isinstance(image_id, (int, str)) or isinstance(image_id, bool):
             raise InputError(f"{where} has image_id {image_id!r}; expected a number or a string")
         by_image.setdefault(image_id, []).append(len(lists))
-        lists.append(entry["keypoints"])
+        lists.append(_body(entry["keypoints"]))
         entry_numbers.append(n)
         scores.append(number(entry.get("score", 1.0), f"{where}: score"))
         boxes.append(entry.get("bbox", entry.get("box")))
