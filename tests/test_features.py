@@ -157,13 +157,13 @@ def test_frames_the_engine_skipped_are_filled_and_prepare_like_the_full_walk():
 
 def test_prepare_walk_refuses_less_than_half_a_gait_cycle_and_warns_under_one():
     ys, xs, ps = walking(12, fps=30.0)  # 0.4 s
-    with pytest.raises(TooFewFramesError, match="gait cycle"):
+    with pytest.raises(TooFewFramesError, match=r"all 12 frame\(s\) have a confident pose .*gait cycle"):
         prepare_walk(ys, xs, ps, fps=30.0)
     short = prepare_walk(*walking(24, fps=30.0), fps=30.0)  # 0.8 s: a vector, with a warning
     assert short.seconds < 1.0 and "shorter than a gait cycle" in short.warning
     ps2 = np.ones((90, NUM_JOINTS))
     ps2[:, [JOINT_INDEX[f"{side}_{j}"] for side in ("left", "right") for j in ("hip", "knee", "ankle")]] = 0.0
-    with pytest.raises(TooFewFramesError):  # legs unseen: no usable frame
+    with pytest.raises(TooFewFramesError, match="only 0 of 90 frames have a confident pose"):  # legs unseen: no usable frame
         prepare_walk(*walking(90, fps=30.0)[:2], ps2, fps=30.0)
 
 

@@ -161,7 +161,7 @@ def test_frame_folder_sorts_naturally(tmp_path):
 def test_bad_frame_folders(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(InputError, match="no image files"):
+    with pytest.raises(InputError, match="no image files .* and no videos, keypoint files or .npy vectors"):
         open_frames(empty)
     mixed = tmp_path / "mixed"
     mixed.mkdir()

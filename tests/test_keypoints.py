@@ -285,6 +285,7 @@ def test_reads_what_gaitcli_pose_json_writes(tmp_path):
         (b"[1, 2, 3]", "not a keypoint file gaitcli knows"),
         (b"[]", "holds no keypoints"),
         (b'[{"image_id": 1, "keypoints": [1, 2, 3]}]', "COCO-17 needs 51"),
+        (b'[{"image_id": 1, "keypoints": null}]', "has keypoints null, not a list; COCO-17 needs 51 numbers"),
         (b'[{"image_id": 1, "keypoints": ' + json.dumps(["a"] * 51).encode() + b"}]", "not numbers"),
         (b'[{"image_id": 1, "category_id": 3, "keypoints": []}]', "no person keypoints"),
         (b'{"format": "gaitcli.pose/9", "frames": []}', "gaitcli.pose/1"),

@@ -253,7 +253,7 @@ def prepare_walk(coords_y, coords_x, probabilities, fps: float, *, frame_indices
             resampled.append(_resample(joints, mask[a:b], fps))
     if sum(len(r) for r in resampled) < min_seconds * CANONICAL_FPS:
         raise TooFewFramesError(
-            f"only {confident} of {frames_total} frames have a confident pose ({used_total} in runs of at "
+            f"{_confident(confident, frames_total)} ({used_total} in runs of at "
             f"least {MIN_SEGMENT_SECONDS:g} s); a walk needs at least {min_seconds:g} s (about half a gait cycle) "
             f"({int(np.ceil(min_seconds * fps))} frames at {fps:g} fps)"
         )
@@ -282,3 +282,10 @@ def window_spans(lengths: list[int], length: int = WINDOW_FRAMES, stride: int = 
 def windows(segments: list[np.ndarray], length: int = WINDOW_FRAMES, stride: int = WINDOW_STRIDE) -> list[np.ndarray]:
     """Fixed-length windows over the segments (a shorter segment is one window of its own)."""
     return [segments[k][a:b] for k, a, b in window_spans([len(s) for s in segments], length, stride)]
+
+
+def _confident(confident: int, total: int) -> str:
+    """How many of a walk's frames have a confident pose, for messages."""
+    if confident == total:
+        return f"all {total} frame(s) have a confident pose"
+    return f"only {confident} of {total} frames have a confident pose"

@@ -112,9 +112,11 @@ def keypoint_arrays(lists: Sequence[Any], count: int, where: Callable[[int], str
     """Many keypoint lists (as :func:`keypoint_array` checks each) as one (N, count, 3) array;
     ``where(i)`` names list ``i`` in messages."""
     for i, values in enumerate(lists):
-        if not isinstance(values, list) or len(values) != 3 * count:
-            size = len(values) if isinstance(values, list) else type(values).__name__
-            raise InputError(f"{where(i)} holds {size} keypoint values; {what} needs {3 * count} ({count} x [x, y, score])")
+        if not isinstance(values, list):
+            raise InputError(f"{where(i)} has keypoints {_shown(values)}, not a list; {what} needs {3 * count} numbers "
+                             f"({count} x [x, y, score])")
+        if len(values) != 3 * count:
+            raise InputError(f"{where(i)} holds {len(values)} keypoint values; {what} needs {3 * count} ({count} x [x, y, score])")
         if not {type(v) for v in values} <= _NUMBER_TYPES:
             bad = next(v for v in values if type(v) not in _NUMBER_TYPES)
             raise InputError(f"{where(i)} holds keypoint values that are not numbers (such as {_shown(bad)})")

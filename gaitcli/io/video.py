@@ -174,7 +174,8 @@ class FolderFrames(FrameSource):
 
         self.files = frame_files(path)
         if not self.files:
-            raise InputError(f"{path}: the folder holds no image files ({', '.join(FRAME_EXTENSIONS)})")
+            raise InputError(f"{path}: the folder holds no image files ({', '.join(FRAME_EXTENSIONS)}) to read as frames, "
+                             "and no videos, keypoint files or .npy vectors")
         if len(self.files) > MAX_WALK_FRAMES:
             raise InputError(f"{path}: the folder holds {len(self.files)} frames; gaitcli reads walks of up to "
                              f"{MAX_WALK_FRAMES} frames: split it into shorter walks")
