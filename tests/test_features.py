@@ -155,6 +155,29 @@ def test_frames_the_engine_skipped_are_filled_and_prepare_like_the_full_walk():
     assert np.abs(sampled.joints[0][..., :2] - full.joints[0][:n, :, :2]).mean() < 0.6
 
 
+def test_a_walk_is_read_on_the_networks_confidence_scale_whatever_the_tools():
+    """Pose tools score joints on scales of their own. A walk whose best-seen joints (90th
+    percentile) score under CONFIDENCE_FLOOR is raised to it by one factor, so the same walk
+    scored at 60 % or at 40 % of another tool's numbers is the same prepared walk; a walk on the
+    network's own scale (BlazePose, the training walks) is left exactly as it is; and which frames
+    are usable is still decided on the tool's own numbers."""
+    from gaitcli.features.sequence import CONFIDENCE_FLOOR
+
+    rng = np.random.default_rng(3)
+    ys, xs, _ = walking(60, fps=30.0)
+    ps = rng.uniform(0.85, 1.0, ys.shape)
+    ps[:, [JOINT_INDEX["left_elbow"], JOINT_INDEX["left_wrist"]]] = 0.45  # the far arm, half hidden
+    own = prepare_walk(ys, xs, ps, fps=15.0).joints[0]  # at the canonical rate: the rows are the tool's own
+    np.testing.assert_array_equal(own[..., 2], ps)  # on the network's scale already: untouched
+    low, lower = (prepare_walk(ys, xs, ps * factor, fps=15.0).joints[0] for factor in (0.6, 0.4))
+    np.testing.assert_allclose(low[..., 2], lower[..., 2], rtol=1e-12)
+    assert np.percentile(low[..., 2], 90) == pytest.approx(CONFIDENCE_FLOOR)
+    np.testing.assert_allclose(low[..., 2] / ps, (low[..., 2] / ps).flat[0])  # one factor: the far arm stays less sure
+    np.testing.assert_array_equal(low[..., :2], own[..., :2])  # only the probabilities move
+    with pytest.raises(TooFewFramesError, match="only 0 of 60 frames"):  # usable frames: the tool's own numbers
+        prepare_walk(ys, xs, ps * 0.25, fps=15.0)
+
+
 def test_prepare_walk_refuses_less_than_half_a_gait_cycle_and_warns_under_one():
     ys, xs, ps = walking(12, fps=30.0)  # 0.4 s
     with pytest.raises(TooFewFramesError, match=r"all 12 frame\(s\) have a confident pose .*gait cycle"):

@@ -17,6 +17,14 @@ generator). :func:`prepare_walk` turns it into spatial-feature segments:
    ``MIN_SEGMENT_SECONDS`` are dropped.
 3. **Time**: every segment is resampled to ``CANONICAL_FPS`` so the network sees the same
    time scale whatever the camera's frame rate.
+   **Confidence scale**: pose tools score their joints on scales of their own (and one tool
+   scores a blurred or dimly lit clip lower throughout), while the network reads the
+   probabilities (they weight its joint maps) and was trained on walks whose best-seen joints
+   score about 1. So when the 90th percentile of a walk's joint probabilities (over its usable
+   frames, missing joints left out) is below ``CONFIDENCE_FLOOR``, every probability of the walk
+   is multiplied by ``CONFIDENCE_FLOOR`` over it (capped at 1): the walk is read on the network's
+   scale, whatever the tool's. Which frames are usable is decided before, on the tool's own
+   numbers; BlazePose walks and the training walks (percentile 0.96-1) are left as they are.
 4. **Direction**: a walk whose pelvis moves leftwards in the image (by more than half a torso
    length) is mirrored so that every walk goes left-to-right.
 5. **Features**: :func:`gaitcli.features.joint_maps` per frame, with the reference centre
@@ -58,6 +66,7 @@ MIN_SEGMENT_SECONDS = 0.5  # shorter usable runs are dropped
 MIRROR_MIN_TRAVEL = 0.5  # torso lengths of leftward travel before a walk is mirrored
 MIN_WALK_SECONDS = 0.5  # less usable walk than this is refused (about half a gait cycle: one step)
 SHORT_WALK_SECONDS = 1.0  # less than this holds no whole gait cycle: embedded, with a warning (accuracy falls)
+CONFIDENCE_FLOOR = 0.9  # a walk's 90th-percentile joint probability is raised to this when below it
 
 _LEGS = [R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE]
 
@@ -257,11 +266,25 @@ def prepare_walk(coords_y, coords_x, probabilities, fps: float, *, frame_indices
             f"least {MIN_SEGMENT_SECONDS:g} s); a walk needs at least {min_seconds:g} s (about half a gait cycle) "
             f"({int(np.ceil(min_seconds * fps))} frames at {fps:g} fps)"
         )
+    _raise_confidence_scale(resampled)
     references = [smooth_references(person_reference(r[..., 0], r[..., 1], r[..., 2])) for r in resampled]
     travel = sum(ref[-1, 1] - ref[0, 1] for ref in references)
     scale = float(np.median(np.concatenate([ref[:, 2] for ref in references])))
     mirrored = bool(travel < -MIRROR_MIN_TRAVEL * scale)
     return PreparedWalk(resampled, references, mirrored, frames_total, used_total)
+
+
+def _raise_confidence_scale(segments: list[np.ndarray], floor: float = CONFIDENCE_FLOOR) -> None:
+    """Multiply the probabilities of ``segments`` (each (t, 16, 3): y, x, p), in place, by ``floor``
+    over their 90th percentile (probabilities 0 left out) when that is below ``floor``; capped at 1."""
+    probabilities = np.concatenate([r[..., 2].ravel() for r in segments])
+    seen = probabilities[probabilities > 0]
+    if not len(seen):
+        return
+    level = float(np.percentile(seen, 90))
+    if level < floor:
+        for r in segments:
+            r[..., 2] = np.minimum(r[..., 2] * (floor / level), 1.0)
 
 
 def window_spans(lengths: list[int], length: int = WINDOW_FRAMES, stride: int = WINDOW_STRIDE) -> list[tuple[int, int, int]]:
