@@ -38,7 +38,10 @@ class EmbedResult:
     feature_space: str
     info: dict[str, Any] = field(default_factory=dict)
     open_set_threshold: float | None = None  # the gait model's threshold for one-walk galleries, if it has one
-    pose_engine: str | None = None  # what found the joints (Embedder.pose_engine); None for a keypoint file
+    pose_engine: str | None = None  # what found the joints (Embedder.pose_engine); None for another tool's keypoint file
+    #: the person's joints the vector was made from (a :class:`~gaitcli.io.keypoints.KeypointSequence`;
+    #: :func:`gaitcli.io.keypoints.write_pose_json` writes them as a keypoint file that embeds the same)
+    joints: Any = None
 
 
 class Embedder:
@@ -219,7 +222,7 @@ class Embedder:
             "tracks": len(seq.tracks),
             "mirrored": walk.mirrored,
             "source_format": seq.source_format,
-            "pose_engine": self.pose_engine if seq.source_format == "video" else None,
+            "pose_engine": self.pose_engine if seq.source_format == "video" else seq.pose_engine,  # a pose file may name it
             "walk_seconds": round(walk.seconds, 3),
             **({"warning": walk.warning} if walk.warning else {}),
         }
@@ -234,7 +237,7 @@ class Embedder:
             info["lateral_speed"] = round(walk.lateral_speed, 3)
             info["mirror_image_weight"] = round(self.gait.mirror_image_weight(walk), 3)
         return EmbedResult(vector.astype(np.float32), str(path), self.gait.fingerprint, self.feature_space, info,
-                           self.gait.open_set_threshold, info["pose_engine"])
+                           self.gait.open_set_threshold, info["pose_engine"], joints=seq)
 
     def _seed_features(self, path: Path, seq, fps: float) -> np.ndarray:
         """The seed's learned features on person-centred crops of the walker's usable frames."""

@@ -31,8 +31,9 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def embedded_samples(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
-    """Every bundled sample clip through `gaitcli embed --out`, once per pytest run (the pose
-    engine is the suite's most expensive step): {clip name: (its .npy file, its info record)}."""
+    """Every bundled sample clip through `gaitcli embed --out --save-pose`, once per pytest run (the
+    pose engine is the suite's most expensive step): {clip name: (its .npy file, its info record)};
+    the joints each vector was made from are in the .npy's folder, ``poses/<clip stem>_pose.json``."""
     from gaitcli.cli.main import main
     from gaitcli.gallery.vectors import load_vectors
 
@@ -41,7 +42,7 @@ def embedded_samples(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
     for clip in sorted((REPO / "sample_videos").glob("*.mp4")):
         npy = folder / f"{clip.stem}.npy"
         with pytest.raises(SystemExit) as exit_info:
-            main(["embed", str(clip), "--out", str(npy)])
+            main(["embed", str(clip), "--out", str(npy), "--save-pose", str(folder / "poses")])
         assert exit_info.value.code == 0
         _, meta = load_vectors(npy)
         out[clip.name] = (npy, meta["info"][0])

@@ -121,6 +121,47 @@ def test_embedding_is_deterministic(tmp_path, embedder, synthetic_walk):
     assert np.array_equal(e.embed(path).vector, e.embed(path).vector)
 
 
+def test_saved_poses_embed_to_the_vectors_of_their_videos(tmp_path, embedded_samples):
+    """`embed --save-pose` writes the joints each vector was made from (the engine's frames, their
+    numbers and the video's rate); embedding that file gives the video's vector without the video
+    (to the rounding of the file's pixel coordinates), and it is never silently overwritten."""
+    from gaitcli.cli.main import main
+    from gaitcli.gallery.vectors import load_vectors
+    from gaitcli.io.keypoints import load_keypoints
+
+    for name, (npy, info) in embedded_samples.items():
+        pose_file = npy.parent / "poses" / f"{Path(name).stem}_pose.json"
+        joints = load_keypoints(pose_file)
+        assert joints.num_frames == info["frames_posed"] and joints.fps == pytest.approx(info["fps"])
+        again = tmp_path / f"{pose_file.stem}.npy"
+        with pytest.raises(SystemExit) as exit_info:  # in-process: seven runs
+            main(["embed", str(pose_file), "--out", str(again)])
+        assert exit_info.value.code == 0
+        video_vector, pose_vector = load_vectors(npy)[0][0], load_vectors(again)[0][0]
+        assert float(video_vector @ pose_vector) > 0.9999, name
+        assert load_vectors(again)[1]["info"][0]["frames_used"] == info["frames_used"]
+        assert load_vectors(again)[1]["pose_engine"] == "blazepose, flip-averaged"  # a gallery still checks the setting
+    clip = Path(__file__).resolve().parents[1] / "sample_videos" / "person1_walk1.mp4"
+    before = pose_file.read_bytes()
+    done = run_cli("embed", str(clip), "--save-pose", str(pose_file.parent))  # person1_walk1_pose.json is there
+    assert done.returncode == 3 and done.stderr.strip().endswith("already exists; pass --force to overwrite it")
+    assert pose_file.read_bytes() == before
+    done = run_cli("embed", str(clip), "--save-pose", str(pose_file))  # a file, not a folder
+    assert done.returncode == 3 and "give a folder" in done.stderr and pose_file.read_bytes() == before
+
+
+def test_save_pose_with_all_tracks_writes_one_file_per_person(tmp_path, synthetic_walk):
+    (ys, xs, ps, meta), _ = synthetic_walk
+    walk = write_coco(tmp_path / "two.json", ys, xs, ps, decoy=True)
+    done = run_cli("embed", str(walk), "--all-tracks", "--save-pose", str(tmp_path / "poses"), "--json", "--fps", str(meta["fps"]))
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    assert [Path(r["pose_file"]).name for r in records] == [f"two_track{r['track']}_pose.json" for r in records]
+    for record in records:
+        again = json.loads(run_cli("embed", record["pose_file"], "--json").stdout)[0]
+        assert float(np.dot(again["vector"], record["vector"])) > 0.9999
+
+
 def test_sample_clip_runs_the_engine_on_the_canonical_frames_flip_averaged(tmp_path, embedded_samples):
     clip = Path(__file__).resolve().parents[1] / "sample_videos" / "person1_walk1.mp4"
     npy, info = embedded_samples[clip.name]  # `gaitcli embed --out` with the defaults

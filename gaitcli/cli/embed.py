@@ -30,6 +30,10 @@ def embed(
     save_video: Optional[Path] = typer.Option(
         None, "--save-video",
         help="With --list-tracks and one video: write it to this .mp4/.avi file with each person's box, track id and skeleton drawn."),
+    save_pose: Optional[Path] = typer.Option(
+        None, "--save-pose",
+        help="Also write the joints each vector was made from to this folder (created if missing): INPUT_pose.json "
+        "(INPUT_trackN_pose.json with --all-tracks), gaitcli pose JSON that embeds to the same vector without the video."),
     fps: Optional[float] = model_options.FPS,
     gait_checkpoint: Optional[Path] = model_options.GAIT_CHECKPOINT,
     pose_checkpoint: Optional[Path] = model_options.POSE_CHECKPOINT,
@@ -67,11 +71,16 @@ def embed(
             raise InputError(f"{out}: with --all-tracks --out is a folder (one .npy per person)")
     elif out is not None:
         check_output(out, inputs, force=force)  # both files it writes: FILE.npy and FILE.npy.json
+    if save_pose is not None and (list_tracks or (save_pose.exists() and not save_pose.is_dir())):
+        raise InputError(f"--save-pose {save_pose}: give a folder (it gets one pose file per embedded walk)"
+                         if not list_tracks else "--list-tracks embeds nothing; drop --save-pose (or --list-tracks)")
     options = {"gait_checkpoint": gait_checkpoint, "pose_checkpoint": pose_checkpoint, "fps": fps, "flip_average": flip_average}
     embedder = shared_embedder(**options)  # a model that cannot be used is refused before any input is read
     paths = expand_inputs(inputs)
     if out is not None and not all_tracks:
         check_output(out, paths, force=force)  # nor any walk found in a folder given
+    if save_pose is not None and not all_tracks:
+        _pose_targets(save_pose, [str(p) for p in paths], [None] * len(paths), force=force)  # before the slow part
     if list_tracks:
         listing, failures = {}, []
         with Batch("tracking", paths) as batch:
@@ -111,6 +120,9 @@ def embed(
     for r in results:
         if r.info.get("warning"):
             warning(f"{r.source}: {r.info['warning']}")
+    pose_files = {}
+    if save_pose is not None and results:
+        pose_files = _save_poses(results, save_pose, force=force, per_track=all_tracks)
     if all_tracks and out is not None:
         if results:
             _save_per_track(results, embedder, out, force)
@@ -138,6 +150,7 @@ def embed(
             "feature_space": o.feature_space,
             "open_set_threshold": o.open_set_threshold,  # as embed --out writes beside the vectors
             **o.info,
+            **({"pose_file": pose_files[id(o)]} if id(o) in pose_files else {}),
         }
         for path, o in zip(paths, outcomes)
     ]
@@ -150,7 +163,39 @@ def embed(
         _show_results(records, embedder)
     if out is not None and results and fmt is not OutputFormat.json and not all_tracks:
         err_console.print(f"wrote {len(results)} vector(s) to {out} (meta in {out}.json)", soft_wrap=True, highlight=False, markup=False)
+    if pose_files and fmt is not OutputFormat.json:
+        err_console.print(f"wrote {len(pose_files)} pose file(s) to {save_pose}/ (embed them again with `gaitcli embed FILE`)",
+                          soft_wrap=True, highlight=False, markup=False)
     batch.finish()
+
+
+def _pose_targets(folder: Path, sources: list[str], tracks: list[int | None], *, force: bool) -> list[Path]:
+    """Where --save-pose writes the joints of each source (and track, with --all-tracks); InputError
+    when two would collide, one exists (without ``force``) or one is an input."""
+    from gaitcli.errors import InputError
+
+    targets = [folder / (f"{Path(s).stem}_pose.json" if t is None else f"{Path(s).stem}_track{t}_pose.json")
+               for s, t in zip(sources, tracks)]
+    if len(set(targets)) < len(targets):
+        raise InputError(f"--save-pose {folder}: two inputs have the same name, so their pose files would collide; "
+                         "run them separately")
+    inputs = {Path(s).resolve() for s in sources}
+    for target in targets:
+        if target.resolve() in inputs:
+            raise InputError(f"--save-pose {folder}: it would overwrite the input {target}; give another folder")
+        if target.exists() and not force:
+            raise InputError(f"{target} already exists; pass --force to overwrite it")
+    return targets
+
+
+def _save_poses(results, folder: Path, *, force: bool, per_track: bool) -> dict[int, str]:
+    """Write each result's joints as gaitcli pose JSON in ``folder`` (made if missing): {id(result): path}."""
+    from gaitcli.io.keypoints import write_pose_json
+
+    tracks = [r.info.get("track") if per_track else None for r in results]
+    targets = _pose_targets(folder, [r.source for r in results], tracks, force=force)
+    folder.mkdir(parents=True, exist_ok=True)
+    return {id(r): str(write_pose_json(target, r.joints, pose_engine=r.pose_engine)) for r, target in zip(results, targets)}
 
 
 def _engine_of(results, embedder) -> str | None:

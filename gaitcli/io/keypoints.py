@@ -9,6 +9,7 @@
   :func:`write_pose_json` write)::
 
       {"format": "gaitcli.pose/1", "joint_names": [16 names], "fps": 30.0 | null,
+       "pose_engine": "blazepose, flip-averaged" (optional: what found the joints),
        "frames": [{"index": i, "source": str, "width": W, "height": H,
                    "people": [{"score": s, "box": [x0, y0, x1, y1], "joints": [[x, y, p] x 16]}]}]}
 
@@ -74,6 +75,7 @@ class KeypointSequence:
     tracks: list[TrackSummary] = field(default_factory=list)  # every person found
     sources: list[str] = field(default_factory=list)  # per frame: file name, image id, ...
     frames_read: int | None = None  # frames of the source read, when the rows are only some of them
+    pose_engine: str | None = None  # what found the joints, where a gaitcli pose file records it
 
     @property
     def num_frames(self) -> int:
@@ -177,7 +179,7 @@ def load_keypoints(path: str | os.PathLike, *, track_id: int | None = None) -> K
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p} {link_problem(p) or 'does not exist'}")
-    fps = None
+    fps = engine = None
     if p.is_dir():
         frames, fmt = keypoints_openpose.read_openpose_folder(p)
     else:
@@ -185,6 +187,7 @@ def load_keypoints(path: str | os.PathLike, *, track_id: int | None = None) -> K
         if isinstance(data, dict) and "format" in data:
             frames, fps = _read_gaitcli(data, str(p))
             fmt = POSE_FORMAT
+            engine = data["pose_engine"][:100] if isinstance(data.get("pose_engine"), str) else None
         elif keypoints_openpose.is_openpose(data):
             frames, fmt = keypoints_openpose.single_frame(data, p)
         elif keypoints_coco.is_coco(data):
@@ -193,7 +196,9 @@ def load_keypoints(path: str | os.PathLike, *, track_id: int | None = None) -> K
             raise InputError(f"{p} holds no keypoints; expected {EXPECTED_FORMATS}")
         else:
             raise InputError(f"{p} is not a keypoint file gaitcli knows; expected {EXPECTED_FORMATS}")
-    return sequence_from_frames(frames, source_format=fmt, name=str(p), fps=fps, track_id=track_id)
+    sequence = sequence_from_frames(frames, source_format=fmt, name=str(p), fps=fps, track_id=track_id)
+    sequence.pose_engine = engine
+    return sequence
 
 
 def _read_gaitcli(data: dict, name: str) -> tuple[list[KeypointFrame], float | None]:
@@ -255,8 +260,10 @@ def _gaitcli_person(person: Any, where: str) -> list[Detection]:
         return []
 
 
-def write_pose_json(path: str | os.PathLike, sequence: KeypointSequence) -> Path:
-    """Write ``sequence`` as gaitcli pose JSON (one frame entry per row), atomically.
+def write_pose_json(path: str | os.PathLike, sequence: KeypointSequence, *, pose_engine: str | None = None) -> Path:
+    """Write ``sequence`` as gaitcli pose JSON (one frame entry per row), atomically; ``pose_engine``
+    (default: the sequence's own) names what found the joints, so that walks embedded from the file
+    keep the pose engine setting a gallery checks.
 
     The file appears complete or not at all: it is written beside ``path`` under a temporary
     name and renamed over it. Returns the path written.
@@ -283,7 +290,9 @@ def write_pose_json(path: str | os.PathLike, sequence: KeypointSequence) -> Path
             "source": sequence.sources[i] if i < len(sequence.sources) else "",
             "width": width, "height": height, "people": people,
         })  # fmt: skip
-    doc = {"format": POSE_FORMAT, "joint_names": list(JOINT_NAMES), "fps": sequence.fps, "frames": frames}
+    engine = pose_engine or sequence.pose_engine
+    doc = {"format": POSE_FORMAT, "joint_names": list(JOINT_NAMES), "fps": sequence.fps,
+           **({"pose_engine": engine} if engine else {}), "frames": frames}
     with atomic_output(p) as tmp, open(tmp, "w", encoding="utf-8") as f:
         json.dump(doc, f, separators=(",", ":"))
     return p
