@@ -199,10 +199,11 @@ def _save_poses(results, folder: Path, *, force: bool, per_track: bool) -> dict[
 
 
 def _engine_of(results, embedder) -> str | None:
-    """The pose engine setting to record beside vectors: the embedder's when it found the joints
-    of one of ``results`` at least, None when all came from keypoint files (whose joints another
-    tool found)."""
-    return embedder.pose_engine if any(r.info.get("pose_engine") for r in results) else None
+    """The pose engine setting to record beside vectors (each input's own is in its info): the one
+    that found the joints of ``results``, the embedder's when they differ, None when all came from
+    keypoint files of other tools."""
+    engines = {r.info.get("pose_engine") for r in results} - {None}
+    return (next(iter(engines)) if len(engines) == 1 else embedder.pose_engine) if engines else None
 
 
 def _save_per_track(results, embedder, out: Path, force: bool) -> None:
