@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from gaitcli.constants import CANONICAL_FPS, FEATURE_SPACE_JOINT_MAPS, FEATURE_SPACE_SEED_IR
+from gaitcli.constants import CANONICAL_FPS, FEATURE_SPACE_JOINT_MAPS, FEATURE_SPACE_SEED_IR, POSE_ENGINE_SETTINGS
 from gaitcli.errors import InputError, NoPersonError
 
 #: Called with (frames done, frames total or None) while a video is read.
@@ -100,9 +100,10 @@ class Embedder:
     @property
     def pose_engine(self) -> str:
         """What finds the joints: ``"blazepose"``, ``"blazepose, flip-averaged"`` or ``"seed-ir"``."""
+        single, flip_averaged, seed = POSE_ENGINE_SETTINGS
         if self._pose_checkpoint:
-            return "seed-ir"
-        return "blazepose, flip-averaged" if self.flip_average else "blazepose"
+            return seed
+        return flip_averaged if self.flip_average else single
 
     # --- engines, loaded on first use -------------------------------------------------
 

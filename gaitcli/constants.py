@@ -81,6 +81,9 @@ MAX_WALK_WINDOWS = 256  # a longer walk (~3.5 min) is embedded from this many wi
 #: checkpoint the one it was trained on; mixing them is refused.
 FEATURE_SPACE_SEED_IR = "seed-ir-v1"  # the seed HumanPoseIRNetwork's learned Scoring_layer maps
 FEATURE_SPACE_JOINT_MAPS = "joint-maps-v2"  # gaitcli.features.joint_maps (v2: legs ordered front/back)
+#: What found a walk's joints (``Embedder.pose_engine``; recorded beside vectors, in galleries and in
+#: gaitcli pose files): BlazePose single pass, BlazePose flip-averaged (the default), the seed's network.
+POSE_ENGINE_SETTINGS = ("blazepose", "blazepose, flip-averaged", "seed-ir")
 
 # --- input limits ----------------------------------------------------------------
 

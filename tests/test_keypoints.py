@@ -291,6 +291,7 @@ def test_reads_what_gaitcli_pose_json_writes(tmp_path):
         (b'{"format": "gaitcli.pose/9", "frames": []}', "gaitcli.pose/1"),
         (b'{"format": "gaitcli-vectors", "version": 1, "sources": []}', r"metadata of the vectors in .*bad \(written by `gaitcli embed --out`\)"),
         (b'{"format": "gaitcli.pose/1", "frames": []}', "no frames"),
+        (b'{"format": "gaitcli.pose/1", "pose_engine": "\\u001b[31mmine", "frames": []}', "pose_engine.*expected one of blazepose"),
         (b'{"format": "gaitcli.pose/1", "frames": [{"index": 0, "people": [{"joints": [[1, 2]]}]}]}', r"16 x \[x, y, p\]"),
         (b'{"people": [{"pose_keypoints_2d": [1, 2, 3]}]}', "BODY_25 needs 75"),
     ],

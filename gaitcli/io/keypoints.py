@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gaitcli.atomic import atomic_output
-from gaitcli.constants import JOINT_NAMES, MAX_KEYPOINT_RESULTS, MAX_PEOPLE_PER_FRAME, NUM_JOINTS
+from gaitcli.constants import JOINT_NAMES, MAX_KEYPOINT_RESULTS, MAX_PEOPLE_PER_FRAME, NUM_JOINTS, POSE_ENGINE_SETTINGS
 from gaitcli.errors import InputError, NoPersonError
 from gaitcli.io import keypoints_coco, keypoints_openpose
 from gaitcli.io.paths import link_problem
@@ -185,9 +185,11 @@ def load_keypoints(path: str | os.PathLike, *, track_id: int | None = None) -> K
     else:
         data = read_json(p)
         if isinstance(data, dict) and "format" in data:
+            engine = data.get("pose_engine")
+            if engine is not None and engine not in POSE_ENGINE_SETTINGS:
+                raise InputError(f"{p}: \"pose_engine\" is {str(engine)[:40]!r}; expected one of {', '.join(POSE_ENGINE_SETTINGS)} (or null)")
             frames, fps = _read_gaitcli(data, str(p))
             fmt = POSE_FORMAT
-            engine = data["pose_engine"][:100] if isinstance(data.get("pose_engine"), str) else None
         elif keypoints_openpose.is_openpose(data):
             frames, fmt = keypoints_openpose.single_frame(data, p)
         elif keypoints_coco.is_coco(data):
