@@ -49,6 +49,9 @@ def test_a_file_named_like_the_option_after_double_dash_is_an_input(tmp_path, ca
     (["embed", "--no-such-option", "x.mp4"], "No such option: --no-such-option"),
     (["embed"], "Missing argument"),
     (["gallery", "info"], "Missing option '--gallery'"),
+    (["embed", "x.mp4", "--track", "1", "--all-tracks"], "--track and --all-tracks exclude each other"),
+    (["embed", "x.mp4", "--list-tracks", "--out", "v.npy"], "--list-tracks embeds nothing; drop --out"),
+    (["embed", "x.mp4", "--save-pose", "walk_pose.json"], "give a folder"),
 ])
 def test_a_bad_command_line_is_one_line_naming_the_help_and_exit_2(capsys, argv, said):
     code, err = run(argv, capsys)

@@ -146,8 +146,8 @@ def test_saved_poses_embed_to_the_vectors_of_their_videos(tmp_path, embedded_sam
     done = run_cli("embed", str(clip), "--save-pose", str(pose_file.parent))  # person1_walk1_pose.json is there
     assert done.returncode == 3 and done.stderr.strip().endswith("already exists; pass --force to overwrite it")
     assert pose_file.read_bytes() == before
-    done = run_cli("embed", str(clip), "--save-pose", str(pose_file))  # a file, not a folder
-    assert done.returncode == 3 and "give a folder" in done.stderr and pose_file.read_bytes() == before
+    done = run_cli("embed", str(clip), "--save-pose", str(pose_file))  # a file, not a folder: a bad command line
+    assert done.returncode == 2 and "give a folder" in done.stderr and pose_file.read_bytes() == before
 
 
 def test_save_pose_with_all_tracks_writes_one_file_per_person(tmp_path, synthetic_walk):

@@ -97,8 +97,9 @@ def test_save_video_draws_every_frame(two_walkers, listing, tmp_path, capsys):
     assert np.abs(drawn.astype(int) - plain.astype(int)).max(axis=2).__gt__(60).mean() > 0.002  # boxes and skeletons
     code, _, err = run(["embed", two_walkers, "--list-tracks", "--save-video", target], capsys)
     assert code == 3 and "--force" in err  # never overwritten unasked
-    for args in (["--save-video", tmp_path / "x.mp4"], ["--list-tracks", "--save-video", tmp_path / "x.gif"],
-                 ["--list-tracks", "--save-video", two_walkers]):
+    code, _, err = run(["embed", two_walkers, "--save-video", tmp_path / "x.mp4"], capsys)  # without --list-tracks
+    assert code == 2 and err.count("\n") == 1 and "goes with --list-tracks" in err  # a bad command line
+    for args in (["--list-tracks", "--save-video", tmp_path / "x.gif"], ["--list-tracks", "--save-video", two_walkers]):
         code, _, err = run(["embed", two_walkers, *args], capsys)
         assert code == 3 and err.count("\n") == 1
 

@@ -51,29 +51,19 @@ def embed(
     from gaitcli.api import shared_embedder
     from gaitcli.batch import Failure, embed_many
     from gaitcli.cli.batch import Batch, output_format
-    from gaitcli.errors import InputError, NoPersonError
+    from gaitcli.errors import NoPersonError
     from gaitcli.gallery.vectors import check_output
     from gaitcli.io.walk_files import expand_inputs
 
     fmt = output_format(fmt, json_output)
-    if track is not None and all_tracks:
-        raise InputError("--track and --all-tracks exclude each other: one person, or all of them")
-    if list_tracks and all_tracks:
-        raise InputError("--list-tracks embeds nothing; drop --all-tracks (or --list-tracks)")
+    _check_options(track=track, list_tracks=list_tracks, all_tracks=all_tracks, save_video=save_video, out=out,
+                   save_pose=save_pose, inputs=inputs)
     if save_video is not None:
         from gaitcli.io.video_out import check_video_target
 
-        if not list_tracks or len(inputs) != 1:
-            raise InputError("--save-video goes with --list-tracks and one video")
         check_video_target(save_video, force=force, inputs=inputs)
-    if all_tracks and out is not None:
-        if out.suffix.lower() == ".npy" or (out.exists() and not out.is_dir()):
-            raise InputError(f"{out}: with --all-tracks --out is a folder (one .npy per person)")
-    elif out is not None:
+    if out is not None and not all_tracks:
         check_output(out, inputs, force=force)  # both files it writes: FILE.npy and FILE.npy.json
-    if save_pose is not None and (list_tracks or (save_pose.exists() and not save_pose.is_dir())):
-        raise InputError(f"--save-pose {save_pose}: give a folder (it gets one pose file per embedded walk)"
-                         if not list_tracks else "--list-tracks embeds nothing; drop --save-pose (or --list-tracks)")
     options = {"gait_checkpoint": gait_checkpoint, "pose_checkpoint": pose_checkpoint, "fps": fps, "flip_average": flip_average}
     embedder = shared_embedder(**options)  # a model that cannot be used is refused before any input is read
     paths = expand_inputs(inputs)
@@ -167,6 +157,22 @@ def embed(
         err_console.print(f"wrote {len(pose_files)} pose file(s) to {save_pose}/ (embed them again with `gaitcli embed FILE`)",
                           soft_wrap=True, highlight=False, markup=False)
     batch.finish()
+
+
+def _check_options(*, track, list_tracks: bool, all_tracks: bool, save_video, out, save_pose, inputs) -> None:
+    """Options that do not go together: a bad command line (exit 2), before anything is read."""
+    if track is not None and all_tracks:
+        raise typer.BadParameter("--track and --all-tracks exclude each other: one person, or all of them")
+    if list_tracks and (all_tracks or out is not None or save_pose is not None):
+        given = "--all-tracks" if all_tracks else "--out" if out is not None else "--save-pose"
+        raise typer.BadParameter(f"--list-tracks embeds nothing; drop {given} (or --list-tracks)")
+    if save_video is not None and (not list_tracks or len(inputs) != 1):
+        raise typer.BadParameter("--save-video goes with --list-tracks and one video")
+    if all_tracks and out is not None and (out.suffix.lower() == ".npy" or (out.exists() and not out.is_dir())):
+        raise typer.BadParameter(f"{out}: with --all-tracks --out is a folder (one .npy per person)")
+    if save_pose is not None and ((save_pose.exists() and not save_pose.is_dir())
+                                  or (not save_pose.exists() and save_pose.suffix.lower() == ".json")):
+        raise typer.BadParameter(f"--save-pose {save_pose}: give a folder (it gets one pose file per embedded walk)")
 
 
 def _pose_targets(folder: Path, sources: list[str], tracks: list[int | None], *, force: bool) -> list[Path]:
