@@ -64,10 +64,17 @@ def read_json(path: Path) -> Any:
 def frame_indices(names: Sequence[str | int], where: str = "the keypoint file") -> list[int]:
     """Frame numbers for ids already in natural order: their numbers where those increase, else 0, 1, 2...
 
-    ``frame_12.jpg`` -> 12 and ``12`` -> 12, so gaps between processed frames survive; ids whose
+    ``frame_12.jpg`` -> 12 and ``12`` -> 12, so gaps between processed frames survive; names whose
     numbers do not strictly increase in that order are simply numbered by position. A frame
-    number outside 0 .. :data:`~gaitcli.constants.MAX_FRAME_INDEX` is an :class:`InputError`.
+    number outside 0 .. :data:`~gaitcli.constants.MAX_FRAME_INDEX` (a negative image id, say), and
+    ids that mix numbers and names, are an :class:`InputError`.
     """
+    given = [n for n in names if isinstance(n, int)]
+    if given and len(given) < len(names):  # numbers and names: neither order nor spacing can be trusted
+        odd = next(n for n in names if not isinstance(n, int))
+        raise InputError(f"{where}: its image ids mix numbers and names (such as {_shown(odd)}); give every frame a number")
+    for n in given:  # image ids that are numbers are frame numbers: within the documented range
+        check_frame_number(n, where)
     numbers = [n if isinstance(n, int) else last_number(n) for n in names]
     if all(n is not None for n in numbers) and all(b > a for a, b in zip(numbers, numbers[1:])):
         for name, n in zip(names, numbers):

@@ -222,6 +222,10 @@ def _read_gaitcli(data: dict, name: str) -> tuple[list[KeypointFrame], float | N
     fps = data.get("fps")
     fps = check_fps(number(fps, f"{name}: fps"), f"{name}: \"fps\"") if fps is not None else None
     frames, people = [], 0
+    numbered = sum(isinstance(fr, dict) and "index" in fr for fr in raw)
+    if 0 < numbered < len(raw):  # a frame without a number among numbered ones: its place and the gaps are unknown
+        n = next(n for n, fr in enumerate(raw) if not (isinstance(fr, dict) and "index" in fr))
+        raise InputError(f"{name}: frame {n} has no \"index\" while other frames have one; number every frame or none")
     for n, fr in enumerate(raw):
         where = f"{name}: frame {n}"
         if not isinstance(fr, dict) or not isinstance(fr.get("people", []), list):
