@@ -200,6 +200,11 @@ def test_tampered_truncated_and_unsigned_galleries(capsys, tmp_path, gallery, wa
     code, _, err = run(capsys, "identify", "-g", truncated, probe, "--trust")
     assert code == 6 and "truncated" in err
 
+    garbage = tmp_path / "garbage.gallery"
+    garbage.write_bytes(b"hello, not a gallery at all")
+    code, _, err = run(capsys, "identify", "-g", garbage, probe)  # not "pass --trust": trusting it would not help
+    assert code == 6 and "corrupt or not a gaitcli gallery" in err and "--trust" not in err
+
     unsigned = tmp_path / "unsigned.gallery"
     joblib.dump(load_gallery(gallery).to_payload(), unsigned)
     code, _, err = run(capsys, "identify", "-g", unsigned, probe)

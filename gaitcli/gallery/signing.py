@@ -74,6 +74,9 @@ def signing_key(*, create: bool) -> bytes | None:
     return _read_key(path)
 
 
+_PICKLE = b"\x80"  # how a pickle of protocol 2 or later begins (joblib.dump writes one; safe_pickle reads nothing else)
+
+
 def seal(payload: bytes) -> bytes:
     """Wrap ``payload`` in a signed envelope (creating this user's key on first use)."""
     key = signing_key(create=True)
@@ -92,6 +95,9 @@ def open_envelope(data: bytes, *, trust: bool = False, where: str = "gallery") -
     if not data.startswith(MAGIC):
         if data and MAGIC.startswith(data):
             raise GalleryError(f"{where} is truncated ({len(data)} bytes); restore it from a backup, or move it aside and enroll again")
+        if not data.startswith(_PICKLE):  # neither gaitcli's envelope nor a joblib file: --trust would not help
+            raise GalleryError(f"{where} is corrupt or not a gaitcli gallery (neither a signed gallery nor an unsigned joblib "
+                               "file); restore it from a backup, or move it aside and enroll again")
         if not trust:
             raise GalleryError(
                 f"{where} is not signed by gaitcli for this user, so its contents are not vouched for; "
