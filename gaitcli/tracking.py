@@ -237,6 +237,35 @@ class Track:
         )
 
 
+#: Two poses in one frame are the same person reported twice (a pose tool's duplicate) when their
+#: boxes overlap this much (IoU) and their joints lie this close (mean distance over the joints both
+#: see, in heights of the larger box): two real people never do both.
+DUPLICATE_IOU = 0.85
+DUPLICATE_DISTANCE = 0.05
+
+
+def without_duplicates(detections: Sequence[Detection]) -> list[Detection]:
+    """``detections`` (one frame's, with poses) less those that repeat a higher-scored one (see
+    :data:`DUPLICATE_IOU`), in their order. Pose tools without a final pose NMS (AlphaPose, say)
+    sometimes report one person twice; followed as two people, the copies take frames from each other."""
+    order = sorted(range(len(detections)), key=lambda i: -detections[i].score)
+    kept: list[int] = []
+    for i in order:
+        if not any(_same_person(detections[k], detections[i]) for k in kept):
+            kept.append(i)
+    return [detections[i] for i in sorted(kept)]
+
+
+def _same_person(a: Detection, b: Detection) -> bool:
+    if not (a.has_pose and b.has_pose) or box_iou(a.box, b.box) < DUPLICATE_IOU:
+        return False
+    both = (a.probabilities >= VISIBLE) & (b.probabilities >= VISIBLE)
+    if both.sum() < 3:
+        return False
+    height = max(a.box[3] - a.box[1], b.box[3] - b.box[1], 1.0)
+    return float(np.mean(np.hypot(a.coords_x[both] - b.coords_x[both], a.coords_y[both] - b.coords_y[both]))) / height < DUPLICATE_DISTANCE
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two boxes ``(x0, y0, x1, y1)``."""
     w = min(a[2], b[2]) - max(a[0], b[0])

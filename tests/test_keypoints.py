@@ -140,6 +140,23 @@ def test_coco_results_pick_the_walker_in_numeric_order(coco_file):
         load_keypoints(coco_file, track_id=7)
 
 
+def test_a_walker_reported_twice_in_some_frames_stays_one_track(tmp_path):
+    """Pose tools without a final pose NMS sometimes list one person twice in a frame; followed as
+    two people, the copies took frames from each other (72 of 100 frames left, a different vector)."""
+    rng = np.random.default_rng(0)
+    entries = []
+    for n in range(40):
+        walker = coco_person(1000 - 20 * n, feet_y=600, height=250, score=0.8)
+        entries.append({"image_id": n, "keypoints": walker.ravel().tolist(), "score": 0.9})
+        if n % 3 == 0:
+            copy = walker.copy()
+            copy[:, :2] += rng.normal(0, 1.5, (17, 2))
+            entries.append({"image_id": n, "keypoints": copy.ravel().tolist(), "score": 0.6})
+    seq = load_keypoints(write_json(tmp_path / "twice.json", entries))
+    assert len(seq.tracks) == 1 and seq.present.all()
+    assert seq.coords_x[:, PELVIS] == pytest.approx(1000 - 20 * np.arange(40))  # the higher-scored report
+
+
 def test_coco_integer_ids_and_boxes(tmp_path):
     entries = [{"image_id": i, "keypoints": coco_person(100 + 5 * i).ravel().tolist(), "bbox": [0, 0, 50, 60]} for i in (10, 2, 9, 1)]
     seq = load_keypoints(write_json(tmp_path / "ids.json", entries))

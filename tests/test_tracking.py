@@ -8,7 +8,7 @@ import pytest
 from gaitcli.constants import NUM_JOINTS, PELVIS
 from gaitcli.errors import NoPersonError
 from gaitcli.pose.base import Pose
-from gaitcli.tracking import Detection, Track, Tracker, box_iou, choose_main_track, track_frames
+from gaitcli.tracking import Detection, Track, Tracker, box_iou, choose_main_track, track_frames, without_duplicates
 
 # A standing person's joints as (x, y) fractions of their height, feet at y = 0 (seed order).
 _TEMPLATE = np.array([
@@ -39,6 +39,17 @@ def test_crossing_walkers_keep_their_identity():
     for track in tracks:
         steps = np.diff(pelvis_xs(track))
         assert np.all(steps > 0) or np.all(steps < 0)  # nobody swapped direction = nobody swapped
+
+
+def test_a_person_reported_twice_in_a_frame_is_kept_once_but_two_people_close_together_are_not():
+    walker = person(300, prob=0.9)
+    copy = person(302, prob=0.7)  # the same person, 2 px off, scored lower: a pose tool's duplicate
+    assert without_duplicates([copy, walker]) == [walker]
+    behind = person(301, feet_y=385, height=175, prob=0.8)  # another person right behind, farther away: boxes overlap
+    assert box_iou(walker.box, behind.box) > 0.6
+    assert without_duplicates([walker, behind]) == [walker, behind]
+    boxes = [Detection(box=walker.box, score=0.9), Detection(box=walker.box + 1, score=0.8)]  # no poses: no judgement
+    assert without_duplicates(boxes) == boxes
 
 
 def test_occluded_crossing_is_bridged_by_motion():

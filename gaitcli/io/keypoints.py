@@ -16,7 +16,8 @@
 Other skeletons are mapped onto the 16 seed joints as :mod:`gaitcli.io.skeletons` documents.
 When a frame holds several people, :class:`gaitcli.tracking.Tracker` links them over time and
 the main walker (:func:`gaitcli.tracking.choose_main_track`) is kept, unless a track id is
-asked for. The sequence has one row per frame of the file; frames where the chosen person is
+asked for; one person a tool listed twice in a frame is kept once
+(:func:`gaitcli.tracking.without_duplicates`). The sequence has one row per frame of the file; frames where the chosen person is
 not seen have probability 0 throughout.
 """
 
@@ -47,7 +48,7 @@ from gaitcli.io.keypoint_frames import (
     number,
     read_json,
 )
-from gaitcli.tracking import Detection, Track, Tracker, TrackSummary, choose_main_track
+from gaitcli.tracking import Detection, Track, Tracker, TrackSummary, choose_main_track, without_duplicates
 
 POSE_FORMAT = "gaitcli.pose/1"
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -106,7 +107,7 @@ def sequence_from_frames(
         if len(frame.detections) > MAX_PEOPLE_PER_FRAME:
             raise InputError(f"{name}: frame {frame.index} holds {len(frame.detections)} people; gaitcli follows "
                              f"at most {MAX_PEOPLE_PER_FRAME} per frame")
-        tracker.update(frame.index, frame.detections)
+        tracker.update(frame.index, without_duplicates(frame.detections))  # a tool's double report of one person
     sizes = Counter((f.width, f.height) for f in frames if f.width and f.height)
     return sequence_from_tracks(
         tracker.tracks, [f.index for f in frames], source_format=source_format, name=name, fps=fps,
