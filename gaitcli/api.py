@@ -39,8 +39,9 @@ class EmbedResult:
     info: dict[str, Any] = field(default_factory=dict)
     open_set_threshold: float | None = None  # the gait model's threshold for one-walk galleries, if it has one
     pose_engine: str | None = None  # what found the joints (Embedder.pose_engine); None for another tool's keypoint file
-    #: the person's joints the vector was made from (a :class:`~gaitcli.io.keypoints.KeypointSequence`;
-    #: :func:`gaitcli.io.keypoints.write_pose_json` writes them as a keypoint file that embeds the same)
+    #: with ``Embedder(keep_joints=True)``: the person's joints the vector was made from (a
+    #: :class:`~gaitcli.io.keypoints.KeypointSequence`; :func:`gaitcli.io.keypoints.write_pose_json`
+    #: writes them as a keypoint file that embeds the same); None otherwise
     joints: Any = None
 
 
@@ -61,6 +62,8 @@ class Embedder:
     or all of them, runs the pose engine once. ``min_person_height`` (default
     :data:`~gaitcli.pose.person_detector.MIN_PERSON_PX`, 50 px): the smallest person the person
     detector's windows are sized for; larger means fewer windows on large frames.
+    ``keep_joints`` (default off, so that a batch's results hold only vectors): each result also
+    holds the person's joints it was made from (:attr:`EmbedResult.joints`).
     """
 
     def __init__(
@@ -74,6 +77,7 @@ class Embedder:
         sample_fps: float | None = CANONICAL_FPS,
         cache: bool = True,
         min_person_height: float | None = None,
+        keep_joints: bool = False,
     ):
         from gaitcli.gait.model import load_gait_model
         from gaitcli.pose.blazepose_landmarks import FLIP_AVERAGE
@@ -93,6 +97,7 @@ class Embedder:
         self.sample_fps = sample_fps
         self.cache = cache
         self.min_person_height = min_person_height
+        self.keep_joints = keep_joints
         self._pose_checkpoint = pose_checkpoint
         self._blazepose = None
         self._ir = None
@@ -238,7 +243,7 @@ class Embedder:
             info["lateral_speed"] = round(walk.lateral_speed, 3)
             info["mirror_image_weight"] = round(self.gait.mirror_image_weight(walk), 3)
         return EmbedResult(vector.astype(np.float32), str(path), self.gait.fingerprint, self.feature_space, info,
-                           self.gait.open_set_threshold, info["pose_engine"], joints=seq)
+                           self.gait.open_set_threshold, info["pose_engine"], joints=seq if self.keep_joints else None)
 
     def _seed_features(self, path: Path, seq, fps: float) -> np.ndarray:
         """The seed's learned features on person-centred crops of the walker's usable frames."""

@@ -150,6 +150,20 @@ def test_saved_poses_embed_to_the_vectors_of_their_videos(tmp_path, embedded_sam
     assert done.returncode == 2 and "give a folder" in done.stderr and pose_file.read_bytes() == before
 
 
+def test_results_hold_the_joints_only_when_asked(tmp_path, synthetic_walk, embedder):
+    """A batch's results hold vectors, not every walk's joints (memory stays one walk's); asked for,
+    the joints are the walk's own and write a pose file that embeds to the same vector."""
+    from gaitcli.io.keypoints import write_pose_json
+
+    (ys, xs, ps, meta), _ = synthetic_walk
+    walk = write_coco(tmp_path / "walk.json", ys, xs, ps)
+    assert embedder.embed(walk).joints is None
+    kept = Embedder(keep_joints=True, fps=float(meta["fps"])).embed(walk)
+    assert kept.joints.num_frames == len(ys)
+    again = Embedder(fps=float(meta["fps"])).embed(write_pose_json(tmp_path / "walk_pose.json", kept.joints))
+    assert float(again.vector @ kept.vector) > 0.9999
+
+
 def test_save_pose_with_all_tracks_writes_one_file_per_person(tmp_path, synthetic_walk):
     (ys, xs, ps, meta), _ = synthetic_walk
     walk = write_coco(tmp_path / "two.json", ys, xs, ps, decoy=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 from typing import List, Optional
 
@@ -64,13 +65,14 @@ def embed(
         check_video_target(save_video, force=force, inputs=inputs)
     if out is not None and not all_tracks:
         check_output(out, inputs, force=force)  # both files it writes: FILE.npy and FILE.npy.json
-    options = {"gait_checkpoint": gait_checkpoint, "pose_checkpoint": pose_checkpoint, "fps": fps, "flip_average": flip_average}
+    options = {"gait_checkpoint": gait_checkpoint, "pose_checkpoint": pose_checkpoint, "fps": fps, "flip_average": flip_average,
+               **({"keep_joints": True} if save_pose is not None else {})}
     embedder = shared_embedder(**options)  # a model that cannot be used is refused before any input is read
     paths = expand_inputs(inputs)
     if out is not None and not all_tracks:
         check_output(out, paths, force=force)  # nor any walk found in a folder given
-    if save_pose is not None and not all_tracks:
-        _pose_targets(save_pose, [str(p) for p in paths], [None] * len(paths), force=force)  # before the slow part
+    pose_files: dict[int, str] = {}  # id(result) -> the pose file written for it
+    save = (lambda results: None) if save_pose is None else _pose_saver(save_pose, paths, pose_files, force=force, per_track=all_tracks)
     if list_tracks:
         listing, failures = {}, []
         with Batch("tracking", paths) as batch:
@@ -97,6 +99,7 @@ def embed(
                     found = embedder.embed_tracks(path, progress=lambda d, t, i=index: batch.frames(i, d, t))
                     if not found:
                         raise NoPersonError(f"{path}: nobody is seen walking long enough to embed (see --list-tracks)")
+                    save(found)
                 except Exception as exc:
                     found = Failure.of(path, exc)
                 batch.done(index, found)
@@ -104,15 +107,17 @@ def embed(
             paths = [p for p, o in zip(paths, outcomes) for _ in (o if isinstance(o, list) else [o])]
             outcomes = [r for o in outcomes for r in (o if isinstance(o, list) else [o])]
         else:
-            outcomes = embed_many(paths, jobs=jobs, scheduler=scheduler, track=track, on_done=batch.done,
+            def done(index: int, outcome) -> None:
+                if not isinstance(outcome, Failure):
+                    save([outcome])
+                batch.done(index, outcome)
+
+            outcomes = embed_many(paths, jobs=jobs, scheduler=scheduler, track=track, on_done=done,
                                   on_frames=batch.frames, **options)
     results = [r for r in outcomes if not isinstance(r, Failure)]
     for r in results:
         if r.info.get("warning"):
             warning(f"{r.source}: {r.info['warning']}")
-    pose_files = {}
-    if save_pose is not None and results:
-        pose_files = _save_poses(results, save_pose, force=force, per_track=all_tracks)
     if all_tracks and out is not None:
         if results:
             _save_per_track(results, embedder, out, force)
@@ -175,33 +180,36 @@ def _check_options(*, track, list_tracks: bool, all_tracks: bool, save_video, ou
         raise typer.BadParameter(f"--save-pose {save_pose}: give a folder (it gets one pose file per embedded walk)")
 
 
-def _pose_targets(folder: Path, sources: list[str], tracks: list[int | None], *, force: bool) -> list[Path]:
-    """Where --save-pose writes the joints of each source (and track, with --all-tracks); InputError
-    when two would collide, one exists (without ``force``) or one is an input."""
+def _pose_saver(folder: Path, paths: list[Path], written: dict[int, str], *, force: bool, per_track: bool):
+    """What --save-pose does with each input's results as they arrive: writes their joints as gaitcli
+    pose JSON in ``folder`` (made if missing), ``INPUT_pose.json`` or ``INPUT_trackN_pose.json``,
+    notes the file in ``written`` and lets the result drop its joints (memory stays one walk's).
+    Collisions, existing files (without ``force``) and inputs in the way are an InputError here,
+    before anything is embedded."""
     from gaitcli.errors import InputError
-
-    targets = [folder / (f"{Path(s).stem}_pose.json" if t is None else f"{Path(s).stem}_track{t}_pose.json")
-               for s, t in zip(sources, tracks)]
-    if len(set(targets)) < len(targets):
-        raise InputError(f"--save-pose {folder}: two inputs have the same name, so their pose files would collide; "
-                         "run them separately")
-    inputs = {Path(s).resolve() for s in sources}
-    for target in targets:
-        if target.resolve() in inputs:
-            raise InputError(f"--save-pose {folder}: it would overwrite the input {target}; give another folder")
-        if target.exists() and not force:
-            raise InputError(f"{target} already exists; pass --force to overwrite it")
-    return targets
-
-
-def _save_poses(results, folder: Path, *, force: bool, per_track: bool) -> dict[int, str]:
-    """Write each result's joints as gaitcli pose JSON in ``folder`` (made if missing): {id(result): path}."""
     from gaitcli.io.keypoints import write_pose_json
 
-    tracks = [r.info.get("track") if per_track else None for r in results]
-    targets = _pose_targets(folder, [r.source for r in results], tracks, force=force)
-    folder.mkdir(parents=True, exist_ok=True)
-    return {id(r): str(write_pose_json(target, r.joints, pose_engine=r.pose_engine)) for r, target in zip(results, targets)}
+    stems = [Path(p).stem for p in paths]
+    if len(set(stems)) < len(stems):
+        raise InputError(f"--save-pose {folder}: two inputs have the same name, so their pose files would collide; "
+                         "run them separately")
+    inputs = {Path(p).resolve() for p in paths}
+    for stem in stems:
+        found = sorted(folder.glob(f"{glob.escape(stem)}_track*_pose.json")) if per_track else [folder / f"{stem}_pose.json"]
+        for target in found:
+            if target.resolve() in inputs:
+                raise InputError(f"--save-pose {folder}: it would overwrite the input {target}; give another folder")
+            if target.exists() and not force:
+                raise InputError(f"{target} already exists; pass --force to overwrite it")
+
+    def save(results) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for r in results:
+            name = f"{Path(r.source).stem}_track{r.info.get('track')}_pose.json" if per_track else f"{Path(r.source).stem}_pose.json"
+            written[id(r)] = str(write_pose_json(folder / name, r.joints, pose_engine=r.pose_engine))
+            r.joints = None
+
+    return save
 
 
 def _engine_of(results, embedder) -> str | None:
