@@ -13,6 +13,8 @@ from gaitcli.cli.batch import OutputFormat
 from gaitcli.cli.output import console, print_csv, print_json, print_table, printable, warning
 
 TRUST_HELP = "Load the gallery even if it is unsigned or not signed by you (its contents are then not vouched for; loading never runs code from it)."
+TRUST = typer.Option(False, "--trust", help=TRUST_HELP)
+JSON_RESULT = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\").")
 WALKS_HELP = ("Videos, frame folders, keypoint files, or .npy vectors from `gaitcli embed --out`; "
               "a folder of walks stands for every walk inside it (a folder of images is one walk).")
 
@@ -33,8 +35,8 @@ def enroll(
         None, "--camera", "-c",
         help="The walks were filmed by this camera, not the gallery's: a camera added with `gaitcli gallery camera` "
         "(its view is taken out of each walk before it is enrolled).", show_default=False),
-    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\")."),
+    trust: bool = TRUST,
+    as_json: bool = JSON_RESULT,
     fmt: Optional[OutputFormat] = batch_options.FORMAT,
     fps: Optional[float] = model_options.FPS,
     jobs: int = batch_options.JOBS,

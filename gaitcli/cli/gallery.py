@@ -11,7 +11,7 @@ import typer
 
 from gaitcli.cli import model_options
 from gaitcli.cli.batch import FORMAT, JOBS, SCHEDULER, OutputFormat
-from gaitcli.cli.enroll import TRUST_HELP
+from gaitcli.cli.enroll import JSON_RESULT, TRUST
 from gaitcli.cli.output import console, print_csv, print_json, print_table, printable, warning
 
 app = typer.Typer(help="Inspect a gallery, remove people from it, add the cameras its probes come from, or check its "
@@ -23,7 +23,7 @@ GALLERY_OPTION = typer.Option(..., "--gallery", "-g", help="Gallery file made by
 @app.command("list")
 def list_people(
     gallery: Path = GALLERY_OPTION,
-    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    trust: bool = TRUST,
     as_json: bool = typer.Option(False, "--json", help="Print the people as JSON on stdout."),
     fmt: Optional[OutputFormat] = FORMAT,
 ) -> None:
@@ -53,7 +53,7 @@ def list_people(
 @app.command("info")
 def info(
     gallery: Path = GALLERY_OPTION,
-    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    trust: bool = TRUST,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     fmt: Optional[OutputFormat] = FORMAT,
 ) -> None:
@@ -112,7 +112,7 @@ def info(
 def remove(
     names: list[str] = typer.Argument(..., help="People to remove (all their walks).", show_default=False),
     gallery: Path = GALLERY_OPTION,
-    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    trust: bool = TRUST,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Remove people and all their walks, then refit the gallery."""
@@ -139,8 +139,8 @@ def camera(
         ".npy vectors; a folder stands for every walk inside it.", show_default=False),
     gallery: Path = GALLERY_OPTION,
     remove_it: bool = typer.Option(False, "--remove", help="Forget this camera instead."),
-    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\")."),
+    trust: bool = TRUST,
+    as_json: bool = JSON_RESULT,
     fps: Optional[float] = model_options.FPS,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
@@ -213,8 +213,8 @@ def threshold(
     gallery: Path = GALLERY_OPTION,
     camera: Optional[str] = typer.Option(None, "--camera", "-c", help="The walks were filmed by this camera of the gallery's "
                                          "(added with `gaitcli gallery camera`).", show_default=False),
-    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout (failed inputs under \"failures\")."),
+    trust: bool = TRUST,
+    as_json: bool = JSON_RESULT,
     fps: Optional[float] = model_options.FPS,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,

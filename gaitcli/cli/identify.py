@@ -10,7 +10,7 @@ import typer
 from gaitcli.cli import batch as batch_options
 from gaitcli.cli import model_options
 from gaitcli.cli.batch import OutputFormat
-from gaitcli.cli.enroll import TRUST_HELP, WALKS_HELP
+from gaitcli.cli.enroll import TRUST, WALKS_HELP
 from gaitcli.cli.output import print_csv, print_json, print_table, printable, warning
 
 
@@ -21,7 +21,7 @@ def identify(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", "-t", help="Scores below this are `unknown` (default: the gallery's calibrated threshold)."
     ),
-    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    trust: bool = TRUST,
     as_json: bool = typer.Option(
         False, "--json",
         help="Print one JSON array on stdout, in input order: a record per walk (input, source, name, score, threshold, "
