@@ -155,7 +155,8 @@ class Gaitcli:
         from gaitcli.gallery import classifier
 
         people = int(labels.max()) + 1
-        model = classifier.fit(gallery, labels, people, default_threshold=self.threshold)
+        blocks = self.model.score_blocks if gallery.shape[1] == self.model.dimension else None  # the model's own vectors only
+        model = classifier.fit(gallery, labels, people, default_threshold=self.threshold, blocks=blocks)
         return classifier.scores(model, gallery, labels, probes), float(model.threshold)
 
 
@@ -389,7 +390,7 @@ def open_set_threshold_check(pipeline: Gaitcli, feats: dict, walks, view) -> dic
     keys = [(w.person, w.walk, view) for w in walks if w.excluded is None and (w.person, w.walk, view) in feats]
     labels = np.array([k[0] for k in keys])
     galleries = open_set_galleries(np.stack([feats[k] for k in keys]), labels, trials=THRESHOLD_TRIALS,
-                                   default_threshold=pipeline.threshold)
+                                   default_threshold=pipeline.threshold, blocks=pipeline.model.score_blocks)
     best = min_error_threshold(galleries["own"].ravel(), galleries["stranger"])
 
     def error(t: float) -> tuple[float, float]:

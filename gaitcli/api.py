@@ -43,6 +43,8 @@ class EmbedResult:
     #: :class:`~gaitcli.io.keypoints.KeypointSequence`; :func:`gaitcli.io.keypoints.write_pose_json`
     #: writes them as a keypoint file that embeds the same); None otherwise
     joints: Any = None
+    #: the blocks of the vector a gallery scores apart (the gait model's; None: the whole vector)
+    score_blocks: Any = None
 
 
 class Embedder:
@@ -243,7 +245,8 @@ class Embedder:
             info["lateral_speed"] = round(walk.lateral_speed, 3)
             info["mirror_image_weight"] = round(self.gait.mirror_image_weight(walk), 3)
         return EmbedResult(vector.astype(np.float32), str(path), self.gait.fingerprint, self.feature_space, info,
-                           self.gait.open_set_threshold, info["pose_engine"], joints=seq if self.keep_joints else None)
+                           self.gait.open_set_threshold, info["pose_engine"], joints=seq if self.keep_joints else None,
+                           score_blocks=self.gait.score_blocks)
 
     def _seed_features(self, path: Path, seq, fps: float) -> np.ndarray:
         """The seed's learned features on person-centred crops of the walker's usable frames."""

@@ -119,7 +119,8 @@ def score(checkpoint: str, walks_file: Path, trials: int = 3000, open_sets: tupl
     model = load_gait_model(checkpoint)
     vectors = np.stack([model.embed_walk(w) for w in data.walks])
     rates = {f"{people}x{walks}": open_set_rates(open_set_galleries(
-        vectors, data.labels, trials=trials // 10, people=people, walks=walks, default_threshold=model.open_set_threshold))
+        vectors, data.labels, trials=trials // 10, people=people, walks=walks, default_threshold=model.open_set_threshold,
+        blocks=model.score_blocks))
         for people, walks in open_sets}  # fmt: skip
     return {**gallery_scores(vectors, data, trials=trials), "open_set": rates}
 

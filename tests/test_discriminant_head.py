@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +206,36 @@ def test_v3_heads_round_trip_and_refuse_bad_arm_joints():
     meta = {**head.meta(), "block_weights": head.meta()["block_weights"][:3]}
     with pytest.raises(ValueError, match="not finite and positive"):
         DiscriminantHead.from_stored(meta, head.arrays())
+
+
+def test_blocks_scored_apart_are_part_of_the_head_and_its_fingerprint():
+    """The packaged head asks galleries to score its five blocks apart; the layout covers the
+    vector in the head's order with the blocks' weights; the setting is in the metadata (and so the
+    fingerprint) and a head without blocks, or an unknown setting, is refused."""
+    from gaitcli.gait.discriminant import BLOCK_SCORING_APART, DiscriminantHead
+    from gaitcli.training.gait_config import BLOCK_PROPORTION_WEIGHT, BLOCK_SCORING, BLOCK_WEIGHTS
+
+    model = load_gait_model()
+    head = model.checkpoint.head
+    assert head.block_scoring == BLOCK_SCORING == BLOCK_SCORING_APART and head.meta()["block_scoring"] == BLOCK_SCORING_APART
+    blocks = model.score_blocks
+    assert head.score_blocks() == blocks
+    assert [(a, b) for a, b, _ in blocks] == [(0, 24), (24, 192), (192, 248), (248, 376), (376, 385)] and blocks[-1][1] == model.dimension
+    weights = np.array([*BLOCK_WEIGHTS, BLOCK_PROPORTION_WEIGHT])
+    np.testing.assert_allclose([w for _, _, w in blocks], weights / weights.sum())
+    together = head.with_block_scoring(None)
+    assert together.score_blocks() is None and together.open_set_threshold is None and "block_scoring" not in together.meta()
+    config, weights_ = model.checkpoint.config, model.checkpoint.weights
+    threshold = head.open_set_threshold
+    assert compute_fingerprint(config, weights_, replace(together, open_set_threshold=threshold)) != model.fingerprint
+    assert compute_fingerprint(config, weights_, replace(head, open_set_threshold=threshold)) == model.fingerprint
+    assert DiscriminantHead.from_stored(head.meta(), head.arrays()).score_blocks() == blocks
+    with pytest.raises(ValueError, match="block scoring"):
+        DiscriminantHead.from_stored({**head.meta(), "block_scoring": "median"}, head.arrays())
+    with pytest.raises(ValueError, match="unknown block scoring"):
+        head.with_block_scoring("median")
+    with pytest.raises(ValueError, match="needs input blocks"):
+        head.without_blocks().with_block_scoring(BLOCK_SCORING_APART)
 
 
 def _cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -144,7 +144,7 @@ def test_scores_are_cosine_normalised_decision_values(people, enrolled):
     table = classifier.scores(model, enrolled.vectors, enrolled.labels, probe[None])
     unit = people[0, 4] / np.linalg.norm(people[0, 4])
     centred = (unit - model.center) / np.linalg.norm(unit - model.center)
-    expected = (model.coef @ centred + model.intercept) / np.linalg.norm(model.coef, axis=1)
+    expected = (model.coef @ centred + model.intercept[:, 0]) / np.linalg.norm(model.coef, axis=1)
     np.testing.assert_allclose(table[0], expected, rtol=1e-5, atol=1e-6)
 
 
@@ -205,6 +205,85 @@ def test_incremental_refits_equal_a_full_refit(monkeypatch):
         _full_ovr_scores(gallery.vectors, gallery.labels, len(gallery.names), probes, gallery.model.center),
         atol=2e-3,
     )
+
+
+BLOCKS = ((0, 8, 2.0), (8, 20, 1.0), (20, DIM, 1.0))  # weights sum to 4: scaled to 0.5, 0.25, 0.25
+
+
+def test_blocks_scored_apart_are_the_weighted_sum_of_one_svm_per_block():
+    data = clusters(12, 5, DIM, noise=0.8, seed=7)
+    vectors, labels = data[:, :4].reshape(-1, DIM), np.repeat(np.arange(12), 4)
+    probes = data[:, 4]
+    model = classifier.fit(vectors, labels, 12, blocks=BLOCKS)
+    assert model.blocks == ((0, 8, 0.5), (8, 20, 0.25), (20, DIM, 0.25)) and model.intercept.shape == (12, 3)
+    expected = sum(weight * classifier.scores(classifier.fit(vectors[:, a:b], labels, 12), vectors[:, a:b], labels, probes[:, a:b])
+                   for a, b, weight in model.blocks)
+    np.testing.assert_allclose(classifier.scores(model, vectors, labels, probes), expected, atol=1e-4)
+    # the calibration's left-out scores are summed the same way: a threshold inside the sums' range
+    assert model.calibration["source"] == "calibrated" and model.calibration["genuine"] == 24
+    assert model.calibration["impostor_max"] < 1.0 and model.calibration["genuine_min"] > -1.0
+    # one block is the whole vector: exactly the classifier without blocks
+    whole = classifier.fit(vectors, labels, 12, blocks=((0, DIM, 3.0),))
+    plain = classifier.fit(vectors, labels, 12)
+    np.testing.assert_array_equal(classifier.scores(whole, vectors, labels, probes), classifier.scores(plain, vectors, labels, probes))
+    assert whole.threshold == plain.threshold
+
+
+def test_a_block_with_nothing_measured_scores_its_bias_only():
+    data = clusters(6, 3, DIM, noise=0.5, seed=8)
+    vectors, labels = data[:, :2].reshape(-1, DIM), np.repeat(np.arange(6), 2)
+    model = classifier.fit(vectors, labels, 6, blocks=BLOCKS)
+    probe = data[:, 2].copy()
+    probe[:, 20:] = 0.0  # e.g. body proportions that could not be measured
+    table = classifier.scores(model, vectors, labels, probe)
+    assert np.all(np.isfinite(table))
+    assert (table.argmax(axis=1) == np.arange(6)).mean() >= 5 / 6  # the other blocks still name them
+    vectors[0, 20:] = 0.0  # in an enrolled walk too
+    assert np.all(np.isfinite(classifier.scores(classifier.fit(vectors, labels, 6, blocks=BLOCKS), vectors, labels, probe)))
+
+
+@pytest.mark.parametrize("bad", [((0, 8, 1.0), (9, DIM, 1.0)), ((0, 8, 1.0), (8, 30, 1.0)), ((0, 8, 0.0), (8, DIM, 1.0)),
+                                 ((0, 8, float("nan")), (8, DIM, 1.0)), ((8, 0, 1.0),), "blocks", ((0, DIM),)])
+def test_malformed_blocks_are_refused(bad):
+    with pytest.raises(ValueError, match="blocks"):
+        classifier.check_blocks(bad, DIM)
+
+
+def test_blocks_go_with_the_gallery_and_an_older_classifier_is_refit_apart(people, tmp_path):
+    gallery = Gallery(FINGERPRINT, FEATURE_SPACE, DIM, score_blocks=BLOCKS)
+    for p in range(4):
+        gallery.add(f"p{p}", people[p, :2], ["a", "b"])
+    assert gallery.model.blocks == classifier.check_blocks(BLOCKS, DIM)
+    save_gallery(gallery, tmp_path / "g.gallery")
+    back = load_gallery(tmp_path / "g.gallery")
+    assert back.score_blocks == gallery.model.blocks == back.model.blocks
+    np.testing.assert_array_equal(back.score_table(people[:4, 4]), gallery.score_table(people[:4, 4]))
+    payload = gallery.to_payload()
+    old = classifier.fit(gallery.vectors, gallery.labels, 4).to_dict()  # as an earlier gaitcli wrote it: one SVM over the whole vector
+    del old["blocks"]
+    old["intercept"], old["version"] = old["intercept"][:, 0], 3
+    payload["classifier"] = old
+    migrated = Gallery.from_payload(payload)
+    assert migrated.model.blocks == gallery.model.blocks
+    np.testing.assert_allclose(migrated.score_table(people[:4, 4]), gallery.score_table(people[:4, 4]), atol=1e-6)
+    payload["score_blocks"] = [[0, 8, 1.0]]  # does not cover the vector
+    with pytest.raises(ValueError):
+        Gallery.from_payload(payload)
+
+
+def test_incremental_refits_with_blocks_equal_a_full_refit(monkeypatch):
+    data = clusters(10, 5, DIM, noise=0.8, seed=9)
+    names = [f"p{p}" for p in range(10) for _ in range(4)]
+    monkeypatch.setattr(classifier, "FULL_REFIT_MAX", 0)
+    gallery = Gallery(FINGERPRINT, FEATURE_SPACE, DIM, score_blocks=BLOCKS)
+    gallery.add_walks(names, data[:, :4].reshape(-1, DIM), ["s"] * 40)
+    gallery.add("p3", data[3, 4:], ["new walk"])
+    assert gallery.model.calibration["refit_people"] < 10
+    gallery.remove(["p7"])
+    model, probes = gallery.model, clusters(10, 1, DIM, noise=0.8, seed=10)[:, 0]
+    expected = sum(weight * _full_ovr_scores(gallery.vectors[:, a:b], gallery.labels, 9, probes[:, a:b], model.center[a:b])
+                   for a, b, weight in model.blocks)  # every block's SVMs of the whole gallery, on the last full refit's centres
+    np.testing.assert_allclose(classifier.scores(model, gallery.vectors, gallery.labels, probes), expected, atol=2e-3)
 
 
 def test_min_error_threshold():

@@ -254,7 +254,7 @@ def test_other_inputs_go_through_one_embedder(capsys, monkeypatch, tmp_path, gal
                 raise NoPersonError(f"{path}: no person found")
             return SimpleNamespace(vector=load_vectors(walks["probe"][Path(path).stem])[0][0], source=f"{path} (walker 1)",
                                    model_fingerprint=FINGERPRINT, feature_space=FEATURE_SPACE, info={}, open_set_threshold=None,
-                                   pose_engine="blazepose, flip-averaged")
+                                   pose_engine="blazepose, flip-averaged", score_blocks=None)
 
     def shared_embedder(**options):
         made.append(options)

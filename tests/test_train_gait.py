@@ -145,6 +145,7 @@ def test_the_shipped_model_was_made_by_todays_defaults():
         defaults.BLOCK_SEED, defaults.BLOCK_PEOPLE, defaults.BLOCK_WALKS, defaults.BLOCK_MAX_YAW_DEG)
     assert [w["file"] for w in blocks["threshold_walks"]] == ["engine_calib.npz"]
     assert (blocks["threshold_plain"], blocks["threshold_trials"]) == (defaults.BLOCK_THRESHOLD_PLAIN, defaults.BLOCK_THRESHOLD_TRIALS)
+    assert blocks["block_scoring"] == defaults.BLOCK_SCORING == model.head.block_scoring
     assert head["fingerprint"] == model.fingerprint
 
 

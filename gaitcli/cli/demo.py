@@ -73,7 +73,8 @@ def demo(
         model = embedder.gait
 
         def new_gallery() -> Gallery:
-            return Gallery(model.fingerprint, embedder.feature_space, model.dimension, default_threshold=model.open_set_threshold)
+            return Gallery(model.fingerprint, embedder.feature_space, model.dimension, default_threshold=model.open_set_threshold,
+                           score_blocks=model.score_blocks)
 
         with editing(path, create=new_gallery) as target:
             for person, clip in enrolled.items():

@@ -131,6 +131,7 @@ def embed(
                 "model_fingerprint": embedder.gait.fingerprint,
                 "feature_space": embedder.feature_space,
                 "open_set_threshold": embedder.gait.open_set_threshold,
+                "score_blocks": embedder.gait.score_blocks,
                 "pose_engine": _engine_of(results, embedder),
                 "sources": [r.source for r in results],
                 "info": [r.info for r in results],
@@ -235,7 +236,8 @@ def _save_per_track(results, embedder, out: Path, force: bool) -> None:
     for target, r in zip(targets, results):
         save_vectors(target, [r.vector], {
             "model_fingerprint": embedder.gait.fingerprint, "feature_space": embedder.feature_space,
-            "open_set_threshold": embedder.gait.open_set_threshold, "pose_engine": _engine_of([r], embedder),
+            "open_set_threshold": embedder.gait.open_set_threshold, "score_blocks": embedder.gait.score_blocks,
+            "pose_engine": _engine_of([r], embedder),
             "sources": [r.source], "info": [r.info],
         })  # fmt: skip
     err_console.print(f"wrote {len(results)} vector file(s) to {out}/ (one per person: VIDEO_trackN.npy)",

@@ -149,7 +149,8 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
 
         def new_gallery() -> Gallery:  # called under the lock, only when the file does not exist
             result["created"] = True
-            return Gallery(first.model_fingerprint, first.feature_space, dim, default_threshold=first.open_set_threshold)
+            return Gallery(first.model_fingerprint, first.feature_space, dim, default_threshold=first.open_set_threshold,
+                           score_blocks=first.score_blocks)
 
         with editing(gallery, trust=trust, create=new_gallery) as target:
             target.check_compatible(first.model_fingerprint, first.feature_space, dim, what=f"the walks of {first.input}",

@@ -80,6 +80,7 @@ def info(
         "created": target.created,
         "updated": target.updated,
         "classifier": target.model.mode,
+        "score_blocks": len(target.model.blocks),  # 1: one SVM per person over the whole vector; more: one per block, scores summed
         "threshold": float(target.model.threshold),
         "calibration": target.model.calibration,
         "cameras": {name: {"walks": p.walks, "updated": p.updated} for name, p in target.cameras.items()},
@@ -102,6 +103,8 @@ def info(
             value = f"the shipped '{value}' model" if value else "not a shipped model"
         elif key == "cameras":
             value = ", ".join(f"{name} ({p['walks']} walks)" for name, p in value.items()) or "none (probes from the gallery's camera)"
+        elif key == "score_blocks":
+            value = "1 (one SVM per person over the whole vector)" if value == 1 else f"{value} (one SVM per person and block, scores summed)"
         elif key == "pose_engine" and value is None:
             value = "not recorded (walks from keypoint files or vectors only)"
         table.add_row(key.replace("_", " "), Text(printable(value)))

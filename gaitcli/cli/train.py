@@ -261,6 +261,10 @@ def blocks(
         f"of these engine walks of held-out people: least FAR + FRR over {BLOCK_THRESHOLD_TRIALS} galleries of 3 people enrolled from one walk "
         "(scripts/engine_walks.py; default: synthetic people through the estimator's error model)."
     ),
+    together: bool = typer.Option(
+        False, "--blocks-together", help="Galleries score the vector with one SVM per person over all blocks together, as the "
+        "models up to accc17afa5e2 did (default: one SVM per person and block, their scores summed with the blocks' weights)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
@@ -272,15 +276,17 @@ def blocks(
     motion, the network's own vector, limb lengths over height) reaches the gallery. The statistics
     of the elbows and wrists are a block of their own at half weight: bags, phones and pockets take
     the arms over. A walk toward or away from the camera is averaged with its mirror image, so that
-    its vector does not depend on which way the walker faces. The one-walk open-set threshold is
-    measured on held-out people's plain walks (nothing carried, no coat): those of --threshold-walks,
-    or of other synthetic people.
+    its vector does not depend on which way the walker faces. A gallery fits one SVM per person and
+    block and sums their scores with the blocks' weights, so that every block has its say. The
+    one-walk open-set threshold is measured on held-out people's plain walks (nothing carried, no
+    coat), in those scores: the walks of --threshold-walks, or of other synthetic people.
     Deterministic: the packaged model is this command applied to its head-only predecessor
     (docs/model-card.md).
     """
     from gaitcli.gait.model import load_gait_model
     from gaitcli.training.engine_walks import load_engine_walks
     from gaitcli.training.head import add_input_blocks
+    from gaitcli.gait.discriminant import BLOCK_SCORING_APART
 
     _check_checkpoint_out(out, force)
     for path in threshold_walks:
@@ -289,6 +295,7 @@ def blocks(
     with progress(disable=as_json) as bar:
         on_person = _stage_progress(bar, {"population": "background walkers", "threshold": "threshold walkers"})
         checkpoint, report = add_input_blocks(base, threshold_files=threshold_walks, progress=on_person,
+                                              block_scoring=None if together else BLOCK_SCORING_APART,
                                               log=lambda m: None if as_json else err_console.print(m, markup=False, highlight=False))
     _save_with_threshold(checkpoint, out, report, force=force, as_json=as_json)
 

@@ -37,6 +37,12 @@ spread (``proportion_mean``, ``proportion_scale``) and scaled to unit length; ``
 then has five weights. Bones do not change with pace, clothes or a bag; on real people they are
 what the statistics hold only mixed with posture and motion. ``apply`` takes them as a third input.
 
+**Blocks scored apart** (any head with blocks, ``block_scoring``): the gallery fits one SVM per
+block and sums their scores with the blocks' weights (:mod:`gaitcli.gallery.classifier`) instead
+of one SVM over the whole vector, which leans on whichever block separates the enrolled walks
+best: the discriminants, fitted on synthetic people, do that on synthetic walks and much less on
+real ones. :meth:`DiscriminantHead.score_blocks` gives the layout. The vector is unchanged.
+
 Fitting is deterministic (no random state): :func:`fit_head`. The head's numbers are stored
 in the checkpoint beside the network's weights and covered by its fingerprint
 (:mod:`gaitcli.gait.checkpoint`).
@@ -58,6 +64,8 @@ HEAD_KIND_ARMS = "walk-discriminant-v3"  # v2 with the arms' statistics a block 
 HEAD_KIND_AXIAL = "walk-discriminant-v4"  # v1-v3 whose inputs are mirror-averaged for walks toward/away from the camera
 HEAD_KIND_PROPORTIONS = "walk-discriminant-v5"  # v2-v4 + the body proportions as a fifth block
 HEAD_KINDS = (HEAD_KIND, HEAD_KIND_BLOCK, HEAD_KIND_ARMS, HEAD_KIND_AXIAL, HEAD_KIND_PROPORTIONS)
+#: ``block_scoring``: one SVM per block, the blocks' cosine-normalised scores summed with their weights
+BLOCK_SCORING_APART = "per-block-svm-sum-v1"
 ARRAY_NAMES = ("mean", "scale", "projection")
 BLOCK_ARRAY_NAMES = ("block_mean", "block_scale")
 PROPORTION_ARRAY_NAMES = ("proportion_mean", "proportion_scale")
@@ -98,6 +106,9 @@ class DiscriminantHead:
     proportions: str | None = None
     proportion_mean: np.ndarray | None = None  # (proportions_size,)
     proportion_scale: np.ndarray | None = None  # (proportions_size,)
+    #: How a gallery scores a vector with blocks: None, one SVM over the whole vector;
+    #: :data:`BLOCK_SCORING_APART`, one per block (:meth:`score_blocks`)
+    block_scoring: str | None = None
 
     @property
     def has_block(self) -> bool:
@@ -124,6 +135,35 @@ class DiscriminantHead:
         arms = joint_columns(self.arm_joints, self.statistics_size)
         return [stats[:, ~arms], stats[:, arms]]
 
+    def score_blocks(self) -> tuple[tuple[int, int, float], ...] | None:
+        """``(start, stop, weight)`` of each block of the vector, the weights summing to 1, when the
+        gallery is to score the blocks apart (``block_scoring``); None: one SVM over the whole vector."""
+        if not self.has_block or self.block_scoring is None:
+            return None
+        sizes = [self.discriminants]
+        if self.arm_joints:
+            from gaitcli.features.walk_statistics import joint_columns
+
+            arms = int(joint_columns(self.arm_joints, self.statistics_size).sum())
+            sizes += [self.statistics_size - arms, arms]
+        else:
+            sizes.append(self.statistics_size)
+        sizes.append(self.gait_size)
+        if self.proportions:
+            sizes.append(self.proportions_size)
+        edges = np.cumsum([0] + sizes)
+        total = float(sum(self.block_weights))
+        return tuple((int(edges[k]), int(edges[k + 1]), float(w) / total) for k, w in enumerate(self.block_weights))
+
+    def with_block_scoring(self, scoring: str | None) -> "DiscriminantHead":
+        """This head with its blocks scored apart (:data:`BLOCK_SCORING_APART`) or together (None).
+        The open-set threshold, measured in the other scores, is dropped."""
+        if scoring not in (None, BLOCK_SCORING_APART):
+            raise ValueError(f"unknown block scoring {scoring!r}")
+        if scoring is not None and not (self.has_block and all(w > 0 for w in self.block_weights)):
+            raise ValueError("scoring blocks apart needs input blocks, every one weighted above 0")
+        return replace(self, block_scoring=scoring, open_set_threshold=None)
+
     def describe(self) -> str:
         block = f" + input blocks {self.statistics_size} + {self.gait_size}" if self.has_block else ""
         if self.arm_joints:
@@ -132,6 +172,8 @@ class DiscriminantHead:
             block += f" + {self.proportions_size} body proportions"
         if self.axial_mirror is not None:
             block += f", mirror-averaged below {self.axial_mirror[1]:g} torso lengths/s across the image"
+        if self.block_scoring:
+            block += ", blocks scored apart"
         return f"discriminant head {self.discriminants} ({self.statistics} + gait x {self.gait_weight:g}){block}"
 
     def meta(self) -> dict[str, Any]:
@@ -145,6 +187,8 @@ class DiscriminantHead:
         if self.proportions:
             kind = HEAD_KIND_PROPORTIONS
             block.update(proportions=self.proportions, proportions_size=self.proportions_size)
+        if self.block_scoring:
+            block["block_scoring"] = self.block_scoring
         return {
             "kind": kind,
             "statistics": self.statistics,
@@ -190,6 +234,7 @@ class DiscriminantHead:
             axial_key = kind == HEAD_KIND_AXIAL or (kind == HEAD_KIND_PROPORTIONS and "axial_mirror" in meta)
             axial = tuple(float(v) for v in meta["axial_mirror"]) if axial_key else None
             proportions = str(meta["proportions"]) if kind == HEAD_KIND_PROPORTIONS else None
+            scoring = None if meta.get("block_scoring") is None else str(meta["block_scoring"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed head metadata ({exc})") from None
         checked = {}
@@ -209,12 +254,14 @@ class DiscriminantHead:
             raise ValueError("the head's body-proportions block is not finite and positive, or has no input blocks beside it")
         if threshold is not None and not math.isfinite(threshold):
             raise ValueError("the head's open-set threshold is not finite")
+        if scoring is not None and not (scoring == BLOCK_SCORING_APART and block and all(w > 0 for w in weights)):
+            raise ValueError(f"the head's block scoring {scoring!r} is unknown or needs blocks weighted above 0")
         if axial is not None and not _valid_axial(axial):
             raise ValueError(f"the head's mirror-averaging speeds must be two increasing numbers >= 0; got {list(axial)}")
         if block:
             checked.update(block_weights=weights, block_population=str(meta.get("block_population")), arm_joints=arm_joints)
         return cls(str(meta.get("statistics")), int(meta["statistics_size"]), int(meta["gait_size"]), **numbers, **checked,
-                   open_set_threshold=threshold, axial_mirror=axial, proportions=proportions)
+                   open_set_threshold=threshold, axial_mirror=axial, proportions=proportions, block_scoring=scoring)
 
     def with_blocks(self, mean: np.ndarray, scale: np.ndarray, weights, population: str, arm_joints=()) -> "DiscriminantHead":
         """This head with input blocks (see the module docstring), ``weights`` scaled to unit
@@ -230,7 +277,7 @@ class DiscriminantHead:
             raise ValueError(f"arm joints must be distinct joint indices other than the pelvis and thorax; got {arm_joints!r}")
         return replace(self, block_mean=mean.astype(np.float32), block_scale=scale.astype(np.float32), block_weights=w,
                        block_population=population, open_set_threshold=None, arm_joints=arm_joints,
-                       proportions=None, proportion_mean=None, proportion_scale=None)
+                       proportions=None, proportion_mean=None, proportion_scale=None, block_scoring=None)
 
     def with_proportions(self, version: str, mean: np.ndarray, scale: np.ndarray, weights) -> "DiscriminantHead":
         """This head (with blocks) as a v5 one: the body proportions (``version``, standardised by
@@ -261,7 +308,7 @@ class DiscriminantHead:
         """The v1 head these blocks were added to (its threshold dropped with them)."""
         return replace(self, block_mean=None, block_scale=None, block_weights=(1.0, 0.0, 0.0), block_population=None,
                        open_set_threshold=None if self.has_block else self.open_set_threshold, arm_joints=(), axial_mirror=None,
-                       proportions=None, proportion_mean=None, proportion_scale=None)
+                       proportions=None, proportion_mean=None, proportion_scale=None, block_scoring=None)
 
     def apply(self, statistics: np.ndarray, gait_vector: np.ndarray, proportions: np.ndarray | None = None) -> np.ndarray:
         """The unit identification vector (K,) of one walk; or (N, K) for stacked walks. A v5 head

@@ -61,6 +61,12 @@ class GaitModel:
         return head.open_set_threshold if head is not None else None
 
     @property
+    def score_blocks(self) -> tuple[tuple[int, int, float], ...] | None:
+        """The blocks a gallery scores apart (:meth:`~gaitcli.gait.discriminant.DiscriminantHead.score_blocks`), if any."""
+        head = self.checkpoint.head
+        return head.score_blocks() if head is not None else None
+
+    @property
     def dimension(self) -> int:
         return self.checkpoint.identification_size
 

@@ -24,6 +24,15 @@ features ``x`` (unit length): the signed distance from the probe to person ``c``
 can be ranked and thresholded. A gallery of one person has no second class: its score is the
 cosine similarity of the probe to that person's nearest walk (plain L2-normalised vectors).
 
+**Blocks.** A gait model whose vector is made of blocks of their own (a discriminant head with
+input blocks: discriminants, body statistics, arm statistics, network vector, body proportions)
+may ask for its blocks to be scored apart (:attr:`gaitcli.gait.discriminant.DiscriminantHead.block_scoring`):
+then every person has one SVM per block, each over that block's own centred features, and a
+probe's score is the weighted sum of the blocks' cosine-normalised scores (the weights sum to
+1: :func:`check_blocks`). One SVM over the whole vector leans on whichever block separates the
+enrolled walks best; apart, every block has its say. Everything below holds per block; a vector
+of one block (the default) is scored exactly as one SVM.
+
 **Exact refits that scale.** Each per-person problem is convex with a unique optimum whose
 loss is a sum over walks with fixed weights (nothing depends on how many walks there are). A
 negative walk with margin ``w_c . x + b_c <= -1`` contributes neither loss nor gradient, so:
@@ -79,8 +88,9 @@ CALIBRATION_SEED = 0
 PRIOR_STRENGTH = 20  # a gait model's threshold counts as this many scores of each kind (chosen on engine_calib.npz)
 DEFAULT_COSINE_THRESHOLD = 0.5
 # 2: the average walker as a negative, shared-component centre, default threshold 0;
-# 3: a calibrated threshold is shrunk toward the gait model's own one (PRIOR_STRENGTH)
-CLASSIFIER_VERSION = 3
+# 3: a calibrated threshold is shrunk toward the gait model's own one (PRIOR_STRENGTH);
+# 4: blocks scored apart (``blocks``; intercepts (C, blocks))
+CLASSIFIER_VERSION = 4
 _BLOCK_FLOATS = 1 << 23  # margins computed per block (32 MB of float32)
 
 
@@ -89,25 +99,39 @@ class Model:
     """A fitted gallery classifier.
 
     ``mode`` is ``"svm"`` (two or more people), ``"cosine"`` (one person) or ``"empty"``.
-    ``coef`` (C, D) and ``intercept`` (C,) hold the per-person SVMs in ``"svm"`` mode (empty
-    otherwise), over the :func:`features` centred on ``center``. ``calibration`` says how
-    ``threshold`` was chosen.
+    ``coef`` (C, D) and ``intercept`` (C, B) hold the per-person SVMs of the B ``blocks`` in
+    ``"svm"`` mode (empty otherwise): block ``b``'s SVMs are ``coef[:, start:stop]`` and
+    ``intercept[:, b]``, over the :func:`block_features` centred on ``center``. ``calibration``
+    says how ``threshold`` was chosen.
     """
 
     mode: str
     coef: np.ndarray
-    intercept: np.ndarray
+    intercept: np.ndarray  # (C, B)
     threshold: float
-    center: np.ndarray  # (D,) the shared component subtracted by :func:`features` ("svm" mode; zeros otherwise)
+    center: np.ndarray  # (D,) the shared components subtracted by :func:`block_features` ("svm" mode; zeros otherwise)
     calibration: dict = field(default_factory=dict)
     version: int = CLASSIFIER_VERSION
+    blocks: tuple[tuple[int, int, float], ...] = ()  # (start, stop, weight) of each block; () for one block
     _unit: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if not self.blocks:
+            self.blocks = whole_vector(self.coef.shape[1])
+        if self.intercept.ndim == 1:
+            self.intercept = self.intercept[:, None]
+
     def unit_svms(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(coef / |w|, intercept / |w|)``: the SVMs whose decision values are the scores (cached)."""
+        """``(W, c)`` (C, D) and (C,): the scores are ``block_features(probe) @ W.T + c``, the sum of
+        the blocks' cosine-normalised SVM decision values, each times its weight (cached)."""
         if self._unit is None:
-            norms = _norms(self.coef)
-            self._unit = (self.coef / norms[:, None], self.intercept / norms)
+            coef = np.zeros_like(self.coef)
+            intercept = np.zeros(len(self.coef), np.float32)
+            for b, (start, stop, weight) in enumerate(self.blocks):
+                norms = _norms(self.coef[:, start:stop])
+                coef[:, start:stop] = weight * self.coef[:, start:stop] / norms[:, None]
+                intercept += (weight * self.intercept[:, b] / norms).astype(np.float32)
+            self._unit = (coef, intercept)
         return self._unit
 
     def to_dict(self) -> dict:
@@ -120,6 +144,7 @@ class Model:
             "center": self.center,
             "calibration": dict(self.calibration),
             "version": self.version,
+            "blocks": [[int(start), int(stop), float(weight)] for start, stop, weight in self.blocks],
         }
 
     @classmethod
@@ -129,20 +154,49 @@ class Model:
         coef = np.asarray(data["coef"], dtype=np.float32)
         intercept = np.asarray(data["intercept"], dtype=np.float32)
         center = np.asarray(data["center"], dtype=np.float32)
-        if mode not in ("svm", "cosine", "empty") or coef.ndim != 2 or intercept.shape != (coef.shape[0],) or center.shape != (coef.shape[1],):
+        if mode not in ("svm", "cosine", "empty") or coef.ndim != 2 or center.shape != (coef.shape[1],):
             raise ValueError("malformed classifier record")
-        return cls(mode, coef, intercept, float(data["threshold"]), center, dict(data["calibration"]), int(data["version"]))
+        blocks = check_blocks(data.get("blocks"), coef.shape[1])  # records before version 4: one block
+        if intercept.ndim == 1:
+            intercept = intercept[:, None]
+        if intercept.shape != (coef.shape[0], len(blocks)):
+            raise ValueError("malformed classifier record")
+        return cls(mode, coef, intercept, float(data["threshold"]), center, dict(data["calibration"]), int(data["version"]), blocks)
 
     def reindexed(self, old_of_new: Sequence[int]) -> "Model":
         """The SVMs re-ordered to a new list of people; ``-1`` marks a new person (zero row)."""
         old = np.asarray(old_of_new, dtype=np.int64)
         coef = np.zeros((len(old), self.coef.shape[1]), dtype=np.float32)
-        intercept = np.zeros(len(old), dtype=np.float32)
+        intercept = np.zeros((len(old), self.intercept.shape[1]), dtype=np.float32)
         if self.mode == "svm":
             kept = old >= 0
             coef[kept] = self.coef[old[kept]]
             intercept[kept] = self.intercept[old[kept]]
-        return Model(self.mode, coef, intercept, self.threshold, self.center, self.calibration, self.version)
+        return Model(self.mode, coef, intercept, self.threshold, self.center, self.calibration, self.version, self.blocks)
+
+
+def whole_vector(dim: int) -> tuple[tuple[int, int, float], ...]:
+    """One block: the whole vector, scored by one SVM per person."""
+    return ((0, int(dim), 1.0),)
+
+
+def check_blocks(blocks, dim: int) -> tuple[tuple[int, int, float], ...]:
+    """``blocks`` as ``((start, stop, weight), ...)``: consecutive, covering ``0..dim``, weights > 0
+    scaled to sum to 1; None or empty: the whole vector. ``ValueError`` otherwise."""
+    if not blocks:
+        return whole_vector(dim)
+    try:
+        parsed = [(int(start), int(stop), float(weight)) for start, stop, weight in blocks]
+    except (TypeError, ValueError):
+        raise ValueError(f"blocks must be (start, stop, weight) triples, got {blocks!r}") from None
+    edges = [start for start, _, _ in parsed] + [parsed[-1][1]]
+    weights = np.array([weight for _, _, weight in parsed])
+    if (edges[0] != 0 or edges[-1] != dim or any(stop <= start for start, stop, _ in parsed)
+            or any(parsed[k][1] != parsed[k + 1][0] for k in range(len(parsed) - 1))
+            or not np.all(np.isfinite(weights)) or np.any(weights <= 0)):  # fmt: skip
+        raise ValueError(f"blocks must cover the {dim} dimensions in order with weights > 0, got {blocks!r}")
+    weights = weights / weights.sum()
+    return tuple((start, stop, float(w)) for (start, stop, _), w in zip(parsed, weights))
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -195,6 +249,41 @@ def features(vectors: np.ndarray, center: np.ndarray) -> np.ndarray:
     return centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
 
 
+def block_features(vectors: np.ndarray, center: np.ndarray, blocks: tuple[tuple[int, int, float], ...]) -> np.ndarray:
+    """:func:`features` of each block apart, side by side (N, D); one block: :func:`features`.
+
+    A block that is all zeros in a walk (nothing of it measured) stays all zeros there."""
+    if len(blocks) == 1:
+        return features(vectors, center)
+    array = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    parts = []
+    for start, stop, _ in blocks:
+        unit = _unit_rows(array[:, start:stop])
+        centred = np.where(np.any(unit != 0, axis=1, keepdims=True), unit - center[start:stop], 0.0)
+        parts.append(centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6))
+    return np.concatenate(parts, axis=1).astype(np.float32)
+
+
+def block_centers(vectors: np.ndarray, blocks: tuple[tuple[int, int, float], ...]) -> np.ndarray:
+    """:func:`common_component` of each block apart (D,); one block: of the whole vector."""
+    if len(blocks) == 1:
+        return common_component(vectors)
+    array = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    parts = []
+    for start, stop, _ in blocks:
+        unit = _unit_rows(array[:, start:stop])
+        unit = unit[np.any(unit != 0, axis=1)]
+        parts.append(common_component(unit) if len(unit) else np.zeros(stop - start, np.float32))
+    return np.concatenate(parts).astype(np.float32)
+
+
+def _unit_rows(array: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (float32); an all-zero row stays zero."""
+    wide = np.asarray(array, dtype=np.float64)
+    norms = np.linalg.norm(wide, axis=1, keepdims=True)
+    return np.where(norms > 0, wide / np.where(norms > 0, norms, 1.0), 0.0).astype(np.float32)
+
+
 def fit(
     vectors: np.ndarray,
     labels: np.ndarray,
@@ -204,6 +293,7 @@ def fit(
     changed: Sequence[int] = (),
     touched: np.ndarray | None = None,
     default_threshold: float | None = None,
+    blocks=None,
 ) -> Model:
     """Fit (or update) the classifier of a gallery and calibrate its threshold.
 
@@ -212,54 +302,62 @@ def fit(
     to the new people), the people whose own walks changed (``changed``) and the walks added
     or removed (``touched``, (M, D)); everything else is left to the exactness rule above.
     ``default_threshold`` is the gait model's threshold for when there is nothing to calibrate on
-    (the default: 0, the SVMs' own decision).
+    (the default: 0, the SVMs' own decision); ``blocks`` the gait model's blocks to score apart
+    (:func:`check_blocks`; None: the whole vector).
     """
     labels = np.asarray(labels, dtype=np.int64)
     dim = vectors.shape[1]
-    none = (np.zeros((0, dim), np.float32), np.zeros(0, np.float32))
+    blocks = check_blocks(blocks, dim)
+    none = (np.zeros((0, dim), np.float32), np.zeros((0, len(blocks)), np.float32))
     if n_classes == 0:
         return Model("empty", *none, 0.0, np.zeros(dim, np.float32),
-                     {"source": "default", "reason": "empty gallery"})
+                     {"source": "default", "reason": "empty gallery"}, blocks=blocks)
     if n_classes == 1:
         return Model("cosine", *none, DEFAULT_COSINE_THRESHOLD, np.zeros(dim, np.float32),
-                     {"source": "default", "reason": "one person: no impostors to calibrate against"})
+                     {"source": "default", "reason": "one person: no impostors to calibrate against"}, blocks=blocks)
 
     incremental = (
         previous is not None
         and previous.mode == "svm"
         and previous.version == CLASSIFIER_VERSION
+        and previous.blocks == blocks
         and previous.coef.shape == (n_classes, dim)
         and n_classes * len(vectors) > FULL_REFIT_MAX
     )
     if incremental:
         center = previous.center
-        X = features(vectors, center)
         coef, intercept = previous.coef.copy(), previous.intercept.copy()
-        refit = set(int(c) for c in changed)
-        if touched is not None and len(touched):
-            margins = features(touched, center) @ coef.T + intercept
-            refit |= set(np.flatnonzero(margins.max(axis=0) > -1.0 - MARGIN_TOL).tolist())
-        warm = np.linalg.norm(coef, axis=1) > 0
-        jobs = [_Job(c, None, (coef[c], float(intercept[c])) if warm[c] else None) for c in sorted(refit)]
     else:  # a full refit, re-centred
-        center = common_component(vectors)
-        X = features(vectors, center)
+        center = block_centers(vectors, blocks)
         coef = np.zeros((n_classes, dim), np.float32)
-        intercept = np.zeros(n_classes, np.float32)
-        jobs = [_Job(c, None, None) for c in range(n_classes)]
-    for job, (w, b) in zip(jobs, _solve(X, labels, jobs)):
-        coef[job.cls], intercept[job.cls] = w, b
+        intercept = np.zeros((n_classes, len(blocks)), np.float32)
+    X = block_features(vectors, center, blocks)
+    touched_features = block_features(touched, center, blocks) if incremental and touched is not None and len(touched) else None
+    refit_people = 0
+    for b, (start, stop, _) in enumerate(blocks):
+        if incremental:
+            refit = set(int(c) for c in changed)
+            if touched_features is not None:
+                margins = touched_features[:, start:stop] @ coef[:, start:stop].T + intercept[:, b]
+                refit |= set(np.flatnonzero(margins.max(axis=0) > -1.0 - MARGIN_TOL).tolist())
+            warm = np.linalg.norm(coef[:, start:stop], axis=1) > 0
+            jobs = [_Job(c, None, (coef[c, start:stop], float(intercept[c, b])) if warm[c] else None) for c in sorted(refit)]
+        else:
+            jobs = [_Job(c, None, None) for c in range(n_classes)]
+        for job, (w, bias) in zip(jobs, _solve(X[:, start:stop], labels, jobs)):
+            coef[job.cls, start:stop], intercept[job.cls, b] = w, bias
+        refit_people = max(refit_people, len(jobs))
 
-    threshold, calibration = calibrate(X, labels, n_classes, coef, intercept, default_threshold)
-    calibration["refit_people"] = len(jobs)
-    return Model("svm", coef, intercept, threshold, center, calibration)
+    threshold, calibration = calibrate(X, labels, n_classes, coef, intercept, default_threshold, blocks)
+    calibration["refit_people"] = refit_people
+    return Model("svm", coef, intercept, threshold, center, calibration, blocks=blocks)
 
 
 def scores(model: Model, vectors: np.ndarray, labels: np.ndarray, probes: np.ndarray) -> np.ndarray:
     """Scores (P, C) of ``probes`` against every person (see the module doc)."""
     if model.mode == "svm":
         unit_coef, unit_intercept = model.unit_svms()
-        return features(probes, model.center) @ unit_coef.T + unit_intercept
+        return block_features(probes, model.center, model.blocks) @ unit_coef.T + unit_intercept
     if model.mode == "cosine":
         similarity = normalise(probes) @ normalise(vectors).T
         n_classes = int(labels.max()) + 1
@@ -268,58 +366,38 @@ def scores(model: Model, vectors: np.ndarray, labels: np.ndarray, probes: np.nda
 
 
 def calibrate(
-    X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarray, intercept: np.ndarray, default: float | None = None
+    X: np.ndarray, labels: np.ndarray, n_classes: int, coef: np.ndarray, intercept: np.ndarray, default: float | None = None,
+    blocks=None,
 ) -> tuple[float, dict]:
-    """The open-set threshold of an SVM gallery over its :func:`features` ``X``, and how it was found."""
+    """The open-set threshold of an SVM gallery over its :func:`block_features` ``X``, and how it was found.
+
+    Every left-out score is the weighted sum of the blocks' scores, each block's SVMs refit as
+    the module doc says."""
+    blocks = check_blocks(blocks, X.shape[1])
+    intercept = intercept[:, None] if intercept.ndim == 1 else intercept
     rng = np.random.default_rng(CALIBRATION_SEED)
     people = np.arange(n_classes) if n_classes <= CALIBRATION_PEOPLE else np.sort(
         rng.choice(n_classes, CALIBRATION_PEOPLE, replace=False))
-    norms = _norms(coef)
-    genuine: list[float] = []
-    impostor: list[np.ndarray] = []
-    # Scores that need a refit wait for one batched solve of all the refits.
-    jobs: list[_Job] = []
-    pending_genuine: list[tuple[int, int]] = []  # (job index, walk)
-    pending_impostor: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []  # (walks, scores, refit columns, first job)
     walk_lists = [np.flatnonzero(labels == person) for person in people]
-    bounds = np.cumsum([0] + [len(walks) for walks in walk_lists])
-    all_margins = X[np.concatenate(walk_lists)] @ coef.T + intercept  # (sampled walks, people)
-    for i, (person, walks) in enumerate(zip(people, walk_lists)):
-        margins = all_margins[bounds[i] : bounds[i + 1]]
-        # genuine: leave one walk out. A walk outside its own margin (>= 1) is not a support
-        # vector, so leaving it out changes nothing and its score needs no refit.
+    left_out = []  # (person, walk) whose genuine score is measured
+    for person, walks in zip(people, walk_lists):
         if len(walks) >= 2:
             chosen = np.arange(len(walks)) if len(walks) <= CALIBRATION_WALKS else rng.choice(len(walks), CALIBRATION_WALKS, replace=False)
-            for k in chosen:
-                if margins[k, person] >= 1.0 + MARGIN_TOL:
-                    genuine.append(float(margins[k, person] / norms[person]))
-                else:
-                    pending_genuine.append((len(jobs), int(walks[k])))
-                    jobs.append(_Job(int(person), walks[k : k + 1], (coef[person], float(intercept[person]))))
-        # impostor: leave the whole person out; refit the best-scoring SVMs their walks supported
-        if n_classes >= 3:
-            table = margins / norms  # a new array: the refit scores go in below
-            table[:, person] = -np.inf
-            best = margins.max(axis=0)
-            best[person] = -np.inf
-            supported = np.flatnonzero(best > -1.0 - MARGIN_TOL)
-            supported = supported[np.argsort(-best[supported], kind="stable")[:IMPOSTOR_REFITS]]
-            pending_impostor.append((walks, table, supported, len(jobs)))
-            jobs.extend(_Job(int(c), walks, (coef[c], float(intercept[c]))) for c in supported)
-    solved = _solve(X, labels, jobs)
-    for job, walk in pending_genuine:
-        w, b = solved[job]
-        genuine.append(float((X[walk] @ w + b) / _norms(w)))
-    for walks, table, supported, first_job in pending_impostor:
-        for offset, column in enumerate(supported):
-            w, b = solved[first_job + offset]
-            table[:, column] = (X[walks] @ w + b) / _norms(w)
-        impostor.append(table.max(axis=1))
-    genuine_scores = np.asarray(genuine, dtype=np.float64)
-    impostor_scores = np.concatenate(impostor).astype(np.float64) if impostor else np.zeros(0)
+            left_out += [(int(person), int(walks[k])) for k in chosen]
+    genuine_scores = np.zeros(len(left_out))
+    impostor_tables = [np.zeros((len(walks), n_classes)) for walks in walk_lists] if n_classes >= 3 else []
+    refits = 0
+    for b, (start, stop, weight) in enumerate(blocks):
+        genuine, tables, jobs = _left_out_scores(X[:, start:stop], labels, n_classes, coef[:, start:stop], intercept[:, b],
+                                                 people, walk_lists, left_out)
+        genuine_scores += weight * genuine
+        for total, table in zip(impostor_tables, tables):
+            total += weight * table
+        refits += jobs
+    impostor_scores = np.concatenate([table.max(axis=1) for table in impostor_tables]) if impostor_tables else np.zeros(0)
 
     info = {"people": int(len(people)), "genuine": len(genuine_scores), "impostor": len(impostor_scores),
-            "refits": len(jobs)}
+            "refits": refits}
     if len(genuine_scores) == 0 or len(impostor_scores) == 0:
         reason = "fewer than three people" if len(impostor_scores) == 0 else "nobody has two walks"
         if default is not None:
@@ -340,6 +418,56 @@ def calibrate(
         impostor_max=float(impostor_scores.max()),
     )
     return threshold, info
+
+
+def _left_out_scores(X, labels, n_classes, coef, intercept, people, walk_lists, left_out):
+    """One block's scores for :func:`calibrate`: the genuine score of each ``(person, walk)`` of
+    ``left_out`` (the person's SVM refit without the walk), and per person of ``people`` the
+    table (their walks, everyone) of their walks' scores with the person left out (their own
+    column ``-inf``); also how many SVMs were refit."""
+    norms = _norms(coef)
+    genuine = np.zeros(len(left_out))
+    tables: list[np.ndarray] = []
+    # Scores that need a refit wait for one batched solve of all the refits.
+    jobs: list[_Job] = []
+    pending_genuine: list[tuple[int, int, int]] = []  # (slot, job index, walk)
+    pending_impostor: list[tuple[int, np.ndarray, np.ndarray, int]] = []  # (table, walks, refit columns, first job)
+    bounds = np.cumsum([0] + [len(walks) for walks in walk_lists])
+    all_margins = X[np.concatenate(walk_lists)] @ coef.T + intercept  # (sampled walks, people)
+    position = {person: i for i, person in enumerate(people)}
+    row_of = {int(walk): k for walks in walk_lists for k, walk in enumerate(walks)}
+    # genuine: leave one walk out. A walk outside its own margin (>= 1) is not a support
+    # vector, so leaving it out changes nothing and its score needs no refit.
+    for slot, (person, walk) in enumerate(left_out):
+        i = position[person]
+        margin = all_margins[bounds[i] + row_of[walk], person]
+        if margin >= 1.0 + MARGIN_TOL:
+            genuine[slot] = margin / norms[person]
+        else:
+            pending_genuine.append((slot, len(jobs), walk))
+            jobs.append(_Job(int(person), np.array([walk]), (coef[person], float(intercept[person]))))
+    # impostor: leave the whole person out; refit the best-scoring SVMs their walks supported
+    if n_classes >= 3:
+        for i, (person, walks) in enumerate(zip(people, walk_lists)):
+            margins = all_margins[bounds[i] : bounds[i + 1]]
+            table = margins / norms  # a new array: the refit scores go in below
+            table[:, person] = -np.inf
+            best = margins.max(axis=0)
+            best[person] = -np.inf
+            supported = np.flatnonzero(best > -1.0 - MARGIN_TOL)
+            supported = supported[np.argsort(-best[supported], kind="stable")[:IMPOSTOR_REFITS]]
+            pending_impostor.append((len(tables), walks, supported, len(jobs)))
+            tables.append(table)
+            jobs.extend(_Job(int(c), walks, (coef[c], float(intercept[c]))) for c in supported)
+    solved = _solve(X, labels, jobs)
+    for slot, job, walk in pending_genuine:
+        w, b = solved[job]
+        genuine[slot] = float((X[walk] @ w + b) / _norms(w))
+    for index, walks, supported, first_job in pending_impostor:
+        for offset, column in enumerate(supported):
+            w, b = solved[first_job + offset]
+            tables[index][:, column] = (X[walks] @ w + b) / _norms(w)
+    return genuine, tables, len(jobs)
 
 
 def min_error_threshold(genuine: np.ndarray, impostor: np.ndarray) -> float:

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -87,6 +87,7 @@ class Gallery:
     signed: bool = True  # False when loaded with trust from an unsigned or foreign file
     default_threshold: float | None = None  # the gait model's threshold for when the gallery cannot calibrate
     pose_engine: str | None = None  # what found the joints of its walks from video; None until known
+    score_blocks: Any = None  # the gait model's blocks its classifier scores apart; None: the whole vector
     cameras: dict[str, CameraProfile] = field(default_factory=dict)  # other cameras' walk means (gallery.cameras)
 
     def __post_init__(self) -> None:
@@ -96,8 +97,10 @@ class Gallery:
             self.labels = np.zeros(0, dtype=np.int32)
         if not self.updated:
             self.updated = self.created
+        self.score_blocks = None if self.score_blocks is None else classifier.check_blocks(self.score_blocks, self.dim)
         if self.model is None:
-            self.model = classifier.fit(self.vectors, self.labels, len(self.names), default_threshold=self.default_threshold)
+            self.model = classifier.fit(self.vectors, self.labels, len(self.names), default_threshold=self.default_threshold,
+                                        blocks=self.score_blocks)
 
     # --- contents ------------------------------------------------------------------
 
@@ -206,7 +209,7 @@ class Gallery:
 
     def _refit(self, previous: classifier.Model, *, changed, touched) -> None:
         self.model = classifier.fit(self.vectors, self.labels, len(self.names), previous=previous, changed=changed,
-                                    touched=touched, default_threshold=self.default_threshold)
+                                    touched=touched, default_threshold=self.default_threshold, blocks=self.score_blocks)
         self.updated = _now()
 
     def add_camera_walks(self, camera: str, vectors: np.ndarray) -> CameraProfile:
@@ -290,6 +293,7 @@ class Gallery:
             "feature_space": self.feature_space,
             "dim": self.dim,
             "default_threshold": self.default_threshold,
+            "score_blocks": None if self.score_blocks is None else [list(block) for block in self.score_blocks],
             "pose_engine": self.pose_engine,
             "created": self.created,
             "updated": self.updated,
@@ -335,11 +339,14 @@ class Gallery:
             model=model,
             signed=signed,
             default_threshold=_optional_float(payload.get("default_threshold")),
+            score_blocks=payload.get("score_blocks") or None,
             pose_engine=str(payload["pose_engine"]) if payload.get("pose_engine") else None,
             cameras={str(name): CameraProfile.from_dict(profile, dim) for name, profile in (payload.get("cameras") or {}).items()},
         )
-        if model.version != classifier.CLASSIFIER_VERSION:  # migrate: refit from the kept vectors
-            gallery.model = classifier.fit(vectors, labels, len(names), default_threshold=gallery.default_threshold)
+        if model.version != classifier.CLASSIFIER_VERSION or model.blocks != classifier.check_blocks(gallery.score_blocks, dim):
+            # migrate: refit from the kept vectors
+            gallery.model = classifier.fit(vectors, labels, len(names), default_threshold=gallery.default_threshold,
+                                           blocks=gallery.score_blocks)
         return gallery
 
 

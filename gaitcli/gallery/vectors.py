@@ -155,6 +155,13 @@ def load_vectors(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
     if not isinstance(sources, list) or len(sources) != len(array) or meta.get("dim") != array.shape[1]:
         raise InputError(f"{sidecar} does not describe {path.name} ({len(array)} x {array.shape[1]}); re-run `gaitcli embed --out`")
     meta["sources"] = [str(s) for s in sources]
+    if meta.get("score_blocks") is not None:
+        from gaitcli.gallery.classifier import check_blocks
+
+        try:
+            meta["score_blocks"] = check_blocks(meta["score_blocks"], array.shape[1])
+        except ValueError as exc:
+            raise InputError(f"{sidecar}: 'score_blocks' {exc}; re-run `gaitcli embed --out`") from None
     return array, meta
 
 

@@ -32,6 +32,7 @@ class Walk:
     feature_space: str
     open_set_threshold: float | None = None  # what the gait model suggests for one-walk galleries
     pose_engine: str | None = None  # what found the joints ("blazepose, flip-averaged", ...); None when unknown
+    score_blocks: Any = None  # the blocks a gallery scores apart (the gait model's); None: the whole vector
 
 
 def collect_walks(paths: Sequence[str | Path], *, on_done: OnDone | None = None, on_frames: OnFrames | None = None,
@@ -68,7 +69,8 @@ def collect_walks(paths: Sequence[str | Path], *, on_done: OnDone | None = None,
                 if on_warning is not None and result.info.get("warning"):
                     on_warning(to_embed[k], result.info["warning"])
                 result = [Walk(np.asarray(result.vector, dtype=np.float32), str(result.source), str(path),
-                               result.model_fingerprint, result.feature_space, result.open_set_threshold, result.pose_engine)]
+                               result.model_fingerprint, result.feature_space, result.open_set_threshold, result.pose_engine,
+                               result.score_blocks)]
             done(to_embed[k], result)
 
         frames = (lambda k, done_frames, total: on_frames(to_embed[k], done_frames, total)) if on_frames else None
@@ -83,7 +85,8 @@ def _read_vectors(path: Path) -> list[Walk]:
     for i, (vector, source) in enumerate(zip(vectors, meta["sources"])):
         engine = info[i].get("pose_engine") if info and isinstance(info[i], dict) else meta.get("pose_engine")
         walks.append(Walk(vector, source, str(path), meta["model_fingerprint"], meta["feature_space"],
-                          meta.get("open_set_threshold"), engine if isinstance(engine, str) else None))
+                          meta.get("open_set_threshold"), engine if isinstance(engine, str) else None,
+                          meta.get("score_blocks")))
     return walks
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gaitcli.constants import L_ELBOW, L_WRIST, R_ELBOW, R_WRIST, WINDOW_FRAMES
+from gaitcli.gait.discriminant import BLOCK_SCORING_APART
 
 #: The default model's widths: the seed's GaitNN narrowed about 4x for CPU training/inference.
 DEFAULT_WIDTHS: dict[str, int] = {
@@ -107,11 +108,18 @@ BLOCK_THRESHOLD_WALKS = 3
 BLOCK_THRESHOLD_MAX_YAW_DEG = 30.0
 #: The threshold is measured on plain walks only: a probe that carries a bag or wears a coat its
 #: enrolment walk did not is a harder case, reported beside the threshold (docs/model-card.md), and
-#: taking it as a genuine probe drags the threshold down for every walk (from -0.004 to -0.072 on
-#: engine_calib.npz), so that real strangers were named more often than at the FAR + FRR optimum
+#: taking it as a genuine probe drags the threshold down for every walk (with one SVM over the
+#: whole vector from -0.004 to -0.072 on engine_calib.npz), so that real strangers were named more often than at the FAR + FRR optimum
 #: of real people's plain walks. Over BLOCK_THRESHOLD_TRIALS galleries (more than HEAD_TRIALS: the
 #: plain walks are fewer; docs/experiments.md gives the spread over other draws of galleries).
 BLOCK_THRESHOLD_PLAIN = True
+#: How galleries score a model with blocks (DiscriminantHead.block_scoring): one SVM per person and
+#: block, the blocks' scores summed with their weights (BLOCK_SCORING_APART; None: one SVM per person
+#: over the whole vector, `gaitcli train blocks --blocks-together`). One SVM over the whole vector
+#: leans on the block that best separates the enrolled walks: on synthetic people the
+#: discriminants (fitted on such people), on real people much less so; apart, every block has its
+#: say (docs/experiments.md#scoring-the-blocks-apart).
+BLOCK_SCORING = BLOCK_SCORING_APART
 BLOCK_THRESHOLD_TRIALS = 2000
 #: The cross-view model (``gaitcli train cross-view``): the default model's network with a head of
 #: the same recipe (HEAD_*) fitted on synthetic people each filmed from several sides: every one

@@ -29,7 +29,7 @@ from gaitcli.gait.discriminant import fit_head
 from gaitcli.training.provenance import package_versions
 from gaitcli.training.gait_config import (
     AXIAL_MIRROR, BLOCK_ARM_JOINTS, BLOCK_MAX_YAW_DEG, BLOCK_PEOPLE, BLOCK_SEED, BLOCK_THRESHOLD_MAX_YAW_DEG, BLOCK_THRESHOLD_PEOPLE,
-    BLOCK_PROPORTION_WEIGHT, BLOCK_THRESHOLD_PLAIN, BLOCK_THRESHOLD_TRIALS, BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
+    BLOCK_PROPORTION_WEIGHT, BLOCK_SCORING, BLOCK_THRESHOLD_PLAIN, BLOCK_THRESHOLD_TRIALS, BLOCK_THRESHOLD_WALKS, BLOCK_WALKS, BLOCK_WEIGHTS,
     CROSS_VIEW_AXIAL_MIRROR, CROSS_VIEW_MAX_YAW_DEG, CROSS_VIEW_PEOPLE, CROSS_VIEW_SEED, CROSS_VIEW_THRESHOLD_GALLERY, CROSS_VIEW_THRESHOLD_PEOPLE,
     CROSS_VIEW_VIEWS, CROSS_VIEW_WALKS,
     HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS,
@@ -91,10 +91,10 @@ def gallery_scores(vectors: np.ndarray, data, *, trials: int = 3000, seed: int =
 
 
 def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = HEAD_TRIALS, people: int = 3, walks: int = 1,
-                       seed: int = 1, default_threshold: float | None = None) -> dict[str, np.ndarray]:
+                       seed: int = 1, default_threshold: float | None = None, blocks=None) -> dict[str, np.ndarray]:
     """``trials`` galleries of ``people`` people enrolled from ``walks`` walks each (gaitcli's gallery
     classifier, its threshold calibrated as for a user's gallery, with ``default_threshold`` as the
-    gait model's), one other walk of each identified, and one walk of a stranger. Returns per
+    gait model's, scoring the gait model's ``blocks`` apart), one other walk of each identified, and one walk of a stranger. Returns per
     trial: ``own`` (trials, people), each probe's score for its own person; ``ranked`` (trials,
     people), whether that person came first; ``stranger`` (trials,), the stranger's best score;
     ``threshold`` (trials,), the gallery's threshold."""
@@ -114,7 +114,7 @@ def open_set_galleries(vectors: np.ndarray, labels, *, trials: int = HEAD_TRIALS
         picks = [rng.permutation(np.flatnonzero(labels == lab))[: walks + 1] for lab in chosen[:people]]
         enrolled = vectors[np.concatenate([p[:walks] for p in picks])]
         probes = np.concatenate([vectors[[p[walks] for p in picks]], vectors[[rng.choice(np.flatnonzero(labels == chosen[-1]))]]])
-        model = classifier.fit(enrolled, enrolled_labels, people, default_threshold=default_threshold)
+        model = classifier.fit(enrolled, enrolled_labels, people, default_threshold=default_threshold, blocks=blocks)
         table = classifier.scores(model, enrolled, enrolled_labels, probes)
         own.append(table[np.arange(people), np.arange(people)])
         ranked.append(ranked_first(table[:people], np.arange(people), np.arange(people)))
@@ -252,6 +252,7 @@ def add_input_blocks(
     threshold_files: Sequence[str | Path] = (),
     threshold_plain: bool = BLOCK_THRESHOLD_PLAIN,
     threshold_trials: int = BLOCK_THRESHOLD_TRIALS,
+    block_scoring: str | None = BLOCK_SCORING,
     log: Callable[[str], None] = print,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[GaitCheckpoint, dict]:
@@ -267,8 +268,9 @@ def add_input_blocks(
     walks toward or away from the camera are mirror-averaged (:mod:`gaitcli.gait.head_inputs`),
     in the population and the threshold's walks too; with ``proportion_weight`` (and arms), a v5
     one: the walks' body proportions (:mod:`gaitcli.features.proportions`) a fifth block of that
-    weight, standardised by the same population. Any blocks the head has are replaced.
-    Deterministic."""
+    weight, standardised by the same population. With ``block_scoring``
+    (:data:`~gaitcli.gait.discriminant.BLOCK_SCORING_APART`) galleries score the blocks apart, and
+    so does the threshold's measurement. Any blocks the head has are replaced. Deterministic."""
     if checkpoint.head is None:
         raise InputError("input blocks extend a discriminant head; fit one first (`gaitcli train head`)")
     base_head = checkpoint.head.without_blocks()
@@ -287,6 +289,7 @@ def add_input_blocks(
 
         head = head.with_proportions(PROPORTIONS_VERSION, np.nanmean(proportions, axis=0), np.nanstd(proportions, axis=0),
                                      (*weights, proportion_weight))  # a walk's unmeasured segments (NaN) left out
+    head = head.with_block_scoring(block_scoring)
     if threshold_files:
         from gaitcli.training.engine_walks import file_fingerprint
 
@@ -306,12 +309,14 @@ def add_input_blocks(
             axial_mirror=head.axial_mirror, plain=threshold_plain, progress=progress and (lambda i, n: progress("threshold", i, n)))
         held = {"threshold_people": threshold_people, "threshold_walks": threshold_walks, "threshold_max_yaw_deg": BLOCK_THRESHOLD_MAX_YAW_DEG}
     held.update(threshold_plain=bool(threshold_plain), threshold_trials=int(threshold_trials), threshold_walks_used=int(len(held_labels)))
-    threshold = one_walk_threshold(head.apply(held_stats, held_vectors, held_proportions), held_labels, trials=threshold_trials)
+    threshold = one_walk_threshold(head.apply(held_stats, held_vectors, held_proportions), held_labels, trials=threshold_trials,
+                                   blocks=head.score_blocks())
     head = replace(head, open_set_threshold=threshold)
     record = {
         "packages": package_versions(),
         "weights": list(head.block_weights), "arm_joints": list(arm_joints),
-        "axial_mirror": None if head.axial_mirror is None else list(head.axial_mirror), "proportions": head.proportions, "seed": seed, "people": people, "walks": walks, "max_yaw_deg": BLOCK_MAX_YAW_DEG, **held, "population_walks": int(len(stats)),
+        "axial_mirror": None if head.axial_mirror is None else list(head.axial_mirror), "proportions": head.proportions,
+        "block_scoring": head.block_scoring, "seed": seed, "people": people, "walks": walks, "max_yaw_deg": BLOCK_MAX_YAW_DEG, **held, "population_walks": int(len(stats)),
         "base_fingerprint": (checkpoint.training.get("input_blocks", {}).get("base_fingerprint") if checkpoint.head.has_block
                              else checkpoint.fingerprint),
     }  # fmt: skip
