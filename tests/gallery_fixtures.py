@@ -28,14 +28,16 @@ def clusters(people: int, walks: int, dim: int, *, noise: float = 0.3, seed: int
 
 
 def write_walks(folder: Path, stem: str, vectors: np.ndarray, *, fingerprint: str = FINGERPRINT, threshold: float | None = None,
-                pose_engine: str | None = None) -> Path:
+                pose_engine: str | None = None, score_blocks=None, feature_space: str = FEATURE_SPACE) -> Path:
     """Save vectors as ``gaitcli embed --out`` would, with one made-up video source per row
     (``threshold``: the gait model's open-set threshold for one-walk galleries, if it has one;
     ``pose_engine``: what found the joints, per row as embed records it)."""
     vectors = np.atleast_2d(vectors)
     path = folder / f"{stem}.npy"
     sources = [f"videos/{stem}_{i}.mp4" for i in range(len(vectors))]
-    meta = {"model_fingerprint": fingerprint, "feature_space": FEATURE_SPACE, "open_set_threshold": threshold, "sources": sources}
+    meta = {"model_fingerprint": fingerprint, "feature_space": feature_space, "open_set_threshold": threshold, "sources": sources}
+    if score_blocks is not None:
+        meta["score_blocks"] = score_blocks
     if pose_engine:
         meta.update(pose_engine=pose_engine, info=[{"pose_engine": pose_engine} for _ in sources])
     return save_vectors(path, vectors, meta)

@@ -243,7 +243,9 @@ def test_a_block_with_nothing_measured_scores_its_bias_only():
 
 
 @pytest.mark.parametrize("bad", [((0, 8, 1.0), (9, DIM, 1.0)), ((0, 8, 1.0), (8, 30, 1.0)), ((0, 8, 0.0), (8, DIM, 1.0)),
-                                 ((0, 8, float("nan")), (8, DIM, 1.0)), ((8, 0, 1.0),), "blocks", ((0, DIM),)])
+                                 ((0, 8, float("nan")), (8, DIM, 1.0)), ((8, 0, 1.0),), "blocks", ((0, DIM),),
+                                 ((0, 8.5, 1.0), (8.5, DIM, 1.0)), ((0, 8, True), (8, DIM, 1.0)), (("0", "8", "1"), ("8", "32", "1")),
+                                 ((0, 8, 1e-300), (8, DIM, 1.0))])
 def test_malformed_blocks_are_refused(bad):
     with pytest.raises(ValueError, match="blocks"):
         classifier.check_blocks(bad, DIM)

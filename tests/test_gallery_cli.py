@@ -303,3 +303,38 @@ def test_gallery_threshold_rates_the_threshold_on_labelled_walks_and_suggests_on
     shutil.rmtree(check / "somebody-else")
     code, out, err = run(capsys, "gallery", "threshold", check, "-g", gallery)
     assert code == 3 and len(err.splitlines()) == 1 and "strangers" in err
+
+
+def test_vectors_files_must_carry_their_models_blocks(capsys, tmp_path):
+    """The blocks a gallery scores apart come with the vectors: a file of the shipped model whose
+    sidecar names other blocks (edited) is refused, exit 3, as is one whose blocks differ from the
+    gallery of its model; malformed blocks (strings, booleans, fractions) are refused too."""
+    from gaitcli.gait.model import load_gait_model
+
+    model = load_gait_model()
+    vectors = clusters(2, 2, model.dimension, seed=3)
+    blocks = [list(b) for b in model.score_blocks]
+    good = write_walks(tmp_path, "good", vectors[0], fingerprint=model.fingerprint, feature_space=model.feature_space,
+                       score_blocks=blocks)
+    edited = write_walks(tmp_path, "edited", vectors[1], fingerprint=model.fingerprint, feature_space=model.feature_space)
+    gallery = tmp_path / "g.gallery"
+    code, _, err = run(capsys, "enroll", "-g", gallery, "-n", "x", edited)
+    assert code == 3 and "not those of the gait model it names" in err and not gallery.exists()
+    assert run(capsys, "enroll", "-g", gallery, "-n", "ada", good)[0] == 0
+    assert load_gallery(gallery).model.blocks == model.score_blocks
+    code, _, err = run(capsys, "identify", "-g", gallery, edited)
+    assert code == 3 and "not those of the gait model it names" in err
+    for bad in ([[0.5, 24, 1], [24, model.dimension, 1]], [[0, 24, True], [24, model.dimension, 1]],
+                [["0", "24", "1"], ["24", str(model.dimension), "1"]], [[0, 24, 1e-300], [24, model.dimension, 1]], "blocks"):
+        path = write_walks(tmp_path, "bad", vectors[1], fingerprint=model.fingerprint, feature_space=model.feature_space,
+                           score_blocks=bad)
+        code, _, err = run(capsys, "identify", "-g", gallery, path)
+        assert code == 3 and "score_blocks" in err and err.count("\n") == 1, (bad, err)
+    # a model gaitcli does not ship: its first walks decide, and a file saying otherwise is refused
+    mine = tmp_path / "mine.gallery"
+    apart = [[0, 8, 1.0], [8, DIM, 1.0]]
+    assert run(capsys, "enroll", "-g", mine, "-n", "ada", write_walks(tmp_path, "a", clusters(1, 2, DIM)[0], score_blocks=apart))[0] == 0
+    code, _, err = run(capsys, "enroll", "-g", mine, "-n", "bob", write_walks(tmp_path, "b", clusters(1, 2, DIM, seed=1)[0]))
+    assert code == 3 and "scores the whole vector" in err and "2 blocks apart" in err
+    info = json.loads(run(capsys, "gallery", "info", "-g", mine, "--json")[1])
+    assert info["score_blocks"] == [[0, 8, 0.5], [8, DIM, 0.5]]

@@ -145,6 +145,7 @@ def embed(
             "model_fingerprint": o.model_fingerprint,
             "feature_space": o.feature_space,
             "open_set_threshold": o.open_set_threshold,  # as embed --out writes beside the vectors
+            "score_blocks": o.score_blocks,
             **o.info,
             **({"pose_file": pose_files[id(o)]} if id(o) in pose_files else {}),
         }

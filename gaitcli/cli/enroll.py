@@ -99,6 +99,7 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
     from gaitcli.batch import Failure
     from gaitcli.cli.batch import Batch
     from gaitcli.errors import InputError
+    from gaitcli.gallery.classifier import check_blocks
     from gaitcli.gallery.store import Gallery, editing, load_gallery, same_walks, validate_name
     from gaitcli.gallery.walks import all_embedded_here, check_embedding_model, collect_walks
     from gaitcli.io.walk_files import walk_kind
@@ -131,6 +132,11 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
                 outcome = Failure.of(paths[index], InputError(
                     f"{walk.input} and {first.input} come from different gait models; enroll vectors of one model only"))
                 break
+            if check_blocks(walk.score_blocks, first.vector.shape[0]) != check_blocks(first.score_blocks, first.vector.shape[0]):
+                outcome = Failure.of(paths[index], InputError(
+                    f"{walk.input} and {first.input} name one gait model but different blocks to score apart; a vectors "
+                    "file was edited: re-run `gaitcli embed --out`"))
+                break
             engines = {w.pose_engine for _, walks in good for w in walks if w.pose_engine} | {walk.pose_engine}
             if len(engines - {None}) > 1:
                 outcome = Failure.of(paths[index], InputError(
@@ -154,7 +160,7 @@ def enroll_walks(gallery: Path, pairs: list[tuple[str, Path]], *, trust: bool, s
 
         with editing(gallery, trust=trust, create=new_gallery) as target:
             target.check_compatible(first.model_fingerprint, first.feature_space, dim, what=f"the walks of {first.input}",
-                                    pose_engine=engine)
+                                    pose_engine=engine, score_blocks=first.score_blocks)
             owners = [names[index] for index, walks in good for _ in walks]
             vectors = np.stack([w.vector for _, walks in good for w in walks])
             held = target.holders(vectors)

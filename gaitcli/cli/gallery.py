@@ -80,7 +80,7 @@ def info(
         "created": target.created,
         "updated": target.updated,
         "classifier": target.model.mode,
-        "score_blocks": len(target.model.blocks),  # 1: one SVM per person over the whole vector; more: one per block, scores summed
+        "score_blocks": [list(block) for block in target.model.blocks],  # [start, stop, weight]; one: the whole vector
         "threshold": float(target.model.threshold),
         "calibration": target.model.calibration,
         "cameras": {name: {"walks": p.walks, "updated": p.updated} for name, p in target.cameras.items()},
@@ -97,6 +97,8 @@ def info(
     for key, value in summary.items():
         if key == "calibration":
             value = ", ".join(f"{k} {round(v, 4) if isinstance(v, float) else v}" for k, v in value.items())
+        elif key == "threshold":
+            value = f"{value:.4f} (exact value: --json)"
         elif key == "signed":
             value = "yes (by your key)" if value else "no (loaded with --trust)"
         elif key == "model":
@@ -104,7 +106,9 @@ def info(
         elif key == "cameras":
             value = ", ".join(f"{name} ({p['walks']} walks)" for name, p in value.items()) or "none (probes from the gallery's camera)"
         elif key == "score_blocks":
-            value = "1 (one SVM per person over the whole vector)" if value == 1 else f"{value} (one SVM per person and block, scores summed)"
+            value = ("1 (one SVM per person over the whole vector)" if len(value) == 1 else
+                     f"{len(value)} (one SVM per person and block, scores summed, weights "
+                     f"{' : '.join(f'{w:.3g}' for _, _, w in value)})")
         elif key == "pose_engine" and value is None:
             value = "not recorded (walks from keypoint files or vectors only)"
         table.add_row(key.replace("_", " "), Text(printable(value)))
@@ -129,7 +133,8 @@ def remove(
                     "people": people, "walks": total})
         return
     console.print(
-        printable(f"removed {', '.join(dict.fromkeys(names))} ({removed} walks); {gallery} has {people} people, {total} walks"),
+        printable(f"removed {', '.join(dict.fromkeys(names))} ({removed} walk{'' if removed == 1 else 's'}); {gallery} has {people} "
+                  f"{'person' if people == 1 else 'people'}, {total} walk{'' if total == 1 else 's'}"),
         markup=False, highlight=False, soft_wrap=True,
     )
 
@@ -191,7 +196,8 @@ def camera(
         with editing(gallery, trust=trust) as target:
             for walk in walks:  # the gallery may have changed while the walks were embedded
                 target.check_compatible(walk.model_fingerprint, walk.feature_space, walk.vector.shape[0],
-                                        what=f"the vectors of {walk.input}", pose_engine=walk.pose_engine)
+                                        what=f"the vectors of {walk.input}", pose_engine=walk.pose_engine,
+                                        score_blocks=walk.score_blocks)
             result["walks"] = target.add_camera_walks(name, np.stack([w.vector for w in walks])).walks
         if result["walks"] < MIN_CAMERA_WALKS:
             warning(f"camera {name} has {result['walks']} walk(s); its view is estimated from them, and "

@@ -95,7 +95,7 @@ def gallery_walks(target, inputs: list[Path], verb: str, **options):
     (already reported on stderr)."""
     from gaitcli.batch import Failure
     from gaitcli.cli.batch import Batch
-    from gaitcli.errors import GalleryError
+    from gaitcli.errors import GalleryError, InputError
     from gaitcli.gallery.walks import check_embedding_model, collect_walks
     from gaitcli.io.walk_files import expand_inputs
 
@@ -110,8 +110,9 @@ def gallery_walks(target, inputs: list[Path], verb: str, **options):
             try:
                 for walk in outcome:
                     target.check_compatible(walk.model_fingerprint, walk.feature_space, walk.vector.shape[0],
-                                            what=f"the vectors of {walk.input}", pose_engine=walk.pose_engine)
-            except GalleryError as exc:
+                                            what=f"the vectors of {walk.input}", pose_engine=walk.pose_engine,
+                                            score_blocks=walk.score_blocks)
+            except (GalleryError, InputError) as exc:
                 outcome = Failure.of(paths[index], exc)
                 batch.fail(index, outcome)
         entries.append(outcome)

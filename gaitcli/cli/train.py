@@ -263,7 +263,8 @@ def blocks(
     ),
     together: bool = typer.Option(
         False, "--blocks-together", help="Galleries score the vector with one SVM per person over all blocks together, as the "
-        "models up to accc17afa5e2 did (default: one SVM per person and block, their scores summed with the blocks' weights)."
+        "models up to accc17afa5e2 did: better on synthetic people like the training renderer's, worse on real ones "
+        "(default: one SVM per person and block, their scores summed with the blocks' weights; docs/experiments.md)."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),

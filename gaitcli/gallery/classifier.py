@@ -181,19 +181,33 @@ def whole_vector(dim: int) -> tuple[tuple[int, int, float], ...]:
 
 
 def check_blocks(blocks, dim: int) -> tuple[tuple[int, int, float], ...]:
-    """``blocks`` as ``((start, stop, weight), ...)``: consecutive, covering ``0..dim``, weights > 0
-    scaled to sum to 1; None or empty: the whole vector. ``ValueError`` otherwise."""
-    if not blocks:
+    """``blocks`` as ``((start, stop, weight), ...)``: consecutive, covering ``0..dim``, whole-number
+    edges, weights > 0 (none under a millionth of the largest) scaled to sum to 1; None or empty: the
+    whole vector. ``ValueError`` otherwise (strings and booleans are refused, not converted)."""
+    if blocks is None or (isinstance(blocks, (list, tuple)) and not blocks):
         return whole_vector(dim)
+
+    def edge(value) -> int:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise ValueError
+        return int(value)
+
+    def positive(value) -> float:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError
+        return float(value)
+
     try:
-        parsed = [(int(start), int(stop), float(weight)) for start, stop, weight in blocks]
+        if not isinstance(blocks, (list, tuple)):
+            raise ValueError
+        parsed = [(edge(start), edge(stop), positive(w)) for start, stop, w in blocks]
     except (TypeError, ValueError):
-        raise ValueError(f"blocks must be (start, stop, weight) triples, got {blocks!r}") from None
+        raise ValueError(f"blocks must be (start, stop, weight) triples of whole numbers and a weight, got {blocks!r}") from None
     edges = [start for start, _, _ in parsed] + [parsed[-1][1]]
-    weights = np.array([weight for _, _, weight in parsed])
+    weights = np.array([w for _, _, w in parsed])
     if (edges[0] != 0 or edges[-1] != dim or any(stop <= start for start, stop, _ in parsed)
             or any(parsed[k][1] != parsed[k + 1][0] for k in range(len(parsed) - 1))
-            or not np.all(np.isfinite(weights)) or np.any(weights <= 0)):  # fmt: skip
+            or not np.all(np.isfinite(weights)) or np.any(weights <= 0) or weights.min() < 1e-6 * weights.max()):  # fmt: skip
         raise ValueError(f"blocks must cover the {dim} dimensions in order with weights > 0, got {blocks!r}")
     weights = weights / weights.sum()
     return tuple((start, stop, float(w)) for (start, stop, _), w in zip(parsed, weights))

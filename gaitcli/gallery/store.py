@@ -25,6 +25,7 @@ exclusive lock so that concurrent enrolls all land.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from contextlib import contextmanager
@@ -132,9 +133,11 @@ class Gallery:
         return [{self.names[self.labels[row]] for row in rows} for rows in same_walks(vectors, self.vectors)]
 
     def check_compatible(self, model_fingerprint: str, feature_space: str, dim: int, *, what: str,
-                         pose_engine: str | None = None) -> None:
+                         pose_engine: str | None = None, score_blocks: Any = ...) -> None:
         """Refuse vectors of another gait model, or of another setting of the pose engine when both
-        are known (never mix them into or match them against this gallery)."""
+        are known (never mix them into or match them against this gallery); with ``score_blocks``
+        (what the vectors' file says the model scores apart), vectors whose file says otherwise than
+        the gallery of that model (``InputError``: the file was edited)."""
         if (model_fingerprint, feature_space) != (self.model_fingerprint, self.feature_space) or dim != self.dim:
             shipped = shipped_model_name(self.model_fingerprint)
             advice = (f"embed the walks with the gallery's model (gaitcli embed --gait-checkpoint {shipped} --out WALK.npy) "
@@ -144,6 +147,12 @@ class Gallery:
                 f"{what} come from gait model {model_fingerprint} ({feature_space}, {dim}-d) but the gallery was made "
                 f"by {self.model_fingerprint} ({self.feature_space}, {self.dim}-d"
                 f"{f', the shipped {shipped} model' if shipped else ''}); vectors of different models cannot be compared: {advice}"
+            )
+        if score_blocks is not ... and classifier.check_blocks(score_blocks, dim) != self.model.blocks:
+            raise InputError(
+                f"{what} say their gait model {model_fingerprint[:12]} scores {_blocks_text(score_blocks, dim)}, but the "
+                f"gallery of that model scores {_blocks_text(self.model.blocks, dim)}; their vectors file was edited or "
+                "damaged: re-run `gaitcli embed --out`"
             )
         if pose_engine and self.pose_engine and pose_engine != self.pose_engine:
             raise GalleryError(
@@ -383,6 +392,11 @@ def _usable_vectors(vectors, what: str) -> np.ndarray:
     return array
 
 
+def _blocks_text(blocks, dim: int) -> str:
+    blocks = classifier.check_blocks(blocks, dim)
+    return "the whole vector" if len(blocks) == 1 else f"{len(blocks)} blocks apart"
+
+
 def _optional_float(value: object) -> float | None:
     if value is None:
         return None
@@ -526,13 +540,27 @@ def editing(
 
 def shipped_model_name(fingerprint: str) -> str | None:
     """The name of the packaged gait model (``--gait-checkpoint NAME``) with this fingerprint, if any."""
+    known = _packaged_models().get(fingerprint)
+    return known[0] if known else None
+
+
+def shipped_score_blocks(fingerprint: str):
+    """``(name, blocks)`` of the packaged gait model with this fingerprint (``blocks``: what its
+    galleries score apart, :func:`classifier.check_blocks` form), or None for any other model."""
+    return _packaged_models().get(fingerprint)
+
+
+@functools.lru_cache(maxsize=1)
+def _packaged_models() -> dict:
     from gaitcli.gait.checkpoint import GaitCheckpoint
     from gaitcli.gait.model import PACKAGED_MODELS, packaged_model_path
 
+    found = {}
     for name in PACKAGED_MODELS:
         try:
-            if GaitCheckpoint.load(packaged_model_path(name)).fingerprint == fingerprint:
-                return name
+            checkpoint = GaitCheckpoint.load(packaged_model_path(name))
         except Exception:  # a missing or damaged packaged file only loses the hint
             continue
-    return None
+        blocks = checkpoint.head.score_blocks() if checkpoint.head is not None else None
+        found[checkpoint.fingerprint] = (name, classifier.check_blocks(blocks, checkpoint.identification_size))
+    return found

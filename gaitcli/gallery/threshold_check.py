@@ -76,6 +76,9 @@ def check_threshold(gallery, names: Sequence[str], vectors: np.ndarray, *, camer
     genuine = np.array([n in enrolled for n in names], dtype=bool)
     if not genuine.any() or genuine.all():
         have = "only walks of enrolled people" if genuine.any() else "no walk of an enrolled person"
+        left_out = int((~fresh).sum())
+        if left_out:
+            have += f" ({left_out} walk(s) left out because they are enrolled in the gallery: a walk scores high against itself)"
         raise InputError(f"checking a threshold needs walks of enrolled people and of strangers (people not enrolled); got {have}")
     table = gallery.score_table(vectors, camera=camera)
     columns = np.array([enrolled[n] for n in np.asarray(names)[genuine]])

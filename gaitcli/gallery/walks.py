@@ -79,7 +79,15 @@ def collect_walks(paths: Sequence[str | Path], *, on_done: OnDone | None = None,
 
 
 def _read_vectors(path: Path) -> list[Walk]:
+    from gaitcli.errors import InputError
+    from gaitcli.gallery.classifier import check_blocks
+    from gaitcli.gallery.store import shipped_score_blocks
+
     vectors, meta = load_vectors(path)
+    shipped = shipped_score_blocks(meta["model_fingerprint"])
+    if shipped is not None and check_blocks(meta.get("score_blocks"), vectors.shape[1]) != shipped[1]:
+        raise InputError(f"{path}.json: its 'score_blocks' are not those of the gait model it names (the shipped "
+                         f"'{shipped[0]}' model): the file was edited or damaged; re-run `gaitcli embed --out`")
     info = meta.get("info") if isinstance(meta.get("info"), list) and len(meta["info"]) == len(vectors) else None
     walks = []
     for i, (vector, source) in enumerate(zip(vectors, meta["sources"])):
