@@ -81,17 +81,21 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=128)
     parser.add_argument("--noise", type=float, default=0.6, help="scatter of a person's walks (0.6: cosine ~0.85 to their centre)")
     parser.add_argument("--probes", type=int, default=200)
+    parser.add_argument("--blocks", type=int, default=1, help="score the vector as this many equal blocks apart, "
+                        "as the default gait model's galleries do with its 5 (1: one SVM per person)")
     args = parser.parse_args()
+    blocks = None if args.blocks == 1 else [[k * args.dim // args.blocks, (k + 1) * args.dim // args.blocks, 1.0]
+                                            for k in range(args.blocks)]
 
     work = Path(tempfile.mkdtemp(prefix="bench-gallery-"))
     os.environ["GAITCLI_CONFIG_DIR"] = str(work / "config")  # a throw-away signing key
     data = walks_of(args.people, args.walks + 1, args.dim, args.noise, seed=0)  # the last walk is held out
     strangers = walks_of(args.probes, 1, args.dim, args.noise, seed=1)[:, 0]
     names = [f"person{p:05d}" for p in range(args.people)]
-    print(f"gallery: {args.people} people x {args.walks} walks, {args.dim}-d; "
+    print(f"gallery: {args.people} people x {args.walks} walks, {args.dim}-d, {args.blocks} block(s) scored apart; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
-    gallery = Gallery(FINGERPRINT, FEATURE_SPACE, args.dim)
+    gallery = Gallery(FINGERPRINT, FEATURE_SPACE, args.dim, score_blocks=blocks)
     with Timer() as build:
         gallery.add_walks([n for n in names for _ in range(args.walks)], data[:, : args.walks].reshape(-1, args.dim),
                           [f"{n}/walk{w}" for n in names for w in range(args.walks)])
@@ -134,7 +138,8 @@ def main() -> None:
           f"({refit_people} SVMs refit)")
     print(f"enroll a new person (2 walks)               {new_person.wall:8.2f} s wall {new_person.cpu:8.2f} s CPU")
 
-    vectors_file = save_vectors(work / "walk.npy", extra, {"model_fingerprint": FINGERPRINT, "feature_space": FEATURE_SPACE})
+    vectors_file = save_vectors(work / "walk.npy", extra, {"model_fingerprint": FINGERPRINT, "feature_space": FEATURE_SPACE,
+                                                           "score_blocks": blocks})
     command = [sys.executable, "-m", "gaitcli.cli.main", "enroll", "-g", str(path), "-n", names[7], str(vectors_file)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with Timer() as cli:
