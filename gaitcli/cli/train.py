@@ -13,7 +13,7 @@ import typer
 
 from gaitcli.cli.output import err_console, print_json, progress
 from gaitcli.training.gait_config import (
-    BLOCK_THRESHOLD_TRIALS, HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS, GaitTrainingConfig,
+    BLOCK_SCORING, BLOCK_THRESHOLD_TRIALS, HEAD_DIMENSIONS, HEAD_GAIT_WEIGHT, HEAD_SHRINKAGE, HEAD_TRIALS, GaitTrainingConfig,
 )
 
 app = typer.Typer(
@@ -287,7 +287,6 @@ def blocks(
     from gaitcli.gait.model import load_gait_model
     from gaitcli.training.engine_walks import load_engine_walks
     from gaitcli.training.head import add_input_blocks
-    from gaitcli.gait.discriminant import BLOCK_SCORING_APART
 
     _check_checkpoint_out(out, force)
     for path in threshold_walks:
@@ -296,7 +295,7 @@ def blocks(
     with progress(disable=as_json) as bar:
         on_person = _stage_progress(bar, {"population": "background walkers", "threshold": "threshold walkers"})
         checkpoint, report = add_input_blocks(base, threshold_files=threshold_walks, progress=on_person,
-                                              block_scoring=None if together else BLOCK_SCORING_APART,
+                                              block_scoring=None if together else BLOCK_SCORING,
                                               log=lambda m: None if as_json else err_console.print(m, markup=False, highlight=False))
     _save_with_threshold(checkpoint, out, report, force=force, as_json=as_json)
 

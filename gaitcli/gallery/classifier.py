@@ -118,8 +118,6 @@ class Model:
     def __post_init__(self) -> None:
         if not self.blocks:
             self.blocks = whole_vector(self.coef.shape[1])
-        if self.intercept.ndim == 1:
-            self.intercept = self.intercept[:, None]
 
     def unit_svms(self) -> tuple[np.ndarray, np.ndarray]:
         """``(W, c)`` (C, D) and (C,): the scores are ``block_features(probe) @ W.T + c``, the sum of
@@ -388,7 +386,6 @@ def calibrate(
     Every left-out score is the weighted sum of the blocks' scores, each block's SVMs refit as
     the module doc says."""
     blocks = check_blocks(blocks, X.shape[1])
-    intercept = intercept[:, None] if intercept.ndim == 1 else intercept
     rng = np.random.default_rng(CALIBRATION_SEED)
     people = np.arange(n_classes) if n_classes <= CALIBRATION_PEOPLE else np.sort(
         rng.choice(n_classes, CALIBRATION_PEOPLE, replace=False))
